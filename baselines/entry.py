@@ -1,0 +1,126 @@
+"""What a baseline entry is: frozen metadata plus factories, and a recipe per tier as data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+TIERS = ("smoke", "quick", "paper")
+Tier = Literal["smoke", "quick", "paper"]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to train an entry at one tier.
+
+    ``patch_size`` is keyed by spatial dims (2 or 3). ``schedule`` is ``constant``, ``step``
+    (lr x ``gamma`` every ``step_size`` iterations) or ``multistep`` (x ``gamma`` at each of
+    ``milestones``). Validation runs every ``val_every`` iterations and keeps the best model.
+    ``fg_oversample`` is the fraction of patches centred on a voxel of a random foreground class.
+    """
+
+    iterations: int
+    batch_size: int
+    lr: float
+    patch_size: dict[int, tuple[int, ...]]
+    val_every: int
+    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    optimizer_kwargs: dict[str, Any] = field(default_factory=dict)
+    schedule: Literal["constant", "step", "multistep"] = "constant"
+    schedule_kwargs: dict[str, Any] = field(default_factory=dict)
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    fg_oversample: float = 0.5
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["patch_size"] = {str(k): list(v) for k, v in self.patch_size.items()}
+        return d
+
+
+ModelFactory = Callable[..., nn.Module]
+"""``(in_channels, out_channels, spatial_dims, **recipe.model_kwargs) -> nn.Module``.
+
+In training mode a model may return a tuple of outputs (deep supervision, X-Net); in eval mode it
+returns the one logits tensor ``(B, C, *spatial)`` that predictions are made from."""
+
+LossFactory = Callable[[], nn.Module]
+"""A loss module called as ``loss(outputs, target, mask)``: ``outputs`` what the model returned in
+training mode, ``target`` class ids ``(B, *spatial)`` int64, ``mask`` ``(B, *spatial)`` float with 1
+where scored. Masked voxels must contribute nothing to the value or the gradient."""
+
+
+@dataclass(frozen=True)
+class BaselineEntry:
+    """One registered method. ``output`` is ``softmax`` (K channels, argmax) or ``sigmoid``
+    (K-1 foreground channels, multi-label; a voxel takes the most probable foreground class whose
+    probability exceeds ``threshold``, else background)."""
+
+    id: str
+    title: str
+    paper: str
+    citation: str
+    model: ModelFactory
+    loss: LossFactory
+    recipes: dict[str, Recipe]
+    output: Literal["softmax", "sigmoid"] = "softmax"
+    threshold: float = 0.5
+    spatial_dims: tuple[int, ...] = (2, 3)
+    convention: str = "canonical"
+    model_name: str = ""
+    loss_name: str = ""
+    description: str = ""
+    reconstructions: tuple[str, ...] = ()
+
+    def out_channels(self, n_classes: int) -> int:
+        return n_classes if self.output == "softmax" else n_classes - 1
+
+    def recipe(self, tier: str) -> Recipe:
+        from segrepro.errors import UserError
+
+        if tier not in self.recipes:
+            raise UserError(f"baseline {self.id} has no {tier!r} tier; it has {', '.join(self.recipes)}")
+        return self.recipes[tier]
+
+    def build_model(self, in_channels: int, n_classes: int, spatial_dims: int, tier: str) -> nn.Module:
+        return self.model(in_channels, self.out_channels(n_classes), spatial_dims, **self.recipe(tier).model_kwargs)
+
+    def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        """``(B, K, ...)`` class scores; for sigmoid entries channel 0 is 1 - max foreground score."""
+        if self.output == "softmax":
+            return torch.softmax(logits, dim=1)
+        fg = torch.sigmoid(logits)
+        return torch.cat([1 - fg.amax(dim=1, keepdim=True), fg], dim=1)
+
+    def decide(self, probs: torch.Tensor) -> torch.Tensor:
+        """Class ids ``(B, ...)`` from ``probabilities``."""
+        if self.output == "softmax":
+            return probs.argmax(dim=1)
+        fg_score, fg_cls = probs[:, 1:].max(dim=1)
+        return torch.where(fg_score > self.threshold, fg_cls + 1, torch.zeros_like(fg_cls))
+
+    def card(self) -> dict[str, Any]:
+        """The entry as data (what ``segrepro baselines show`` prints and run records keep)."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "paper": self.paper,
+            "citation": self.citation,
+            "model": self.model_name,
+            "loss": self.loss_name,
+            "output": self.output,
+            "threshold": self.threshold if self.output == "sigmoid" else None,
+            "spatial_dims": list(self.spatial_dims),
+            "convention": self.convention,
+            "description": self.description,
+            "reconstructions": list(self.reconstructions),
+            "recipes": {tier: r.to_dict() for tier, r in self.recipes.items()},
+        }
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

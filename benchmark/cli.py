@@ -1,0 +1,206 @@
+"""The ``segrepro`` command line: one subcommand per pipeline stage (each is also a DVC stage)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from segrepro import paths
+from segrepro.errors import UserError
+
+
+def _datasets_list(args: argparse.Namespace) -> int:
+    from segrepro.datasets import DATASETS
+
+    for name, adapter in DATASETS:
+        card = adapter.card
+        state = "prepared" if (paths.prepared_dir(name) / "meta.json").exists() else "not prepared"
+        print(f"{name:22s} {card.spatial_dims}-D  {card.n_classes} classes  [{state}]  {card.title}")
+    return 0
+
+
+def _datasets_show(args: argparse.Namespace) -> int:
+    from segrepro.datasets import get_dataset
+
+    card = get_dataset(args.name).card.to_dict()
+    meta = paths.prepared_dir(args.name) / "meta.json"
+    if meta.exists():
+        prepared = json.loads(meta.read_text())
+        card["prepared"] = {
+            k: prepared[k] for k in ("class_counts", "class_frequencies", "masked_fraction", "data_hash")
+        }
+    else:
+        card["prepared"] = f"not prepared; run: segrepro datasets prepare {args.name}"
+    print(json.dumps(card, indent=2))
+    return 0
+
+
+def _datasets_fetch(args: argparse.Namespace) -> int:
+    from segrepro.datasets import get_dataset
+
+    adapter = get_dataset(args.name)
+    if args.mirror is not None and not args.mirror.is_dir():
+        raise UserError(f"mirror {args.mirror} is not a directory")
+    adapter.fetch(paths.raw_dir(args.name), args.mirror)
+    print(f"fetched {args.name} into {paths.raw_dir(args.name)}")
+    return 0
+
+
+def _datasets_prepare(args: argparse.Namespace) -> int:
+    from segrepro.datasets import get_dataset
+
+    adapter = get_dataset(args.name)
+    out = adapter.prepare(paths.raw_dir(args.name), paths.prepared_dir(args.name))
+    print(f"prepared {args.name} in {out}")
+    return 0
+
+
+def _baselines_list(args: argparse.Namespace) -> int:
+    from segrepro.baselines import BASELINES
+
+    for entry_id, entry in BASELINES:
+        print(f"{entry_id:28s} paper {entry.paper:9s} {entry.title}")
+    return 0
+
+
+def _baselines_show(args: argparse.Namespace) -> int:
+    from segrepro.baselines import get_baseline
+    from segrepro.baselines.entry import count_parameters
+
+    entry = get_baseline(args.id)
+    card = entry.card()
+    card["parameters"] = {
+        f"{tier} ({dims}-D, {args.classes} classes)": count_parameters(entry.build_model(1, args.classes, dims, tier))
+        for tier in entry.recipes
+        for dims in entry.spatial_dims
+    }
+    print(json.dumps(card, indent=2, default=str))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from segrepro.protocol import RunSpec, execute, record_path
+
+    spec = RunSpec(args.dataset, args.baseline, args.fold, args.seed, args.tier)
+    record = execute(spec, progress=not args.quiet)
+    where = record_path(spec)
+    if record["status"] == "ok":
+        mean = record["metrics"]["canonical"]["mean"]
+        print(f"{spec.run_id}: mean foreground dice {mean['dice']}, iou {mean['iou']} -> {where}")
+        return 0
+    print(f"{spec.run_id}: FAILED ({record['reason']}); recorded in {where}", file=sys.stderr)
+    return 0 if args.allow_failure else 1
+
+
+def _aggregate(args: argparse.Namespace) -> int:
+    from segrepro.aggregate import aggregate
+
+    board, problems = aggregate(args.runs or paths.runs_dir(), args.out or paths.results_dir())
+    for path, problem in problems:
+        print(f"skipped {path}: {problem}", file=sys.stderr)
+    out = args.out or paths.results_dir()
+    print(f"wrote {out / 'leaderboard.csv'} ({len(board)} rows) and {out / 'per_class.csv'}")
+    print("open the leaderboard with: segrepro leaderboard")
+    return 0
+
+
+def _leaderboard(args: argparse.Namespace) -> int:
+    app = Path(__file__).resolve().parent.parent / "leaderboard" / "app.py"
+    from importlib.util import find_spec
+
+    spec = find_spec("segrepro.leaderboard.app")
+    if spec is not None and spec.origin:
+        app = Path(spec.origin)
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.port",
+        str(args.port),
+        "--server.address",
+        args.host,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    print(f"leaderboard on http://{args.host}:{args.port}")
+    return subprocess.call(cmd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="segrepro",
+        description="Reproducibility benchmark for class-imbalanced microscopy segmentation.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ds = sub.add_parser("datasets", help="list, show, fetch and prepare datasets")
+    ds_sub = ds.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ds_sub.add_parser("list", help="registered datasets and whether they are prepared").set_defaults(
+        func=_datasets_list
+    )
+    s = ds_sub.add_parser("show", help="a dataset's card and its prepared class frequencies")
+    s.add_argument("name")
+    s.set_defaults(func=_datasets_show)
+    s = ds_sub.add_parser("fetch", help="download (or copy from a mirror) and verify a dataset's files")
+    s.add_argument("name")
+    s.add_argument("--mirror", type=Path, help="local directory in the upstream layout to copy from")
+    s.set_defaults(func=_datasets_fetch)
+    s = ds_sub.add_parser("prepare", help="write the canonical prepared form into data/prepared/NAME")
+    s.add_argument("name")
+    s.set_defaults(func=_datasets_prepare)
+
+    bl = sub.add_parser("baselines", help="list and show registered baseline entries")
+    bl_sub = bl.add_subparsers(dest="action", required=True, metavar="ACTION")
+    bl_sub.add_parser("list", help="registered baseline ids").set_defaults(func=_baselines_list)
+    s = bl_sub.add_parser("show", help="an entry's card: paper, model, loss, recipe and parameters per tier")
+    s.add_argument("id")
+    s.add_argument("--classes", type=int, default=4, help="number of classes to count parameters for (default 4)")
+    s.set_defaults(func=_baselines_show)
+
+    r = sub.add_parser("run", help="train and evaluate one (dataset, baseline, fold, seed, tier)")
+    r.add_argument("--dataset", required=True)
+    r.add_argument("--baseline", required=True)
+    r.add_argument("--fold", type=int, default=0)
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--tier", default="smoke", choices=["smoke", "quick", "paper"])
+    r.add_argument(
+        "--allow-failure",
+        action="store_true",
+        help="exit 0 after recording a failed run (dvc.yaml uses it so one failure does not stop the rest)",
+    )
+    r.add_argument("--quiet", action="store_true", help="no progress bars")
+    r.set_defaults(func=_run)
+
+    a = sub.add_parser("aggregate", help="write results/leaderboard.csv and per_class.csv from the run records")
+    a.add_argument("--runs", type=Path, help="folder of run records (default results/runs)")
+    a.add_argument("--out", type=Path, help="output folder (default results)")
+    a.set_defaults(func=_aggregate)
+
+    lb = sub.add_parser("leaderboard", help="start the Streamlit leaderboard")
+    lb.add_argument("--port", type=int, default=8501)
+    lb.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    lb.set_defaults(func=_leaderboard)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except UserError as exc:
+        print(f"segrepro: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("segrepro: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""The standard protocol: train and evaluate one (dataset, baseline, fold, seed, tier).
+
+``execute`` never lets a failure escape silently: a run that breaks after it started is written
+as a ``failed`` record with its reason, so one bad run never hides the others.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from segrepro import paths
+from segrepro.baselines import BaselineEntry, get_baseline
+from segrepro.baselines.entry import TIERS, count_parameters
+from segrepro.datasets import PreparedDataset, get_dataset, load_prepared
+from segrepro.errors import UserError
+from segrepro.inference import predict_volume
+from segrepro.metrics import confusion_matrix, counts_from_matrix, pooled_summary
+from segrepro.records import (
+    SCHEMA_VERSION,
+    command_line,
+    git_state,
+    now_iso,
+    package_versions,
+    peak_memory_mb,
+    write_record,
+)
+from segrepro.sampling import PatchSampler, make_train_volume
+from segrepro.training import pick_device, seed_everything, train
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    dataset: str
+    baseline: str
+    fold: int = 0
+    seed: int = 0
+    tier: str = "smoke"
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.dataset}__{self.baseline}__{self.tier}__f{self.fold}__s{self.seed}"
+
+
+def normalise(image: np.ndarray) -> np.ndarray:
+    """Per-volume z-score (the default preprocessing)."""
+    img = np.asarray(image, dtype=np.float32)
+    return (img - img.mean()) / max(float(img.std()), 1e-6)
+
+
+def record_path(spec: RunSpec, runs_dir: Path | None = None) -> Path:
+    return (runs_dir or paths.runs_dir()) / f"{spec.run_id}.json"
+
+
+def check_spec(spec: RunSpec) -> tuple[BaselineEntry, PreparedDataset]:
+    """Resolve the ids and prerequisites, or raise a ``UserError`` saying what to do."""
+    if spec.tier not in TIERS:
+        raise UserError(f"unknown tier {spec.tier!r}; choose one of {', '.join(TIERS)}")
+    get_dataset(spec.dataset)
+    entry = get_baseline(spec.baseline)
+    entry.recipe(spec.tier)
+    data = load_prepared(spec.dataset)
+    if data.spatial_dims not in entry.spatial_dims:
+        raise UserError(
+            f"baseline {entry.id} supports {entry.spatial_dims}-D data, {spec.dataset} is {data.spatial_dims}-D"
+        )
+    data.fold(spec.fold)
+    return entry, data
+
+
+def execute(spec: RunSpec, runs_dir: Path | None = None, progress: bool = True) -> dict[str, Any]:
+    """Run ``spec`` and write its record; returns the record (status ``ok`` or ``failed``)."""
+    entry, data = check_spec(spec)
+    out = record_path(spec, runs_dir)
+    started, t0 = now_iso(), time.perf_counter()
+    commit, dirty = git_state()
+    device = pick_device()
+    record: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": spec.run_id,
+        "status": "failed",
+        "reason": None,
+        "dataset": {
+            "name": spec.dataset,
+            "data_hash": data.data_hash,
+            "classes": data.class_names,
+            "spatial_dims": data.spatial_dims,
+        },
+        "baseline": {"id": entry.id, "paper": entry.paper, "convention": entry.convention},
+        "fold": spec.fold,
+        "seed": spec.seed,
+        "tier": spec.tier,
+        "recipe": entry.recipe(spec.tier).to_dict(),
+        "n_parameters": None,
+        "metrics": None,
+        "curves": None,
+        "best_iteration": None,
+        "provenance": {
+            "git_commit": commit,
+            "git_dirty": dirty,
+            "versions": package_versions(),
+            "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
+            "command": command_line(),
+            "started": started,
+            "finished": None,
+            "wall_time_s": 0.0,
+            "peak_memory_mb": None,
+            "deterministic": True,
+            "threads": torch.get_num_threads(),
+        },
+    }
+    try:
+        record.update(_train_and_evaluate(spec, entry, data, device, progress))
+        record["status"] = "ok"
+    except (KeyboardInterrupt, UserError):
+        raise
+    except Exception as exc:  # recorded, not hidden: the record says why the run failed
+        record["reason"] = f"{type(exc).__name__}: {exc}"
+        record["traceback"] = traceback.format_exc(limit=8)
+    prov = record["provenance"]
+    prov["finished"] = now_iso()
+    prov["wall_time_s"] = round(time.perf_counter() - t0, 3)
+    prov["peak_memory_mb"] = round(
+        torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else peak_memory_mb(), 1
+    )
+    write_record(out, record)
+    return record
+
+
+def _train_and_evaluate(
+    spec: RunSpec, entry: BaselineEntry, data: PreparedDataset, device: torch.device, progress: bool
+) -> dict[str, Any]:
+    recipe = entry.recipe(spec.tier)
+    fold = data.fold(spec.fold)
+    dims = data.spatial_dims
+    patch = tuple(recipe.patch_size[dims])
+    seed_everything(spec.seed)
+    model = entry.build_model(1, data.n_classes, dims, spec.tier)
+    n_params = count_parameters(model)
+
+    def load(ids: tuple[str, ...]) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+        out = []
+        for vid in ids:
+            img, lab, msk = data.load(vid)
+            out.append((vid, normalise(img), np.asarray(lab), np.asarray(msk)))
+        return out
+
+    train_vols = [make_train_volume(img, lab, msk, data.n_classes) for _, img, lab, msk in load(fold.train)]
+    val_cases, test_cases = load(fold.val), load(fold.test)
+    sampler = PatchSampler(train_vols, patch, recipe.fg_oversample, seed=spec.seed)
+
+    def validate(m: torch.nn.Module) -> float:
+        counts = _counts(m, entry, val_cases, patch, device, data.n_classes, desc=None)
+        score = pooled_summary(counts, data.class_names)["mean"]["dice"]
+        return -1.0 if score is None else score
+
+    result = train(model, entry.loss(), sampler, recipe, validate, device, progress=progress)
+    model.load_state_dict(result.best_state)
+    counts = _counts(model, entry, test_cases, patch, device, data.n_classes, desc="test" if progress else None)
+    return {
+        "n_parameters": n_params,
+        "best_iteration": result.best_iteration,
+        "curves": {"train_loss": result.train_loss, "val_score": result.val_score},
+        "metrics": {
+            "canonical": pooled_summary(counts, data.class_names),
+            "counts_per_image": {vid: c.tolist() for vid, c in counts.items()},
+        },
+    }
+
+
+def _counts(
+    model: torch.nn.Module,
+    entry: BaselineEntry,
+    cases: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]],
+    patch: tuple[int, ...],
+    device: torch.device,
+    n_classes: int,
+    desc: str | None,
+) -> dict[str, np.ndarray]:
+    """Per-image ``(K, 4)`` TP/FP/FN/TN over scored voxels."""
+    out = {}
+    for vid, img, lab, msk in tqdm(cases, desc=desc, unit="img", disable=desc is None, leave=False):
+        _probs, pred = predict_volume(model, entry, img, patch, device)
+        out[vid] = counts_from_matrix(confusion_matrix(pred, lab, n_classes, msk))
+    return out

@@ -1,0 +1,81 @@
+"""Run records: one schema-validated JSON per run, with provenance, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+from datetime import datetime, timezone
+from functools import cache
+from importlib import metadata
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from segrepro.io import write_json_atomic
+
+SCHEMA_VERSION = 1
+
+
+@cache
+def run_record_schema() -> dict[str, Any]:
+    return json.loads(files("segrepro").joinpath("schemas/run_record.schema.json").read_text())
+
+
+def validate_record(record: dict[str, Any]) -> None:
+    """Raise ``jsonschema.ValidationError`` when ``record`` does not follow the schema."""
+    jsonschema.validate(record, run_record_schema())
+
+
+def write_record(path: Path, record: dict[str, Any]) -> None:
+    """Validate the record as it will read back from disk, then write it atomically."""
+    as_json = json.loads(json.dumps(record))
+    validate_record(as_json)
+    write_json_atomic(path, as_json)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def git_state(cwd: Path | None = None) -> tuple[str | None, bool | None]:
+    """The current commit and whether the work tree differs from it (None outside a git repo)."""
+    cwd = cwd or Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        return commit, bool(dirty)
+    except (OSError, subprocess.CalledProcessError):
+        return None, None
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "platform": platform.platform()}
+    for pkg in ("segrepro", "torch", "monai", "numpy", "scipy", "scikit-learn"):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def command_line() -> str:
+    return " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]])

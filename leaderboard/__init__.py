@@ -1,0 +1,1 @@
+"""The Streamlit leaderboard: reads result files only, never runs anything from them."""

@@ -1,0 +1,25 @@
+"""Shared fixtures: isolated data/results folders and a small prepared synthetic dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from segrepro import paths
+from segrepro.datasets import get_dataset
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh working directory with its own data/ and results/."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SEGREPRO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SEGREPRO_RESULTS_DIR", str(tmp_path / "results"))
+    return tmp_path
+
+
+@pytest.fixture
+def prepared_2d(workdir: Path) -> Path:
+    """``synthetic-2d`` prepared inside ``workdir``."""
+    return get_dataset("synthetic-2d").prepare(paths.raw_dir("synthetic-2d"), paths.prepared_dir("synthetic-2d"))
