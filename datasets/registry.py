@@ -9,7 +9,7 @@ from segrepro.datasets.adapter import DatasetAdapter
 from segrepro.registry import Registry
 
 DATASETS: Registry[DatasetAdapter] = Registry(
-    "dataset", "segrepro.datasets", builtin_modules=("segrepro.datasets.synthetic",)
+    "dataset", "segrepro.datasets", builtin_modules=("segrepro.datasets.synthetic", "segrepro.datasets.drosophila_vnc")
 )
 
 

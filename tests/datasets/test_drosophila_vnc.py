@@ -1,0 +1,99 @@
+"""drosophila-vnc: verified fetch from the shared mirror, paper 001's 320 crops and five folds, and
+class frequencies that match counts taken independently from the label PNGs."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from segrepro.cli import main
+from segrepro.datasets import get_dataset, load_prepared
+
+MIRROR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "drosophila-vnc"
+needs_mirror = pytest.mark.skipif(not MIRROR.is_dir(), reason="needs the shared drosophila-vnc mirror")
+# Raw label values of each class, written out here rather than read from the card.
+VALUES = {
+    "membrane": (0, 32, 64, 96, 128),
+    "mitochondria": (191,),
+    "synapse": (223,),
+    "glia/extracellular": (159,),
+    "intracellular": (255,),
+}
+
+
+def test_card_pins_every_source_at_the_upstream_commit():
+    card = get_dataset("drosophila-vnc").card
+    assert len(card.sources) == 40
+    for src in card.sources:
+        assert src.url.endswith(src.path) and "4a5f051466d24d8dc1e855ab55658bb1b1dcd6bf" in src.url
+        assert src.sha256 and len(src.sha256) == 64
+    assert card.class_names == list(VALUES)
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    data = tmp_path_factory.mktemp("data")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SEGREPRO_DATA_DIR", str(data))
+        assert main(["datasets", "fetch", "drosophila-vnc", "--mirror", str(MIRROR)]) == 0
+        assert main(["datasets", "prepare", "drosophila-vnc"]) == 0
+    return load_prepared("drosophila-vnc", data / "prepared" / "drosophila-vnc")
+
+
+@needs_mirror
+@pytest.mark.slow
+def test_prepare_gives_paper_crops_and_folds(prepared):
+    ids = prepared.meta["volumes"]
+    assert len(ids) == 320
+    img, lab, msk = prepared.load(ids[0])
+    assert img.shape == lab.shape == msk.shape == (256, 256)
+    assert len(prepared.folds) == 5
+    tested = []
+    for fold in prepared.folds:
+        assert (len(fold.train), len(fold.val), len(fold.test)) == (192, 64, 64)
+        assert not set(fold.train) & set(fold.val) and not set(fold.test) & (set(fold.train) | set(fold.val))
+        tested += fold.test
+    assert sorted(tested) == sorted(ids)
+
+
+@needs_mirror
+@pytest.mark.slow
+def test_class_frequencies_match_the_label_pngs(prepared):
+    pixels = np.concatenate(
+        [np.asarray(Image.open(p)).ravel() for p in sorted((MIRROR / "stack1" / "labels").glob("labels*.png"))]
+    )
+    assert pixels.size == 20 * 1024 * 1024
+    counts = {name: int(np.isin(pixels, values).sum()) for name, values in VALUES.items()}
+    assert sum(counts.values()) == pixels.size
+    assert prepared.meta["class_counts"] == counts
+    for name, n in counts.items():
+        assert prepared.meta["class_frequencies"][name] == pytest.approx(n / pixels.size)
+    # The crop at section 3, row 1, column 2 is exactly that region of the PNG.
+    _, lab, _ = prepared.load("s03_y1_x2")
+    region = np.asarray(Image.open(MIRROR / "stack1" / "labels" / "labels00000003.png"))[256:512, 512:768]
+    np.testing.assert_array_equal(lab == 2, region == 223)
+
+
+@needs_mirror
+def test_corrupted_mirror_file_fails_fetch_and_leaves_no_prepared_data(tmp_path, monkeypatch, capsys):
+    mirror = tmp_path / "mirror"
+    for sub in ("raw", "labels"):
+        shutil.copytree(MIRROR / "stack1" / sub, mirror / "stack1" / sub)
+    victim = mirror / "stack1" / "labels" / "labels00000005.png"
+    blob = bytearray(victim.read_bytes())
+    blob[len(blob) // 2] ^= 0xFF
+    victim.write_bytes(bytes(blob))
+    monkeypatch.setenv("SEGREPRO_DATA_DIR", str(tmp_path / "data"))
+    assert main(["datasets", "fetch", "drosophila-vnc", "--mirror", str(mirror)]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("segrepro: error:")]
+    assert len(errors) == 1 and "stack1/labels/labels00000005.png: checksum mismatch" in errors[0]
+    pinned = {s.path: s.sha256 for s in get_dataset("drosophila-vnc").card.sources}
+    assert pinned["stack1/labels/labels00000005.png"] in errors[0]
+    raw = tmp_path / "data" / "raw" / "drosophila-vnc" / "stack1" / "labels"
+    assert not (raw / "labels00000005.png").exists() and not list(raw.glob("*.part"))
+    assert main(["datasets", "prepare", "drosophila-vnc"]) == 2
+    assert "missing; run `segrepro datasets fetch drosophila-vnc` first" in capsys.readouterr().err
+    prepared = tmp_path / "data" / "prepared"
+    assert not prepared.exists() or not any(prepared.iterdir())
