@@ -203,3 +203,14 @@ def get_baseline_classes() -> list[str]:
     from segrepro.datasets import get_dataset
 
     return get_dataset("drosophila-vnc").card.class_names
+
+
+@pytest.mark.parametrize("cls", [UNet, DoubleUNet, EnsembleUNet, XNet])
+def test_architectures_also_build_in_3d(cls):
+    """The entries register 2-D (the paper); the networks take ``spatial_dims=3`` too."""
+    model = cls(1, K, 3, 2).train()
+    out = model(torch.randn(2, 1, 16, 16, 16))
+    outs = out if isinstance(out, tuple) else (out,)
+    assert all(o.shape == (2, K, 16, 16, 16) for o in outs)
+    sum(o.sum() for o in outs).backward()
+    assert model.eval()(torch.randn(1, 1, 16, 16, 16)).shape == (1, K, 16, 16, 16)
