@@ -9,7 +9,17 @@ from segrepro.datasets.adapter import DatasetAdapter
 from segrepro.registry import Registry
 
 DATASETS: Registry[DatasetAdapter] = Registry(
-    "dataset", "segrepro.datasets", builtin_modules=("segrepro.datasets.synthetic",)
+    "dataset",
+    "segrepro.datasets",
+    builtin_modules=(
+        "segrepro.datasets.synthetic",
+        "segrepro.datasets.urocell",
+        "segrepro.datasets.lucchi_pp",
+        "segrepro.datasets.c_merolae",
+        "segrepro.datasets.arabidopsis",
+        "segrepro.datasets.fib_sem_hela",
+        "segrepro.datasets.ctc",
+    ),
 )
 
 
