@@ -55,7 +55,7 @@ def sources() -> tuple[SourceFile, ...]:
 
 
 def to_zyx(arr: np.ndarray) -> np.ndarray:
-    """NIfTI ``(x, y, z)`` -> the prepared ``(z, y, x)`` order."""
+    """NIfTI ``(x, y, z)`` -> the prepared ``(z, y, x)`` order (C-contiguous: no copy for NIfTI's F order)."""
     return np.ascontiguousarray(np.transpose(arr, (2, 1, 0)))
 
 
@@ -66,8 +66,8 @@ def read_label(raw_dir: Path, volume: str) -> np.ndarray:
     """
     mito_path = raw_dir / "mito" / "binary" / f"{volume}.nii.gz"
     lyso_path = raw_dir / "lyso" / "binary" / f"{volume}.nii.gz"
-    mito, _ = map_labels(read_array(mito_path), BINARY, str(mito_path))
-    lyso, _ = map_labels(read_array(lyso_path), BINARY, str(lyso_path))
+    mito, _ = map_labels(to_zyx(read_array(mito_path)), BINARY, str(mito_path))
+    lyso, _ = map_labels(to_zyx(read_array(lyso_path)), BINARY, str(lyso_path))
     if lyso.shape != mito.shape:
         raise UserError(f"{lyso_path}: shape {lyso.shape} differs from the mitochondria label's {mito.shape}")
     both = int(np.count_nonzero(mito & lyso))
@@ -75,7 +75,7 @@ def read_label(raw_dir: Path, volume: str) -> np.ndarray:
         raise UserError(f"{lyso_path}: {both} voxels are labelled both mitochondrion and endolysosome")
     label = mito.copy()
     label[lyso > 0] = 2
-    return to_zyx(label)
+    return label
 
 
 class UroCellAdapter(DatasetAdapter):
