@@ -41,6 +41,7 @@ def _datasets_show(args: argparse.Namespace) -> int:
 
 def _datasets_fetch(args: argparse.Namespace) -> int:
     from segrepro.datasets import get_dataset
+    from segrepro.io import write_text_atomic
 
     adapter = get_dataset(args.name)
     source = args.source or (str(args.mirror) if args.mirror is not None else "upstream")
@@ -53,7 +54,8 @@ def _datasets_fetch(args: argparse.Namespace) -> int:
         if not Path(source).is_dir():
             raise UserError(f"mirror {source} is not a directory")
         adapter.fetch(raw, Path(source))
-    raw.mkdir(parents=True, exist_ok=True)  # the DVC fetch stage's output, even for embedded data
+    # Where the verified files came from; also keeps the DVC fetch output non-empty for embedded data.
+    write_text_atomic(raw / "FETCH_SOURCE", f"{source}\n")
     print(f"fetched {args.name} into {raw}")
     return 0
 
