@@ -19,6 +19,11 @@ def _datasets_list(args: argparse.Namespace) -> int:
         card = adapter.card
         state = "prepared" if (paths.prepared_dir(name) / "meta.json").exists() else "not prepared"
         print(f"{name:22s} {card.spatial_dims}-D  {card.n_classes} classes  [{state}]  {card.title}")
+    prepared_root = paths.data_dir() / "prepared"
+    for meta in sorted(prepared_root.glob("*/meta.json")) if prepared_root.is_dir() else []:
+        if meta.parent.name not in DATASETS:  # prepared from a YAML card (--card)
+            card = json.loads(meta.read_text())["card"]
+            print(f"{meta.parent.name:22s} {card['spatial_dims']}-D  {len(card['classes'])} classes  [prepared, card]")
     return 0
 
 

@@ -63,6 +63,8 @@ def test_cli_prepare_with_card_then_show(tmp_path, workdir, capsys):
     assert main(["datasets", "show", "my-cells"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["title"] == "My cells" and shown["prepared"]["class_counts"]["cell"] > 0
+    assert main(["datasets", "list"]) == 0
+    assert re.search(r"my-cells\s+2-D\s+2 classes\s+\[prepared, card\]", capsys.readouterr().out)
 
 
 def test_nifti_volumes_and_explicit_split(tmp_path):
