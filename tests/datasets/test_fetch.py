@@ -120,6 +120,12 @@ def test_stale_unverified_file_is_replaced(tmp_path):
     (raw / "a.bin").write_bytes(b"stale")
     fetch_sources(card(SourceFile("a.bin", "http://unused", sha256_of(mirror / "a.bin"))), raw, mirror)
     assert (raw / "a.bin").read_bytes() == b"good"
+    # A stale file whose re-fetch fails is removed, not left for prepare to read.
+    (raw / "a.bin").write_bytes(b"stale")
+    (mirror / "a.bin").write_bytes(b"corrupted in the mirror too")
+    with pytest.raises(UserError, match="checksum mismatch"):
+        fetch_sources(card(SourceFile("a.bin", "http://unused", sha256_of(raw / "a.bin")[::-1])), raw, mirror)
+    assert not (raw / "a.bin").exists()
 
 
 def test_cli_corrupted_mirror_fails_and_leaves_no_prepared_data(workdir, upstream, capsys):
