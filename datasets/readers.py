@@ -42,8 +42,9 @@ def image_files(folder: Path) -> list[Path]:
 def read_array(path: Path) -> np.ndarray:
     """Read one TIFF, PNG or NIfTI file as stored (NIfTI in its ``(x, y, z)`` array order).
 
-    Singleton axes are dropped; a PNG with colour channels is converted to grey levels. Any
-    reading failure becomes a one-line ``UserError`` naming the file.
+    Singleton axes are dropped; a PNG with colour channels is converted to grey levels, a palette
+    PNG gives its indices (the usual label-map encoding). Any reading failure becomes a one-line
+    ``UserError`` naming the file.
     """
     if not path.is_file():
         raise UserError(f"{path}: file not found")
@@ -61,7 +62,7 @@ def read_array(path: Path) -> np.ndarray:
             from PIL import Image
 
             with Image.open(path) as im:
-                if im.mode in ("RGB", "RGBA", "P", "LA"):
+                if im.mode in ("RGB", "RGBA", "LA"):
                     im = im.convert("L")
                 arr = np.asarray(im)
         else:

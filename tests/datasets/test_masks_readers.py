@@ -74,9 +74,13 @@ def test_unreadable_and_missing_files(tmp_path):
         read_array(tmp_path / "a.jpg")
 
 
-def test_colour_png_becomes_grey(tmp_path):
+def test_colour_png_becomes_grey_and_palette_png_gives_indices(tmp_path):
     Image.fromarray(np.full((4, 5, 3), 100, np.uint8)).save(tmp_path / "c.png")
     assert read_array(tmp_path / "c.png").shape == (4, 5)
+    pal = Image.fromarray(np.array([[0, 1], [2, 1]], np.uint8), mode="P")
+    pal.putpalette([0, 0, 0, 255, 0, 0, 0, 255, 0] + [0] * 759)
+    pal.save(tmp_path / "p.png")
+    np.testing.assert_array_equal(read_array(tmp_path / "p.png"), [[0, 1], [2, 1]])
 
 
 def test_resize_nearest_keeps_label_values_and_bilinear_smooths():
