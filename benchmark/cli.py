@@ -19,16 +19,22 @@ def _datasets_list(args: argparse.Namespace) -> int:
         card = adapter.card
         state = "prepared" if (paths.prepared_dir(name) / "meta.json").exists() else "not prepared"
         print(f"{name:22s} {card.spatial_dims}-D  {card.n_classes} classes  [{state}]  {card.title}")
+    prepared_root = paths.data_dir() / "prepared"
+    for meta in sorted(prepared_root.glob("*/meta.json")) if prepared_root.is_dir() else []:
+        if meta.parent.name not in DATASETS:  # prepared from a YAML card (--card)
+            card = json.loads(meta.read_text())["card"]
+            print(f"{meta.parent.name:22s} {card['spatial_dims']}-D  {len(card['classes'])} classes  [prepared, card]")
     return 0
 
 
 def _datasets_show(args: argparse.Namespace) -> int:
-    from segrepro.datasets import get_dataset
+    from segrepro.datasets import DATASETS, get_dataset
 
-    card = get_dataset(args.name).card.to_dict()
     meta = paths.prepared_dir(args.name) / "meta.json"
-    if meta.exists():
-        prepared = json.loads(meta.read_text())
+    prepared = json.loads(meta.read_text()) if meta.exists() else None
+    # A dataset prepared from a YAML card is not registered: its card lives in meta.json.
+    card = prepared["card"] if prepared and args.name not in DATASETS else get_dataset(args.name).card.to_dict()
+    if prepared:
         card["prepared"] = {
             k: prepared[k] for k in ("class_counts", "class_frequencies", "masked_fraction", "data_hash")
         }
@@ -40,21 +46,45 @@ def _datasets_show(args: argparse.Namespace) -> int:
 
 def _datasets_fetch(args: argparse.Namespace) -> int:
     from segrepro.datasets import get_dataset
+    from segrepro.io import write_text_atomic
 
     adapter = get_dataset(args.name)
-    if args.mirror is not None and not args.mirror.is_dir():
-        raise UserError(f"mirror {args.mirror} is not a directory")
-    adapter.fetch(paths.raw_dir(args.name), args.mirror)
-    print(f"fetched {args.name} into {paths.raw_dir(args.name)}")
+    source = args.source or (str(args.mirror) if args.mirror is not None else "upstream")
+    raw = paths.raw_dir(args.name)
+    if source.startswith(("http://", "https://")):
+        adapter.fetch(raw, None, base_url=source)
+    elif source == "upstream":
+        adapter.fetch(raw)
+    else:
+        if not Path(source).is_dir():
+            raise UserError(f"mirror {source} is not a directory")
+        adapter.fetch(raw, Path(source))
+    # Where the verified files came from; also keeps the DVC fetch output non-empty for embedded data.
+    write_text_atomic(raw / "FETCH_SOURCE", f"{source}\n")
+    print(f"fetched {args.name} into {raw}")
     return 0
 
 
 def _datasets_prepare(args: argparse.Namespace) -> int:
-    from segrepro.datasets import get_dataset
+    from segrepro.datasets import DATASETS, get_dataset
 
-    adapter = get_dataset(args.name)
-    out = adapter.prepare(paths.raw_dir(args.name), paths.prepared_dir(args.name))
-    print(f"prepared {args.name} in {out}")
+    if args.card is not None:
+        from segrepro.datasets.generic import GenericAdapter
+
+        adapter = GenericAdapter.from_yaml(args.card)
+        name = adapter.card.name
+        if args.name not in (None, name):
+            raise UserError(f"NAME {args.name!r} differs from the card's name {name!r}; give one of them")
+        if name in DATASETS:
+            raise UserError(f"{args.card}: name {name!r} is a registered dataset; choose another name")
+        raw = adapter.root
+    elif args.name is None:
+        raise UserError("give a dataset NAME or --card path/to/card.yaml")
+    else:
+        name, adapter = args.name, get_dataset(args.name)
+        raw = paths.raw_dir(name)
+    out = adapter.prepare(raw, paths.prepared_dir(name))
+    print(f"prepared {name} in {out}")
     return 0
 
 
@@ -151,9 +181,15 @@ def build_parser() -> argparse.ArgumentParser:
     s = ds_sub.add_parser("fetch", help="download (or copy from a mirror) and verify a dataset's files")
     s.add_argument("name")
     s.add_argument("--mirror", type=Path, help="local directory in the upstream layout to copy from")
+    s.add_argument(
+        "--source",
+        help="'upstream' (the card's URLs, default), a local mirror directory, or an http(s) base URL "
+        "serving the upstream layout (dvc.yaml passes params.yaml's choice here)",
+    )
     s.set_defaults(func=_datasets_fetch)
     s = ds_sub.add_parser("prepare", help="write the canonical prepared form into data/prepared/NAME")
-    s.add_argument("name")
+    s.add_argument("name", nargs="?", help="a registered dataset (optional with --card)")
+    s.add_argument("--card", type=Path, help="YAML card of your own files (generic adapter; see README)")
     s.set_defaults(func=_datasets_prepare)
 
     bl = sub.add_parser("baselines", help="list and show registered baseline entries")

@@ -63,7 +63,8 @@ def check_spec(spec: RunSpec) -> tuple[BaselineEntry, PreparedDataset]:
     """Resolve the ids and prerequisites, or raise a ``UserError`` saying what to do."""
     if spec.tier not in TIERS:
         raise UserError(f"unknown tier {spec.tier!r}; choose one of {', '.join(TIERS)}")
-    get_dataset(spec.dataset)
+    if not (paths.prepared_dir(spec.dataset) / "meta.json").exists():
+        get_dataset(spec.dataset)  # an unknown name fails here, listing the known ones
     entry = get_baseline(spec.baseline)
     entry.recipe(spec.tier)
     data = load_prepared(spec.dataset)

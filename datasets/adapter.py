@@ -75,11 +75,12 @@ class DatasetAdapter(ABC):
 
     card: DatasetCard
 
-    def fetch(self, raw_dir: Path, mirror: Path | None = None) -> None:
-        """Download (or copy from ``mirror``) and verify every source file into ``raw_dir``."""
+    def fetch(self, raw_dir: Path, mirror: Path | None = None, base_url: str | None = None) -> None:
+        """Download (or copy from ``mirror``, or from ``base_url`` in the upstream layout) and verify
+        every source file into ``raw_dir``."""
         from segrepro.datasets.fetch import fetch_sources
 
-        fetch_sources(self.card, raw_dir, mirror)
+        fetch_sources(self.card, raw_dir, mirror, base_url)
 
     @abstractmethod
     def volumes(self, raw_dir: Path) -> Iterable[Volume]:

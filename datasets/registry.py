@@ -9,7 +9,18 @@ from segrepro.datasets.adapter import DatasetAdapter
 from segrepro.registry import Registry
 
 DATASETS: Registry[DatasetAdapter] = Registry(
-    "dataset", "segrepro.datasets", builtin_modules=("segrepro.datasets.synthetic", "segrepro.datasets.drosophila_vnc")
+    "dataset",
+    "segrepro.datasets",
+    builtin_modules=(
+        "segrepro.datasets.synthetic",
+        "segrepro.datasets.drosophila_vnc",
+        "segrepro.datasets.urocell",
+        "segrepro.datasets.lucchi_pp",
+        "segrepro.datasets.c_merolae",
+        "segrepro.datasets.arabidopsis",
+        "segrepro.datasets.fib_sem_hela",
+        "segrepro.datasets.ctc",
+    ),
 )
 
 

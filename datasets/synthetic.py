@@ -144,7 +144,7 @@ class SyntheticAdapter(DatasetAdapter):
             notes="Embedded default; needs no download. Deterministic from the seed.",
         )
 
-    def fetch(self, raw_dir: Path, mirror: Path | None = None) -> None:
+    def fetch(self, raw_dir: Path, mirror: Path | None = None, base_url: str | None = None) -> None:
         """Nothing to download: the data is generated."""
 
     def volumes(self, raw_dir: Path) -> Iterable[Volume]:

@@ -1,0 +1,139 @@
+"""The generic adapter: a user's folder of 2-D slices or 3-D volumes (TIFF, PNG, NIfTI) plus a small
+YAML card becomes a prepared dataset (``segrepro datasets prepare --card card.yaml``).
+
+Card keys (the README has a complete example): ``name``, ``spatial_dims`` (2 or 3), ``images`` and
+``labels`` (folders relative to the card; files are paired by name without suffix), ``classes``
+(list of ``{name, values, colour}``; ``values`` are the raw label values of the class), and optional
+``title``, ``description``, ``ignore`` (label values masked out of every loss and metric),
+``voxel_size`` (in array order, (z, y, x) for volumes), ``voxel_unit``, ``licence``, ``citation``,
+``split`` (``{folds: K}`` rotating folds, or ``{train: [...], val: [...], test: [...]}`` of file
+names without suffix). NIfTI arrays are read in ``(x, y, z)`` order and prepared as ``(z, y, x)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from segrepro.datasets.adapter import DatasetAdapter, Fold, Volume
+from segrepro.datasets.card import ClassSpec, DatasetCard
+from segrepro.datasets.readers import map_labels, paired_files, read_array
+from segrepro.datasets.synthetic import rotating_folds
+from segrepro.errors import UserError
+
+REQUIRED = ("name", "spatial_dims", "images", "labels", "classes")
+OPTIONAL = ("title", "description", "ignore", "voxel_size", "voxel_unit", "licence", "citation", "split")
+DEFAULT_FOLDS = 5
+
+
+class GenericAdapter(DatasetAdapter):
+    """A dataset described by a YAML card; build it with ``GenericAdapter.from_yaml(path)``."""
+
+    def __init__(self, spec: dict[str, Any], card_path: Path) -> None:
+        self.spec = spec
+        self.card_path = card_path
+        self.root = card_path.parent
+        ignore = spec.get("ignore")
+        self.ignore = tuple(ignore) if isinstance(ignore, list) else (() if ignore is None else (ignore,))
+        self.card = DatasetCard(
+            name=spec["name"],
+            title=spec.get("title", spec["name"]),
+            description=spec.get("description", f"user dataset from {card_path}"),
+            spatial_dims=spec["spatial_dims"],
+            classes=tuple(
+                ClassSpec(c["name"], tuple(c["values"]), c.get("colour", "#888888")) for c in spec["classes"]
+            ),
+            licence=spec.get("licence", "unspecified"),
+            citation=spec.get("citation", "unspecified"),
+            voxel_size=tuple(spec["voxel_size"]) if spec.get("voxel_size") else None,
+            voxel_unit=spec.get("voxel_unit", "nm"),
+            splits=str(spec.get("split", {"folds": DEFAULT_FOLDS})),
+            notes=f"Generic adapter; ignore values {list(self.ignore)} are masked.",
+            extra={"card_file": str(card_path.resolve())},
+        )
+
+    @classmethod
+    def from_yaml(cls, path: Path) -> GenericAdapter:
+        """Read and check a card; every problem is a one-line ``UserError`` naming the card."""
+        try:
+            spec = yaml.safe_load(path.read_text())
+        except OSError as exc:
+            raise UserError(f"{path}: cannot read the card ({exc.strerror})") from exc
+        except yaml.YAMLError as exc:
+            raise UserError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+        check_spec(spec, path)
+        return cls(spec, path)
+
+    def fetch(self, raw_dir: Path, mirror: Path | None = None, base_url: str | None = None) -> None:
+        """Nothing to fetch: the card points at the user's files."""
+
+    def volumes(self, raw_dir: Path) -> Iterable[Volume]:
+        expects = f"files paired by name in {self.spec['images']}/ and {self.spec['labels']}/ (card {self.card_path})"
+        for name, img_path, lab_path in paired_files(
+            self.root / self.spec["images"], self.root / self.spec["labels"], expects
+        ):
+            image, raw_label = _read(img_path), _read(lab_path)
+            if image.shape != raw_label.shape:
+                raise UserError(f"{lab_path}: label shape {raw_label.shape} != image shape {image.shape}")
+            label, mask = map_labels(raw_label, self.card.classes, str(lab_path), self.ignore)
+            yield Volume(name, image.astype(np.float32), label, mask, source=str(img_path))
+
+    def folds(self, ids: list[str]) -> list[Fold]:
+        split = self.spec.get("split") or {"folds": DEFAULT_FOLDS}
+        if "folds" in split:
+            k = split["folds"]
+            if len(ids) < 3 or not 3 <= k <= len(ids):
+                raise UserError(f"{self.card_path}: split.folds={k} needs 3 <= folds <= {len(ids)} volumes")
+            return rotating_folds(ids, k)
+        parts = tuple(tuple(str(i) for i in split.get(key) or ()) for key in ("train", "val", "test"))
+        unknown = sorted(set(sum(parts, ())) - set(ids))
+        if unknown:
+            raise UserError(f"{self.card_path}: split names unknown files {unknown[:3]} (known: {ids[:5]}...)")
+        if not all(parts):
+            raise UserError(f"{self.card_path}: split needs non-empty train, val and test lists")
+        return [Fold(*parts)]
+
+
+def _read(path: Path) -> np.ndarray:
+    arr = read_array(path)
+    return np.ascontiguousarray(arr.T) if path.name.lower().endswith((".nii", ".nii.gz")) else arr
+
+
+def check_spec(spec: Any, path: Path) -> None:
+    """Raise one line for the first problem in a card's content."""
+    if not isinstance(spec, dict):
+        raise UserError(f"{path}: the card must be a YAML mapping with keys {', '.join(REQUIRED)}")
+    missing = [k for k in REQUIRED if k not in spec]
+    if missing:
+        raise UserError(f"{path}: missing key(s) {', '.join(missing)}")
+    unknown = sorted(set(spec) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise UserError(f"{path}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(REQUIRED + OPTIONAL)}")
+    if spec["spatial_dims"] not in (2, 3):
+        raise UserError(f"{path}: spatial_dims must be 2 or 3, not {spec['spatial_dims']!r}")
+    classes = spec["classes"]
+    if not isinstance(classes, list) or len(classes) < 2:
+        raise UserError(f"{path}: classes must list at least two classes (the first is the background)")
+    for c in classes:
+        values = c.get("values") if isinstance(c, dict) else None
+        if not isinstance(c, dict) or "name" not in c or not isinstance(values, list) or not values:
+            raise UserError(f"{path}: each class needs a name and a non-empty list of values, got {c!r}")
+        if not all(isinstance(v, (int, float)) for v in values):
+            raise UserError(f"{path}: class {c['name']!r} values must be numbers, got {values!r}")
+    ignore = spec.get("ignore")
+    ignore = ignore if isinstance(ignore, list) else ([] if ignore is None else [ignore])
+    if not all(isinstance(v, (int, float)) for v in ignore):
+        raise UserError(f"{path}: ignore must be a label value or a list of them, got {spec['ignore']!r}")
+    all_values = [v for c in classes for v in c["values"]] + ignore
+    if len(set(all_values)) != len(all_values):
+        raise UserError(f"{path}: a label value belongs to two classes (or to a class and ignore)")
+    split = spec.get("split")
+    if split is not None and (not isinstance(split, dict) or not set(split) <= {"folds", "train", "val", "test"}):
+        raise UserError(f"{path}: split must be {{folds: K}} or {{train: [...], val: [...], test: [...]}}")
+    vs = spec.get("voxel_size")
+    if vs is not None and (not isinstance(vs, list) or len(vs) != spec["spatial_dims"]):
+        raise UserError(f"{path}: voxel_size must list {spec['spatial_dims']} numbers")

@@ -1,0 +1,77 @@
+"""Fixtures for the adapter tests: small files in upstream layouts and a loopback HTTP server."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from segrepro.datasets.urocell import VOLUMES as UROCELL_IDS
+
+
+def save_nifti(path: Path, arr: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # The real files carry a meaningless zoom; so do these, to prove it is ignored.
+    img = nib.Nifti1Image(arr, np.diag([5.76e7, 5.76e7, 5.76e7, 1.0]))
+    nib.save(img, str(path))
+
+
+def write_urocell(root: Path, shape: tuple[int, int, int] = (20, 18, 16), label_dtype: type = np.float32) -> dict:
+    """Five small volumes in the UroCell layout (NIfTI ``(x, y, z)``); returns the arrays written.
+
+    Each raw volume has a constant line along x at (y=0, z=0): an acquisition artefact.
+    """
+    written = {}
+    for i, vid in enumerate(UROCELL_IDS):
+        rng = np.random.default_rng(i)
+        raw = rng.integers(0, 256, size=shape).astype(np.uint8)
+        raw[:, 0, 0] = 7
+        mito = np.zeros(shape, label_dtype)
+        mito[2:8, 3:9, 4:10] = 1
+        lyso = np.zeros(shape, label_dtype)
+        lyso[12:16, 10:14, 2 : 4 + i] = 1
+        save_nifti(root / "data" / f"{vid}.nii.gz", raw)
+        save_nifti(root / "mito" / "binary" / f"{vid}.nii.gz", mito)
+        save_nifti(root / "lyso" / "binary" / f"{vid}.nii.gz", lyso)
+        written[vid] = (raw, mito, lyso)
+    return written
+
+
+@pytest.fixture
+def nifti() -> Callable[[Path, np.ndarray], None]:
+    """``nifti(path, array)`` writes a ``.nii.gz`` with a wrong zoom, like the UroCell files."""
+    return save_nifti
+
+
+@pytest.fixture
+def urocell_layout() -> Callable[..., dict]:
+    """``urocell_layout(root, shape=..., label_dtype=...)`` writes five small volumes (see ``write_urocell``)."""
+    return write_urocell
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Path], str]]:
+    """``serve(folder)`` -> base URL of a loopback HTTP server for ``folder`` (stopped after the test)."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(folder: Path, handler: type[SimpleHTTPRequestHandler] = _QuietHandler) -> str:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
