@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from monai.metrics import compute_hausdorff_distance
@@ -26,7 +28,9 @@ def hd95_per_class(
     classes = np.arange(n_classes).reshape((n_classes,) + (1,) * target.ndim)
     p = torch.from_numpy((pred[None] == classes) & scored)[None]
     t = torch.from_numpy((target[None] == classes) & scored)[None]
-    d = compute_hausdorff_distance(p, t, include_background=True, percentile=95, spacing=spacing)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # MONAI's own deprecation notices, not the user's concern
+        d = compute_hausdorff_distance(p, t, include_background=True, percentile=95, spacing=spacing)
     d = d[0].double().numpy()
     d[~np.isfinite(d)] = np.nan
     present = p[0].flatten(1).any(1).numpy() & t[0].flatten(1).any(1).numpy()
