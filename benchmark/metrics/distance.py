@@ -30,6 +30,7 @@ def hd95_per_class(
     t = torch.from_numpy((target[None] == classes) & scored)[None]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # MONAI's own deprecation notices, not the user's concern
+        warnings.simplefilter("ignore", UserWarning)  # "class k is all 0": handled below as NaN
         d = compute_hausdorff_distance(p, t, include_background=True, percentile=95, spacing=spacing)
     d = d[0].double().numpy()
     d[~np.isfinite(d)] = np.nan
