@@ -137,6 +137,33 @@ def _aggregate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    from segrepro.metrics.conventions import get_convention
+    from segrepro.metrics.evaluate import evaluate_arrays
+    from segrepro.metrics.files import read_labels, read_mask, read_probs
+
+    if args.n_classes < 2:
+        raise UserError(f"--n-classes must be at least 2, not {args.n_classes}")
+    convention = get_convention(args.convention)
+    target = read_labels(args.target, args.n_classes)
+    pred = read_labels(args.pred, args.n_classes, target.shape)
+    mask = None if args.mask is None else read_mask(args.mask, target.shape)
+    probs = None if args.probs is None else read_probs(args.probs, args.n_classes, target.shape)
+    result = evaluate_arrays(
+        target,
+        pred,
+        args.n_classes,
+        probs=probs,
+        mask=mask,
+        convention=convention,
+        include_background=True if args.include_background else None,
+        instances=args.instances,
+        hd95=args.hd95,
+    )
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def _leaderboard(args: argparse.Namespace) -> int:
     app = Path(__file__).resolve().parent.parent / "leaderboard" / "app.py"
     from importlib.util import find_spec
@@ -218,6 +245,23 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--runs", type=Path, help="folder of run records (default results/runs)")
     a.add_argument("--out", type=Path, help="output folder (default results)")
     a.set_defaults(func=_aggregate)
+
+    ev = sub.add_parser(
+        "evaluate",
+        help="score your own prediction against a ground truth; prints one JSON object",
+        description="Reads .npy, .tif/.tiff or .nii/.nii.gz files and prints {per_class: {id: {metric: value}}, "
+        "mean: {metric: value}}; mean is over foreground classes (1..K-1) unless --include-background.",
+    )
+    ev.add_argument("--target", type=Path, required=True, help="ground-truth class ids")
+    ev.add_argument("--pred", type=Path, required=True, help="predicted class ids, same shape")
+    ev.add_argument("--probs", type=Path, help="class scores, channel first (K, *shape): adds the exact ROC AUC")
+    ev.add_argument("--mask", type=Path, help="validity mask, 1 where scored, same shape")
+    ev.add_argument("--n-classes", type=int, required=True, help="number of classes K (ids 0..K-1)")
+    ev.add_argument("--convention", default="canonical", help="scoring convention (default canonical)")
+    ev.add_argument("--instances", action="store_true", help="add PQ, SQ, RQ, P05 and component detection")
+    ev.add_argument("--hd95", action="store_true", help="add MONAI's 95th-percentile Hausdorff distance (voxels)")
+    ev.add_argument("--include-background", action="store_true", help="include class 0 in the mean")
+    ev.set_defaults(func=_evaluate)
 
     lb = sub.add_parser("leaderboard", help="start the Streamlit leaderboard")
     lb.add_argument("--port", type=int, default=8501)

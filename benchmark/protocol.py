@@ -22,7 +22,8 @@ from segrepro.baselines.entry import TIERS, count_parameters
 from segrepro.datasets import PreparedDataset, get_dataset, load_prepared
 from segrepro.errors import UserError
 from segrepro.inference import predict_volume
-from segrepro.metrics import confusion_matrix, counts_from_matrix, pooled_summary
+from segrepro.metrics import confusion_matrix, counts_from_matrix, get_convention, pooled_summary
+from segrepro.metrics.evaluate import RunEvaluation
 from segrepro.records import (
     SCHEMA_VERSION,
     command_line,
@@ -67,6 +68,7 @@ def check_spec(spec: RunSpec) -> tuple[BaselineEntry, PreparedDataset]:
         get_dataset(spec.dataset)  # an unknown name fails here, listing the known ones
     entry = get_baseline(spec.baseline)
     entry.recipe(spec.tier)
+    get_convention(entry.convention)
     data = load_prepared(spec.dataset)
     if data.spatial_dims not in entry.spatial_dims:
         raise UserError(
@@ -164,15 +166,13 @@ def _train_and_evaluate(
 
     result = train(model, entry.loss(), sampler, recipe, validate, device, progress=progress)
     model.load_state_dict(result.best_state)
-    counts = _counts(model, entry, test_cases, patch, device, data.n_classes, desc="test" if progress else None)
+    evaluation = RunEvaluation(data.n_classes, get_convention(entry.convention))
+    _counts(model, entry, test_cases, patch, device, data.n_classes, "test" if progress else None, evaluation)
     return {
         "n_parameters": n_params,
         "best_iteration": result.best_iteration,
         "curves": {"train_loss": result.train_loss, "val_score": result.val_score},
-        "metrics": {
-            "canonical": pooled_summary(counts, data.class_names),
-            "counts_per_image": {vid: c.tolist() for vid, c in counts.items()},
-        },
+        "metrics": evaluation.record_metrics(data.class_names),
     }
 
 
@@ -184,10 +184,14 @@ def _counts(
     device: torch.device,
     n_classes: int,
     desc: str | None,
+    evaluation: RunEvaluation | None = None,
 ) -> dict[str, np.ndarray]:
-    """Per-image ``(K, 4)`` TP/FP/FN/TN over scored voxels."""
+    """Per-image ``(K, 4)`` TP/FP/FN/TN over scored voxels; ``evaluation`` also gets the probabilities."""
     out = {}
     for vid, img, lab, msk in tqdm(cases, desc=desc, unit="img", disable=desc is None, leave=False):
-        _probs, pred = predict_volume(model, entry, img, patch, device)
-        out[vid] = counts_from_matrix(confusion_matrix(pred, lab, n_classes, msk))
+        probs, pred = predict_volume(model, entry, img, patch, device)
+        if evaluation is not None:
+            out[vid] = evaluation.add(vid, probs, pred, lab, msk)
+        else:
+            out[vid] = counts_from_matrix(confusion_matrix(pred, lab, n_classes, msk))
     return out

@@ -1,0 +1,116 @@
+"""Aggregation over images, folds and seeds: mean, standard deviation, a seeded percentile-bootstrap
+confidence interval, and a paired comparison of two baselines on the same cases with a verdict in words."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy.stats import wilcoxon
+
+_BOOT_BLOCK = 1000
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    return v[np.isfinite(v)]
+
+
+def bootstrap_ci(values: np.ndarray, n_boot: int = 10_000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile-bootstrap interval of the mean: resample the cases with replacement ``n_boot`` times
+    (``numpy.random.default_rng(seed)``), take the ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles."""
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    if v.size == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = np.empty(n_boot)
+    for start in range(0, n_boot, _BOOT_BLOCK):
+        stop = min(start + _BOOT_BLOCK, n_boot)
+        means[start:stop] = v[rng.integers(0, v.size, (stop - start, v.size))].mean(axis=1)
+    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Mean over cases with its spread: sample std (ddof 1) and a percentile-bootstrap CI; NaN cases left out."""
+
+    mean: float
+    std: float
+    ci_low: float
+    ci_high: float
+    n: int
+    level: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def estimate(values: np.ndarray, n_boot: int = 10_000, level: float = 0.95, seed: int = 0) -> Estimate:
+    """Mean, std and bootstrap CI of the finite ``values`` (one per image, fold or seed)."""
+    v = _finite(values)
+    nan = float("nan")
+    if v.size == 0:
+        return Estimate(nan, nan, nan, nan, 0, level)
+    lo, hi = bootstrap_ci(v, n_boot, level, seed)
+    return Estimate(float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else nan, lo, hi, int(v.size), level)
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """``a - b`` on the same cases: mean difference, its bootstrap CI, the Wilcoxon signed-rank p-value, a verdict."""
+
+    metric: str
+    name_a: str
+    name_b: str
+    n: int
+    mean_difference: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    level: float
+    verdict: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def paired_comparison(
+    a: np.ndarray,
+    b: np.ndarray,
+    name_a: str = "A",
+    name_b: str = "B",
+    metric: str = "score",
+    higher_is_better: bool = True,
+    n_boot: int = 10_000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> PairedComparison:
+    """Compare two baselines scored on the same cases (``a[i]`` and ``b[i]`` are one case).
+
+    A difference is called only when both the bootstrap CI of the mean difference excludes 0 and
+    the two-sided Wilcoxon signed-rank test has p < 1 - level; otherwise the verdict says the data
+    cannot tell the two apart. Cases where either score is NaN are dropped in pairs.
+    """
+    a, b = np.asarray(a, dtype=np.float64).reshape(-1), np.asarray(b, dtype=np.float64).reshape(-1)
+    if a.shape != b.shape:
+        raise ValueError(f"paired comparison needs the same cases: {a.size} scores vs {b.size}")
+    keep = np.isfinite(a) & np.isfinite(b)
+    d = a[keep] - b[keep]
+    n, nan = int(d.size), float("nan")
+    if n < 2:
+        verdict = f"too few paired cases ({n}) to compare {name_a} and {name_b} on {metric}"
+        return PairedComparison(metric, name_a, name_b, n, nan, nan, nan, nan, level, verdict)
+    lo, hi = bootstrap_ci(d, n_boot, level, seed)
+    p = 1.0 if not np.any(d) else float(wilcoxon(d).pvalue)
+    mean = float(d.mean())
+    detail = (
+        f"mean difference {name_a} - {name_b} = {mean:+.4g} ({level:.0%} CI {lo:+.4g} to {hi:+.4g}), "
+        f"Wilcoxon p = {p:.3g}, n = {n} paired cases"
+    )
+    if (lo > 0 or hi < 0) and p < 1 - level:
+        better, worse = (name_a, name_b) if (mean > 0) == higher_is_better else (name_b, name_a)
+        verdict = f"{better} is better than {worse} on {metric}: {detail}"
+    else:
+        verdict = f"no clear difference between {name_a} and {name_b} on {metric}: {detail}"
+    return PairedComparison(metric, name_a, name_b, n, mean, lo, hi, p, level, verdict)

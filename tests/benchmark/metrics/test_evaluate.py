@@ -1,0 +1,133 @@
+"""`segrepro evaluate` on .npy/.tif/.nii.gz files, its one-line errors, and the run-record metric block."""
+
+import json
+
+import nibabel
+import numpy as np
+import pytest
+import tifffile
+from sklearn.metrics import f1_score, roc_auc_score
+
+from segrepro.cli import main
+from segrepro.metrics import get_convention
+from segrepro.metrics.evaluate import RunEvaluation
+from segrepro.records import validate_record
+
+METRICS = {"precision", "recall", "tnr", "dice", "iou", "balanced_accuracy", "youden_j", "mcc"}
+
+
+def volume(seed=0, shape=(6, 24, 24), k=3):
+    rng = np.random.default_rng(seed)
+    target = rng.integers(0, k, shape).astype(np.uint8)
+    pred = np.where(rng.random(shape) < 0.75, target, rng.integers(0, k, shape)).astype(np.uint8)
+    probs = rng.dirichlet(np.ones(k), shape).transpose(3, 0, 1, 2).astype(np.float32)
+    probs[target, np.arange(shape[0])[:, None, None], np.arange(shape[1])[:, None], np.arange(shape[2])] += 0.3
+    probs /= probs.sum(axis=0)
+    mask = rng.random(shape) < 0.8
+    return target, pred, probs, mask
+
+
+def save(path, arr):
+    name = path.name
+    if name.endswith(".npy"):
+        np.save(path, arr)
+    elif name.endswith(".tif"):
+        tifffile.imwrite(path, arr)
+    else:
+        nibabel.Nifti1Image(arr, np.eye(4)).to_filename(path)
+    return str(path)
+
+
+def run(capsys, *args):
+    code = main(["evaluate", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".tif", ".nii.gz"])
+def test_evaluate_prints_one_json_object_matching_sklearn(tmp_path, capsys, suffix):
+    target, pred, probs, mask = volume()
+    files = {
+        n: save(tmp_path / f"{n}{suffix}", a) for n, a in [("t", target), ("p", pred), ("m", mask.astype(np.uint8))]
+    }
+    pr = save(tmp_path / "probs.npy", probs)
+    code, out, _ = run(
+        capsys, "--target", files["t"], "--pred", files["p"], "--mask", files["m"], "--probs", pr, "--n-classes", "3"
+    )
+    assert code == 0
+    result = json.loads(out)
+    assert set(result) == {"per_class", "mean"} and set(result["per_class"]) == {"0", "1", "2"}
+    assert set(result["mean"]) == METRICS | {"auc"}
+    t, p = target[mask], pred[mask]
+    f1 = f1_score(t, p, average=None, labels=range(3))
+    for c in range(3):
+        assert result["per_class"][str(c)]["dice"] == pytest.approx(f1[c], abs=1e-12)
+        assert result["per_class"][str(c)]["auc"] == pytest.approx(roc_auc_score(t == c, probs[c][mask]), abs=1e-6)
+    assert result["mean"]["dice"] == pytest.approx(f1[1:].mean())
+    code, out, _ = run(capsys, "--target", files["t"], "--pred", files["p"], "--n-classes", "3", "--include-background")
+    assert json.loads(out)["mean"]["dice"] == pytest.approx(f1_score(target.ravel(), pred.ravel(), average=None).mean())
+
+
+def test_evaluate_instances_and_hd95_add_their_metrics(tmp_path, capsys):
+    target, pred, _, _ = volume(1, shape=(3, 16, 16))
+    args = ["--target", save(tmp_path / "t.npy", target), "--pred", save(tmp_path / "p.npy", pred), "--n-classes", "3"]
+    code, out, _ = run(capsys, *args, "--instances", "--hd95", "--convention", "meyer2021")
+    assert code == 0
+    mean = json.loads(out)["mean"]
+    assert {"pq", "sq", "rq", "p05", "detected", "under_detected", "missed", "hd95"} <= set(mean)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda t, p, pr, m: {"pred": p[:, :10]}, r"p\.npy: shape .* does not match"),
+        (lambda t, p, pr, m: {"pred": p + 3}, r"p\.npy: class ids range over \[3, 5\], outside \[0, 2\]"),
+        (lambda t, p, pr, m: {"pred": p + 0.5}, r"p\.npy: labels must be integer"),
+        (lambda t, p, pr, m: {"mask": m * 2}, r"m\.npy: a mask must hold only 0 and 1"),
+        (lambda t, p, pr, m: {"probs": pr[:2]}, r"pr\.npy: probabilities have shape .*channel first"),
+        (lambda t, p, pr, m: {"probs": pr * np.nan}, r"pr\.npy: probabilities must be finite"),
+    ],
+)
+def test_files_that_do_not_fit_are_one_line_errors(tmp_path, capsys, make, message):
+    target, pred, probs, mask = volume(2, shape=(2, 12, 12))
+    arrays = {"target": target, "pred": pred, "probs": probs, "mask": mask.astype(np.uint8)}
+    arrays.update(make(target, pred, probs, mask.astype(np.uint8)))
+    names = {"target": "t", "pred": "p", "probs": "pr", "mask": "m"}
+    args = [x for k, a in arrays.items() for x in (f"--{k}", save(tmp_path / f"{names[k]}.npy", a))]
+    code, out, err = run(capsys, *args, "--n-classes", "3")
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert __import__("re").search(message, err), err
+
+
+def test_unreadable_and_unsupported_files_are_one_line_errors(tmp_path, capsys):
+    (tmp_path / "t.npy").write_text("not an array")
+    (tmp_path / "t.png").write_text("")
+    for path, message in [("t.npy", "cannot read"), ("t.png", "unsupported file type"), ("none.npy", "no such file")]:
+        code, _, err = run(capsys, "--target", str(tmp_path / path), "--pred", str(tmp_path / path), "--n-classes", "2")
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("name", ["canonical", "yudistira2020", "meyer2021", "zerovnik2020", "fujii2021"])
+def test_run_metrics_block_is_schema_valid_and_pools_like_the_whole(name):
+    ev = RunEvaluation(3, get_convention(name))
+    vols = [volume(s, shape=(3, 12, 12)) for s in range(3)]
+    for i, (t, p, pr, m) in enumerate(vols):
+        ev.add(f"v{i}", pr, p, t, m)
+    block = ev.record_metrics(["bg", "a", "b"])
+    record = {
+        "schema_version": 1, "run_id": "x", "status": "ok", "dataset": {"name": "d"},
+        "baseline": {"id": "b", "paper": "p"}, "fold": 0, "seed": 0, "tier": "smoke", "metrics": block,
+        "provenance": {"git_commit": None, "versions": {}, "device": "cpu", "command": "c", "started": "s",
+                       "wall_time_s": 0},
+    }  # fmt: skip
+    validate_record(json.loads(json.dumps(record)))
+    assert block["paper_convention"] == name
+    t = np.concatenate([v[0][v[3]] for v in vols])
+    s = np.concatenate([v[2][:, v[3]] for v in vols], axis=1)
+    for c, cls in enumerate(["bg", "a", "b"]):
+        exact = roc_auc_score(t == c, s[c])
+        assert abs(block["canonical"]["per_class"][cls]["auc"] - exact) <= block["auc_error_bound"][cls] + 1e-12
+    assert block["canonical"]["per_class"]["a"]["dice"] == pytest.approx(
+        f1_score(t, np.concatenate([v[1][v[3]] for v in vols]), average=None)[1]
+    )
