@@ -78,7 +78,7 @@ def _sidebar(results: data.Results) -> dict:
         opts["source"],
         default=opts["source"],
         key="sources",
-        help=f"`{data.SOURCE_REFERENCE}`: reproductions committed to this repository; `{data.SOURCE_MINE}`: your own runs",
+        help=f"`{data.SOURCE_REFERENCE}`: reproductions committed to this repository; `{data.SOURCE_MINE}`: your runs",
     )
     st.sidebar.markdown(f"[How to submit a method](#{SUBMIT_ANCHOR})")
     return {"dataset": dataset, "metric": metric, "class": cls, "papers": papers, "tiers": tiers, "sources": sources}

@@ -71,7 +71,7 @@ def make_record(
             "git_dirty": False,
             "versions": {"python": "3.11.2", "torch": "2.13.0"},
             "device": "cpu",
-            "command": f"segrepro run --dataset {dataset} --baseline {baseline} --fold {fold} --seed {seed} --tier {tier}",
+            "command": f"segrepro run --dataset {dataset} --baseline {baseline} --fold {fold} --seed {seed}",
             "started": "2026-11-23T09:00:00+00:00",
             "finished": "2026-11-23T09:01:00+00:00",
             "wall_time_s": 60.0,
