@@ -85,7 +85,7 @@ def _run(args: argparse.Namespace) -> int:
     from segrepro.protocol import RunSpec, execute, record_path
 
     spec = RunSpec(args.dataset, args.baseline, args.fold, args.seed, args.tier)
-    record = execute(spec, progress=not args.quiet)
+    record = execute(spec, progress=not args.quiet, save_predictions=args.save_predictions)
     where = record_path(spec)
     if record["status"] == "ok":
         mean = record["metrics"]["canonical"]["mean"]
@@ -176,6 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 0 after recording a failed run (dvc.yaml uses it so one failure does not stop the rest)",
     )
     r.add_argument("--quiet", action="store_true", help="no progress bars")
+    r.add_argument(
+        "--save-predictions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="save overlay PNGs (image | truth | prediction) of the first N test images beside the record",
+    )
     r.set_defaults(func=_run)
 
     a = sub.add_parser("aggregate", help="write results/leaderboard.csv and per_class.csv from the run records")
