@@ -108,6 +108,8 @@ def _aggregate(args: argparse.Namespace) -> int:
 
 
 def _leaderboard(args: argparse.Namespace) -> int:
+    if not 1 <= args.port <= 65535:
+        raise UserError(f"--port must be between 1 and 65535, not {args.port}")
     app = Path(__file__).resolve().parent.parent / "leaderboard" / "app.py"
     from importlib.util import find_spec
 

@@ -22,6 +22,14 @@ from segrepro.leaderboard import data, views
 NUMBER = st.column_config.NumberColumn(format="%.4f")
 STAT_COLUMNS = {c: NUMBER for c in ("mean", "ci_low", "ci_high", "std", "share", "published", "published_std", "delta")}
 SUBMIT_ANCHOR = "how-to-submit-a-method"
+VIEWS = {
+    "rankings": "Rankings",
+    "per-class": "Per class",
+    "published": "Reproduced vs published",
+    "stress": "Stress curves",
+    "runs": "Runs",
+}
+"""``?view=<key>`` opens that tab, so each view can be linked to (``?run=<source>:<run id>`` opens a run)."""
 
 
 @st.cache_data(show_spinner="Loading run records…", max_entries=4)
@@ -301,8 +309,8 @@ def main() -> None:
     else:
         f = _sidebar(results)
         filtered = views.select_runs(runs, [f["dataset"]], f["papers"], f["tiers"], f["sources"])
-        default = "Runs" if st.query_params.get("run") else "Rankings"
-        tabs = st.tabs(["Rankings", "Per class", "Reproduced vs published", "Stress curves", "Runs"], default=default)
+        view = st.query_params.get("view", "runs" if st.query_params.get("run") else "rankings")
+        tabs = st.tabs(list(VIEWS.values()), default=VIEWS.get(view, VIEWS["rankings"]))
         with tabs[0]:
             if f["dataset"] is not None:
                 _rankings(results, filtered, f)
