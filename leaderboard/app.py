@@ -73,23 +73,31 @@ def _sidebar(results: data.Results) -> dict:
         "Metric", metrics, index=metrics.index("dice") if "dice" in metrics else 0, key="metric"
     )
     cls = st.sidebar.selectbox("Class", per_dataset["class"], key="class", help="`mean` = mean over foreground classes")
-    papers = st.sidebar.multiselect("Paper", opts["paper"], default=opts["paper"], key="papers")
+    # Empty multiselects mean "all", so a paper, tier or source that appears later is shown too.
+    papers = st.sidebar.multiselect("Paper", opts["paper"], key="papers", placeholder="all papers")
     tiers = st.sidebar.multiselect(
         "Tier",
         opts["tier"],
-        default=opts["tier"],
         key="tiers",
+        placeholder="all tiers",
         help="smoke (seconds), quick (minutes on a CPU), paper (the paper's recipe). Ranks never mix tiers.",
     )
     sources = st.sidebar.multiselect(
         "Runs",
         opts["source"],
-        default=opts["source"],
         key="sources",
+        placeholder="reference and yours",
         help=f"`{data.SOURCE_REFERENCE}`: reproductions committed to this repository; `{data.SOURCE_MINE}`: your runs",
     )
     st.sidebar.markdown(f"[How to submit a method](#{SUBMIT_ANCHOR})")
-    return {"dataset": dataset, "metric": metric, "class": cls, "papers": papers, "tiers": tiers, "sources": sources}
+    return {
+        "dataset": dataset,
+        "metric": metric,
+        "class": cls,
+        "papers": papers or None,
+        "tiers": tiers or None,
+        "sources": sources or None,
+    }
 
 
 def _rankings(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
@@ -158,7 +166,8 @@ def _published(results: data.Results, tables: data.Tables, f: dict) -> None:
                     substitutes[ds] = choice
     table = views.published_vs_reproduced(published, results, substitutes)
     with_runs = table["tier"].notna()
-    keep = ~with_runs | (table["tier"].isin(f["tiers"]) & table["source"].isin(f["sources"]))
+    keep = ~with_runs
+    keep |= table["tier"].isin(f["tiers"] or table["tier"]) & table["source"].isin(f["sources"] or table["source"])
     table = table[keep]
     st.caption(
         "Published values divided by the table's scale (fractions). Verdict: within the run-to-run spread "

@@ -92,11 +92,10 @@ def runs_of(tmp_path, dices, convention="canonical", extra_block=None, dataset="
     folder = tmp_path / "runs"
     for seed, dice in enumerate(dices):
         scores = {"background": {"dice": 1.0}, "fg": {"dice": dice}}
-        extra = {}
         rec = make_record(dataset, "m", "p", "paper", 0, seed, scores, ("background", "fg"), convention=convention)
         if extra_block is not None:
             rec["metrics"][convention] = {"per_class": {"fg": {"dice": extra_block}}, "mean": {"dice": extra_block}}
-        write_record(folder, {**rec, **extra})
+        write_record(folder, rec)
     return data.load_results(data.Folders((("reference", folder),), tmp_path, ()))
 
 
