@@ -166,27 +166,27 @@ def _verdict(row: Mapping[str, Any]) -> tuple[str, str]:
     return (VERDICT_BETTER if better else VERDICT_WORSE), why
 
 
-PVR_COLUMNS = [
+PVR_COLUMNS = [  # what a reader needs first (which number, the verdict) leads
     "paper",
     "table",
     "dataset",
     "method",
-    "baseline",
     "class",
     "metric",
-    "published",
-    "published_std",
     "tier",
     "source",
-    "run_dataset",
+    "published",
     "mean",
     "ci_low",
     "ci_high",
-    "std",
-    "n",
     "delta",
     "verdict",
     "why",
+    "baseline",
+    "published_std",
+    "std",
+    "n",
+    "run_dataset",
 ]
 
 
