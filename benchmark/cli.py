@@ -130,6 +130,8 @@ def _leaderboard(args: argparse.Namespace) -> int:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "viewer",
     ]
     print(f"leaderboard on http://{args.host}:{args.port}")
     return subprocess.call(cmd)

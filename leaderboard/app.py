@@ -22,6 +22,8 @@ from segrepro.leaderboard import data, views
 NUMBER = st.column_config.NumberColumn(format="%.4f")
 STAT_COLUMNS = {c: NUMBER for c in ("mean", "ci_low", "ci_high", "std", "share", "published", "published_std", "delta")}
 SUBMIT_ANCHOR = "how-to-submit-a-method"
+# ``?view=<key>`` opens that tab, so each view can be linked to (``?run=<source>:<run id>`` opens a run).
+# (A comment, not a docstring: Streamlit's "magic" would print a bare string of the page script.)
 VIEWS = {
     "rankings": "Rankings",
     "per-class": "Per class",
@@ -29,7 +31,6 @@ VIEWS = {
     "stress": "Stress curves",
     "runs": "Runs",
 }
-"""``?view=<key>`` opens that tab, so each view can be linked to (``?run=<source>:<run id>`` opens a run)."""
 
 
 @st.cache_data(show_spinner="Loading run records…", max_entries=4)
