@@ -74,19 +74,17 @@ def _scores_for(
     return merged
 
 
-def _stats(values: pd.Series) -> pd.Series:
-    v = values.to_numpy(dtype=float)
-    finite = v[np.isfinite(v)]
-    low, high = bootstrap_ci(finite)
-    return pd.Series(
-        {
-            "mean": float(finite.mean()) if finite.size else math.nan,
-            "ci_low": low,
-            "ci_high": high,
-            "std": float(finite.std(ddof=1)) if finite.size > 1 else math.nan,
-            "n": int(finite.size),
-        }
-    )
+STAT_COLUMNS = ["mean", "ci_low", "ci_high", "std", "n"]
+
+
+def _stats(scores: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Mean, bootstrap CI, std (ddof 1) and count of ``value`` per group of ``keys`` (NaN ignored)."""
+    grouped = scores.dropna(subset=["value"]).groupby(keys, sort=False)["value"]
+    table = grouped.agg(mean="mean", std="std", n="count")
+    ci = grouped.agg(lambda v: bootstrap_ci(v.to_numpy()))
+    table["ci_low"] = [c[0] for c in ci]
+    table["ci_high"] = [c[1] for c in ci]
+    return table[STAT_COLUMNS]
 
 
 def _run_counts(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -112,8 +110,7 @@ def rankings(results: Results, runs: pd.DataFrame, dataset: str, metric: str, cl
     if scores.empty:
         table = counts.reset_index().assign(mean=math.nan, ci_low=math.nan, ci_high=math.nan, std=math.nan, n=0)
     else:
-        stats = scores.groupby(GROUP)["value"].apply(_stats).unstack()
-        table = counts.join(stats, how="left").reset_index()
+        table = counts.join(_stats(scores, GROUP), how="left").reset_index()
     table["n"] = table["n"].fillna(0).astype(int)
     ascending = metric in LOWER_IS_BETTER
     table["rank"] = table.groupby("tier")["mean"].rank(method="min", ascending=ascending).astype("Int64")
@@ -132,7 +129,7 @@ def per_class(results: Results, runs: pd.DataFrame, dataset: str, metric: str) -
     scores = scores[scores["class"] != "mean"]
     if scores.empty:
         return pd.DataFrame(columns=cols)
-    table = scores.groupby([*GROUP, "class"])["value"].apply(_stats).unstack().reset_index()
+    table = _stats(scores, [*GROUP, "class"]).reset_index()
     shares = results.shares[results.shares["key"].isin(runs["key"])]
     share = shares.groupby("class")["share"].mean() if not shares.empty else pd.Series(dtype=float)
     table["share"] = table["class"].map(share)
@@ -208,7 +205,7 @@ def published_vs_reproduced(
         published_std=published["std"].astype(float) / published["scale"].astype(float),
         run_dataset=published["dataset"].map(lambda d: substitutes.get(d, d)),
     )
-    stats = _reproductions(results, pub["baseline"], pub["run_dataset"])
+    stats = _reproductions(results, pub)
     merged = pub.merge(stats, on=["run_dataset", "baseline", "class", "metric"], how="left")
     merged["delta"] = merged["mean"] - merged["published"]
     verdicts = [_verdict(row) for row in merged.to_dict("records")]
@@ -219,16 +216,19 @@ def published_vs_reproduced(
     return merged[PVR_COLUMNS].sort_values(order, kind="stable").reset_index(drop=True)
 
 
-def _reproductions(results: Results, baselines: pd.Series, datasets: pd.Series) -> pd.DataFrame:
+def _reproductions(results: Results, pub: pd.DataFrame) -> pd.DataFrame:
     """Stats per (run_dataset, baseline, class, metric, tier, source) of the successful runs that
     published numbers may match. Per run, the block of the baseline's own paper convention is
     used where the record carries one (``convention_ok``), else the canonical block."""
     keys = ["dataset", "baseline", "class", "metric", "tier", "source"]
     columns = [*keys, "mean", "ci_low", "ci_high", "std", "n", "convention_ok", "convention"]
     runs = results.runs
-    wanted = runs[(runs["status"] == "ok") & runs["baseline"].isin(baselines) & runs["dataset"].isin(datasets)]
+    wanted = runs[
+        (runs["status"] == "ok") & runs["baseline"].isin(pub["baseline"]) & runs["dataset"].isin(pub["run_dataset"])
+    ]
     cols = ["key", "dataset", "baseline", "tier", "source", "convention"]
-    scores = results.scores[results.scores["key"].isin(wanted["key"])]
+    s = results.scores
+    scores = s[s["key"].isin(wanted["key"]) & s["class"].isin(pub["class"]) & s["metric"].isin(pub["metric"])]
     scores = scores.merge(wanted[cols].rename(columns={"convention": "paper_convention"}), on="key")
     if scores.empty:
         return pd.DataFrame(columns=columns).rename(columns={"dataset": "run_dataset"})
@@ -238,8 +238,9 @@ def _reproductions(results: Results, baselines: pd.Series, datasets: pd.Series) 
     scores = scores[(scores["convention"] == CANONICAL) | scores["own"]]
     scores = scores.sort_values("own", kind="stable").drop_duplicates(["key", "class", "metric"], keep="last")
     grouped = scores.groupby(keys)
-    stats = grouped["value"].apply(_stats).unstack()
-    stats = stats.join(grouped.agg(convention_ok=("own", "all"), convention=("paper_convention", "first")))
+    stats = _stats(scores, keys).join(
+        grouped.agg(convention_ok=("own", "all"), convention=("paper_convention", "first"))
+    )
     return stats.reset_index()[columns].rename(columns={"dataset": "run_dataset"})
 
 
@@ -251,7 +252,7 @@ def stress_curves(stress: pd.DataFrame, dataset: str, cls: str, metric: str) -> 
     if sub.empty:
         return pd.DataFrame(columns=cols)
     sub = sub.assign(value=sub["value"].astype(float), achieved_ratio=sub["achieved_ratio"].astype(float))
-    stats = sub.groupby(["source", "baseline", "ratio"])["value"].apply(_stats).unstack()
+    stats = _stats(sub, ["source", "baseline", "ratio"])
     achieved = sub.groupby(["source", "baseline", "ratio"])["achieved_ratio"].mean()
     table = stats.join(achieved).reset_index()
     table["n"] = table["n"].astype(int)
