@@ -1,7 +1,8 @@
 """Aggregate run records into the leaderboard tables.
 
-``results/leaderboard.csv``: one row per (dataset, baseline, tier): runs, failures, and mean/std of
-the canonical mean-over-foreground scores. ``results/per_class.csv``: the tidy per-class table
+``results/leaderboard.csv``: one row per (dataset, baseline, tier): runs, failures, and mean, std
+and a 95% seeded percentile-bootstrap confidence interval (over folds and seeds) of the canonical
+mean-over-foreground scores. ``results/per_class.csv``: the tidy per-class table
 (dataset, baseline, tier, class, metric, mean, std, n). Both trace back to the run ids they list.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from segrepro.errors import UserError
@@ -18,6 +20,27 @@ from segrepro.metrics import CONFUSION_METRICS
 from segrepro.records import validate_record
 
 KEYS = ["dataset", "baseline", "paper", "tier"]
+CI_LEVEL = 0.95
+N_BOOTSTRAP = 2000
+
+
+def bootstrap_ci(
+    values: np.ndarray | pd.Series | list[float], level: float = CI_LEVEL, n_boot: int = N_BOOTSTRAP, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile-bootstrap confidence interval of the mean of ``values`` (one per run).
+
+    Seeded, so the same runs always give the same interval. NaN values are dropped; with fewer
+    than two values there is no spread to resample and the interval is ``(nan, nan)``.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size < 2:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    means = v[rng.integers(0, v.size, size=(n_boot, v.size))].mean(axis=1)
+    alpha = (1.0 - level) / 2.0
+    low, high = np.quantile(means, [alpha, 1.0 - alpha])
+    return (float(low), float(high))
 
 
 def load_records(runs_dir: Path) -> tuple[list[dict], list[tuple[Path, str]]]:
@@ -70,7 +93,12 @@ def leaderboard_table(df: pd.DataFrame) -> pd.DataFrame:
     means = df[(df["class"] == "mean") & (df["status"] == "ok")]
     stats = means.pivot_table(index=KEYS, columns="metric", values="value", aggfunc=["mean", "std"])
     stats.columns = [f"{metric}_{agg}" for agg, metric in stats.columns]
-    order = [f"{m}_{a}" for m in CONFUSION_METRICS for a in ("mean", "std") if f"{m}_{a}" in stats.columns]
+    for metric, group in means.groupby("metric"):
+        ci = group.groupby(KEYS)["value"].agg(lambda s: bootstrap_ci(s.to_numpy()))
+        stats[f"{metric}_ci_low"] = ci.map(lambda t: t[0])
+        stats[f"{metric}_ci_high"] = ci.map(lambda t: t[1])
+    aggs = ("mean", "std", "ci_low", "ci_high")
+    order = [f"{m}_{a}" for m in CONFUSION_METRICS for a in aggs if f"{m}_{a}" in stats.columns]
     return status.join(stats[order]).join(ids).reset_index()
 
 

@@ -115,7 +115,7 @@ def _run(args: argparse.Namespace) -> int:
     from segrepro.protocol import RunSpec, execute, record_path
 
     spec = RunSpec(args.dataset, args.baseline, args.fold, args.seed, args.tier)
-    record = execute(spec, progress=not args.quiet)
+    record = execute(spec, progress=not args.quiet, save_predictions=args.save_predictions)
     where = record_path(spec)
     if record["status"] == "ok":
         mean = record["metrics"]["canonical"]["mean"]
@@ -165,6 +165,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _leaderboard(args: argparse.Namespace) -> int:
+    if not 1 <= args.port <= 65535:
+        raise UserError(f"--port must be between 1 and 65535, not {args.port}")
     app = Path(__file__).resolve().parent.parent / "leaderboard" / "app.py"
     from importlib.util import find_spec
 
@@ -185,6 +187,8 @@ def _leaderboard(args: argparse.Namespace) -> int:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "viewer",
     ]
     print(f"leaderboard on http://{args.host}:{args.port}")
     return subprocess.call(cmd)
@@ -239,6 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 0 after recording a failed run (dvc.yaml uses it so one failure does not stop the rest)",
     )
     r.add_argument("--quiet", action="store_true", help="no progress bars")
+    r.add_argument(
+        "--save-predictions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="save overlay PNGs (image | truth | prediction) of the first N test images beside the record",
+    )
     r.set_defaults(func=_run)
 
     a = sub.add_parser("aggregate", help="write results/leaderboard.csv and per_class.csv from the run records")

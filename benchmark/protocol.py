@@ -24,6 +24,7 @@ from segrepro.errors import UserError
 from segrepro.inference import predict_volume
 from segrepro.metrics import confusion_matrix, counts_from_matrix, get_convention, pooled_summary
 from segrepro.metrics.evaluate import RunEvaluation
+from segrepro.overlays import save_overlays
 from segrepro.records import (
     SCHEMA_VERSION,
     command_line,
@@ -78,8 +79,15 @@ def check_spec(spec: RunSpec) -> tuple[BaselineEntry, PreparedDataset]:
     return entry, data
 
 
-def execute(spec: RunSpec, runs_dir: Path | None = None, progress: bool = True) -> dict[str, Any]:
-    """Run ``spec`` and write its record; returns the record (status ``ok`` or ``failed``)."""
+def execute(
+    spec: RunSpec, runs_dir: Path | None = None, progress: bool = True, save_predictions: int = 0
+) -> dict[str, Any]:
+    """Run ``spec`` and write its record; returns the record (status ``ok`` or ``failed``).
+
+    ``save_predictions`` N > 0 also writes overlay PNGs of the first N test images into the folder
+    named like the record (``<run_id>/``) and lists them in the record's ``predictions``."""
+    if save_predictions < 0:
+        raise UserError(f"--save-predictions must be 0 or more, not {save_predictions}")
     entry, data = check_spec(spec)
     out = record_path(spec, runs_dir)
     started, t0 = now_iso(), time.perf_counter()
@@ -120,7 +128,7 @@ def execute(spec: RunSpec, runs_dir: Path | None = None, progress: bool = True) 
         },
     }
     try:
-        record.update(_train_and_evaluate(spec, entry, data, device, progress))
+        record.update(_train_and_evaluate(spec, entry, data, device, progress, save_predictions, out.with_suffix("")))
         record["status"] = "ok"
     except (KeyboardInterrupt, UserError):
         raise
@@ -138,7 +146,13 @@ def execute(spec: RunSpec, runs_dir: Path | None = None, progress: bool = True) 
 
 
 def _train_and_evaluate(
-    spec: RunSpec, entry: BaselineEntry, data: PreparedDataset, device: torch.device, progress: bool
+    spec: RunSpec,
+    entry: BaselineEntry,
+    data: PreparedDataset,
+    device: torch.device,
+    progress: bool,
+    save_predictions: int = 0,
+    overlay_dir: Path | None = None,
 ) -> dict[str, Any]:
     recipe = entry.recipe(spec.tier)
     fold = data.fold(spec.fold)
@@ -167,8 +181,15 @@ def _train_and_evaluate(
     result = train(model, entry.loss(), sampler, recipe, validate, device, progress=progress)
     model.load_state_dict(result.best_state)
     evaluation = RunEvaluation(data.n_classes, get_convention(entry.convention))
-    _counts(model, entry, test_cases, patch, device, data.n_classes, "test" if progress else None, evaluation)
+    kept: dict[str, np.ndarray] = {}
+    desc = "test" if progress else None
+    _counts(model, entry, test_cases, patch, device, data.n_classes, desc, evaluation, kept, save_predictions)
+    extra = {}
+    if save_predictions and overlay_dir is not None:
+        colours = [c.get("colour", "#888888") for c in data.meta["card"]["classes"]]
+        extra["predictions"] = save_overlays(overlay_dir, [c for c in test_cases if c[0] in kept], kept, colours)
     return {
+        **extra,
         "n_parameters": n_params,
         "best_iteration": result.best_iteration,
         "curves": {"train_loss": result.train_loss, "val_score": result.val_score},
@@ -185,8 +206,11 @@ def _counts(
     n_classes: int,
     desc: str | None,
     evaluation: RunEvaluation | None = None,
+    kept: dict[str, np.ndarray] | None = None,
+    keep: int = 0,
 ) -> dict[str, np.ndarray]:
-    """Per-image ``(K, 4)`` TP/FP/FN/TN over scored voxels; ``evaluation`` also gets the probabilities."""
+    """Per-image ``(K, 4)`` TP/FP/FN/TN over scored voxels; ``evaluation`` also gets the probabilities,
+    and the first ``keep`` predictions go into ``kept``."""
     out = {}
     for vid, img, lab, msk in tqdm(cases, desc=desc, unit="img", disable=desc is None, leave=False):
         probs, pred = predict_volume(model, entry, img, patch, device)
@@ -194,4 +218,6 @@ def _counts(
             out[vid] = evaluation.add(vid, probs, pred, lab, msk)
         else:
             out[vid] = counts_from_matrix(confusion_matrix(pred, lab, n_classes, msk))
+        if kept is not None and len(kept) < keep:
+            kept[vid] = pred
     return out

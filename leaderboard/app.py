@@ -1,7 +1,11 @@
 """segrepro leaderboard (Streamlit). Start with ``segrepro leaderboard``.
 
-Reads ``results/leaderboard.csv`` and ``results/per_class.csv`` (written by ``segrepro
-aggregate``); the results folder comes from ``SEGREPRO_RESULTS_DIR`` (default ``results``).
+Reads run records from ``results/reference/runs/`` (the reproductions committed to this repository)
+and ``results/runs/`` (yours), every ``baselines/*/published.csv`` + ``methods.csv``, and stress
+tables ``results/stress/<dataset>/stress.csv``; the results folder is ``SEGREPRO_RESULTS_DIR``
+(default ``results``), the paper packages' folder ``SEGREPRO_PUBLISHED_DIR`` (default the installed
+``segrepro.baselines``). It reads files only and never executes anything from them. Loading is
+cached on the files' names, sizes and mtimes, so a new or changed file is picked up on the next rerun.
 """
 
 from __future__ import annotations
@@ -13,45 +17,324 @@ import plotly.express as px
 import streamlit as st
 
 from segrepro import paths
+from segrepro.leaderboard import data, views
+
+NUMBER = st.column_config.NumberColumn(format="%.4f")
+STAT_COLUMNS = {c: NUMBER for c in ("mean", "ci_low", "ci_high", "std", "share", "published", "published_std", "delta")}
+SUBMIT_ANCHOR = "how-to-submit-a-method"
+# ``?view=<key>`` opens that tab, so each view can be linked to (``?run=<source>:<run id>`` opens a run).
+# (A comment, not a docstring: Streamlit's "magic" would print a bare string of the page script.)
+VIEWS = {
+    "rankings": "Rankings",
+    "per-class": "Per class",
+    "published": "Reproduced vs published",
+    "stress": "Stress curves",
+    "runs": "Runs",
+}
 
 
-@st.cache_data(show_spinner=False)
-def load_table(path: str, mtime: float) -> pd.DataFrame:
-    return pd.read_csv(path)
+@st.cache_data(show_spinner="Loading run records…", max_entries=4)
+def _results(signature: tuple, _folders: data.Folders) -> data.Results:
+    """Every run record; ``signature`` (folders, names, sizes, mtimes) is the whole cache key."""
+    return data.load_results(_folders)
 
 
-def read(path: Path) -> pd.DataFrame | None:
-    if not path.exists():
-        return None
-    try:
-        return load_table(str(path), path.stat().st_mtime)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        st.error(f"{path}: cannot be read as CSV ({exc})")
-        return None
+@st.cache_data(show_spinner=False, max_entries=4)
+def _tables(signature: tuple, _folders: data.Folders) -> data.Tables:
+    return data.load_tables(_folders)
+
+
+def _export(table: pd.DataFrame, name: str, key: str) -> None:
+    st.download_button(
+        f"Export this table as CSV ({len(table)} rows)",
+        table.to_csv(index=False).encode(),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=key,
+        on_click="ignore",
+    )
+
+
+def _problems(problems: list[data.Problem]) -> None:
+    if not problems:
+        return
+    with st.expander(f"{len(problems)} file(s) could not be used and are left out", expanded=True):
+        for p in problems:
+            st.error(f"`{p.path}`: {p.message}")
+
+
+def _sidebar(results: data.Results) -> dict:
+    """The filters; every view below reads its choices from here."""
+    opts = views.options(results)
+    st.sidebar.header("Filters")
+    dataset = st.sidebar.selectbox("Dataset", opts["dataset"], key="dataset")
+    per_dataset = views.options(results, dataset)
+    metrics = per_dataset["metric"]
+    metric = st.sidebar.selectbox(
+        "Metric", metrics, index=metrics.index("dice") if "dice" in metrics else 0, key="metric"
+    )
+    cls = st.sidebar.selectbox("Class", per_dataset["class"], key="class", help="`mean` = mean over foreground classes")
+    # Empty multiselects mean "all", so a paper, tier or source that appears later is shown too.
+    papers = st.sidebar.multiselect("Paper", opts["paper"], key="papers", placeholder="all papers")
+    tiers = st.sidebar.multiselect(
+        "Tier",
+        opts["tier"],
+        key="tiers",
+        placeholder="all tiers",
+        help="smoke (seconds), quick (minutes on a CPU), paper (the paper's recipe). Ranks never mix tiers.",
+    )
+    sources = st.sidebar.multiselect(
+        "Runs",
+        opts["source"],
+        key="sources",
+        placeholder="reference and yours",
+        help=f"`{data.SOURCE_REFERENCE}`: reproductions committed to this repository; `{data.SOURCE_MINE}`: your runs",
+    )
+    st.sidebar.markdown(f"[How to submit a method](#{SUBMIT_ANCHOR})")
+    return {
+        "dataset": dataset,
+        "metric": metric,
+        "class": cls,
+        "papers": papers or None,
+        "tiers": tiers or None,
+        "sources": sources or None,
+    }
+
+
+def _rankings(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
+    st.subheader(f"Ranking on {f['dataset']}: {f['metric']} of class {f['class']}")
+    table = views.rankings(results, runs, f["dataset"], f["metric"], f["class"])
+    if table.empty:
+        st.info("No runs match the filters.")
+        return
+    st.caption(
+        "Mean over runs (folds x seeds) with a 95% percentile-bootstrap confidence interval "
+        "(canonical convention: counts pooled over test images). Ranks are within a tier: "
+        "tiers differ in training budget and are not ranked against each other."
+    )
+    tiers = list(dict.fromkeys(table["tier"]))
+    if len(tiers) > 1:
+        st.warning(f"{len(tiers)} tiers shown ({', '.join(tiers)}): one ranking per tier, not one across tiers.")
+    for tier in tiers:
+        st.markdown(f"**Tier `{tier}`**")
+        st.dataframe(table[table["tier"] == tier], hide_index=True, column_config=STAT_COLUMNS, key=f"rank-{tier}")
+    _export(table, f"ranking_{f['dataset']}_{f['metric']}_{f['class']}", "export-rankings")
+
+
+def _per_class(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
+    st.subheader(f"Per class on {f['dataset']}: {f['metric']}")
+    table = views.per_class(results, runs, f["dataset"], f["metric"])
+    if table.empty:
+        st.info("No per-class scores match the filters.")
+        return
+    st.caption("Classes ordered from the rarest (smallest share of scored test voxels) to the most frequent.")
+    order = list(dict.fromkeys(table["class"]))
+    err = table.assign(plus=table["ci_high"] - table["mean"], minus=table["mean"] - table["ci_low"])
+    fig = px.bar(
+        err,
+        x="class",
+        y="mean",
+        error_y="plus",
+        error_y_minus="minus",
+        color="baseline",
+        pattern_shape="source",
+        barmode="group",
+        facet_col="tier",
+        category_orders={"class": order},
+        hover_data=["share", "n", "std"],
+        labels={"mean": f"{f['metric']} (mean, 95% CI)"},
+    )
+    st.plotly_chart(fig, key="per-class-chart")
+    st.dataframe(table, hide_index=True, column_config=STAT_COLUMNS, key="per-class-table")
+    _export(table, f"per_class_{f['dataset']}_{f['metric']}", "export-per-class")
+
+
+def _published(results: data.Results, tables: data.Tables, f: dict) -> None:
+    st.subheader("Reproduced vs published")
+    published = tables.published
+    if published.empty:
+        st.info("No published tables found (baselines/<paper>/published.csv).")
+        return
+    published = published[published["paper"].isin(f["papers"])] if f["papers"] else published
+    run_datasets = sorted(results.runs["dataset"].astype(str).unique())
+    substitutes = {}
+    missing = sorted(set(published["dataset"]) - set(run_datasets))
+    if missing and run_datasets:
+        with st.expander("Compare with a substitute dataset (numbers on data without runs)"):
+            for ds in missing:
+                choice = st.selectbox(f"Runs standing in for {ds}", ["(none)", *run_datasets], key=f"sub-{ds}")
+                if choice != "(none)":
+                    substitutes[ds] = choice
+    table = views.published_vs_reproduced(published, results, substitutes)
+    with_runs = table["tier"].notna()
+    keep = ~with_runs
+    keep |= table["tier"].isin(f["tiers"] or table["tier"]) & table["source"].isin(f["sources"] or table["source"])
+    table = table[keep]
+    st.caption(
+        "Published values divided by the table's scale (fractions). Verdict: within the run-to-run spread "
+        f"(|delta| <= {views.SPREAD_SIGMAS:g} sd of the runs, combined with the paper's std where printed), "
+        "better, worse, undetermined (one run, no spread), not comparable (different tier than the paper, "
+        "dataset substitute, convention) or open (no run yet)."
+    )
+    counts = table["verdict"].value_counts()
+    st.markdown(" · ".join(f"**{v}**: {n}" for v, n in counts.items()))
+    verdicts = st.multiselect("Verdicts", list(counts.index), default=list(counts.index), key="verdicts")
+    shown = table[table["verdict"].isin(verdicts)]
+    st.dataframe(shown, hide_index=True, column_config=STAT_COLUMNS, key="pvr-table")
+    _export(shown, "reproduced_vs_published", "export-pvr")
+    open_rows = table[table["verdict"] == views.VERDICT_OPEN]
+    if not open_rows.empty:
+        st.markdown(f"**Open reproductions** ({len(open_rows)} published numbers with no run yet)")
+        cols = ["paper", "table", "dataset", "method", "baseline", "class", "metric", "published", "why"]
+        st.dataframe(open_rows[cols], hide_index=True, column_config=STAT_COLUMNS, key="open-table")
+
+
+def _stress(tables: data.Tables, f: dict) -> None:
+    st.subheader("Class-ratio stress curves")
+    stress = tables.stress
+    if stress.empty:
+        st.info("No stress tables yet (results/stress/<dataset>/stress.csv, written by `segrepro stress`).")
+        return
+    datasets = sorted(stress["dataset"].unique())
+    index = datasets.index(f["dataset"]) if f["dataset"] in datasets else 0
+    cols = st.columns(3)
+    dataset = cols[0].selectbox("Dataset", datasets, index=index, key="stress-dataset")
+    sub = stress[stress["dataset"] == dataset]
+    metric = cols[1].selectbox("Metric", sorted(sub["metric"].unique()), key="stress-metric")
+    classes = sorted(sub.loc[sub["metric"] == metric, "class"].unique())
+    cls = cols[2].selectbox("Class", classes, key="stress-class")
+    curve = views.stress_curves(stress, dataset, cls, metric)
+    fig = px.line(
+        curve,
+        x="ratio",
+        y="mean",
+        color="baseline",
+        line_dash="source",
+        markers=True,
+        log_x=True,
+        hover_data=["achieved_ratio", "n", "ci_low", "ci_high"],
+        labels={"ratio": "target class ratio (log)", "mean": metric},
+    )
+    st.plotly_chart(fig, key="stress-chart")
+    st.dataframe(curve, hide_index=True, column_config=STAT_COLUMNS, key="stress-table")
+    _export(curve, f"stress_{dataset}_{metric}_{cls}", "export-stress")
+
+
+def _handle(row: pd.Series) -> str:
+    return f"{row['source']}:{Path(row['key']).stem}"
+
+
+def _remember_run() -> None:
+    """Put the chosen run in the URL, so the run's page can be linked to."""
+    st.query_params["run"] = st.session_state["run"]
+
+
+def _runs(runs: pd.DataFrame) -> None:
+    st.subheader("Runs")
+    if runs.empty:
+        st.info("No runs match the filters.")
+        return
+    table = runs.drop(columns=["key"]).assign(page="?run=" + runs.apply(_handle, axis=1))
+    link = st.column_config.LinkColumn("page", display_text="open")
+    st.dataframe(table, hide_index=True, column_config={"page": link}, key="runs-table")
+    _export(table, "runs", "export-runs")
+    handles = list(runs.apply(_handle, axis=1))
+    wanted = st.query_params.get("run")
+    index = handles.index(wanted) if wanted in handles else 0
+    handle = st.selectbox("Run", handles, index=index, key="run", on_change=_remember_run)
+    _run_page(Path(runs.iloc[handles.index(handle)]["key"]))
+
+
+def _run_page(path: Path) -> None:
+    record = data.read_record(path)
+    if isinstance(record, data.Problem):
+        st.error(f"`{record.path}`: {record.message}")
+        return
+    st.markdown(f"### {record['run_id']}")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Provenance**")
+        st.dataframe(views.provenance(record), hide_index=True, key="provenance")
+    with right:
+        st.markdown("**Recipe**")
+        st.json(record.get("recipe") or {}, expanded=True)
+    curves = views.curves(record)
+    if curves.empty:
+        st.caption("No training curves in this record.")
+    else:
+        fig = px.line(curves, x="iteration", y="value", facet_row="curve", markers=True)
+        fig.update_yaxes(matches=None)
+        st.plotly_chart(fig, key="curves-chart")
+    shots = data.overlays(path, record)
+    if shots:
+        st.markdown("**Predictions** (image | ground truth | prediction; masked voxels hatched grey)")
+        st.image([str(p) for _, p in shots], caption=[c for c, _ in shots])
+    else:
+        st.caption("No prediction overlays saved for this run (`segrepro run ... --save-predictions N` saves some).")
+
+
+SUBMIT = """
+A method is a registry entry: a factory returning a `BaselineEntry` (model factory, loss factory
+called as `loss(outputs, target, mask)`, output rule, a `Recipe` per tier, paper and citation).
+
+1. In your own package, decorate the factory with `@register_baseline("mylab-method")` and expose it
+   through the `segrepro.baselines` entry-point group in your `pyproject.toml`:
+   ```toml
+   [project.entry-points."segrepro.baselines"]
+   mylab-method = "mypkg.entry"
+   ```
+   (datasets register the same way through `segrepro.datasets`). No fork needed.
+2. `pip install -e mypkg`, then check it: `segrepro baselines list`, `segrepro baselines show mylab-method`.
+   The test suite's registry walk checks every entry (build, forward, backward, and that masked
+   voxels get no weight): run `make test`.
+3. Run it under the standard protocol, every fold and a few seeds, at the tier you can afford:
+   `segrepro run --dataset NAME --baseline mylab-method --fold F --seed S --tier quick`,
+   then `segrepro aggregate`. Your runs appear here, marked `yours`.
+4. To compare with a paper, add `published.csv` and `methods.csv` to its package under `baselines/`
+   (columns `paper,table,dataset,method,class,metric,value,std` and `table,method,baseline,scale`).
+5. Submit: open a pull request with the entry (or a link to your package), and the run records made with
+   `SEGREPRO_RESULTS_DIR=results/reference segrepro run ...` for `results/reference/runs/`.
+"""
 
 
 def main() -> None:
     st.set_page_config(page_title="segrepro leaderboard", layout="wide")
     st.title("segrepro leaderboard")
-    st.caption("Class-imbalanced microscopy segmentation, reproduced under one protocol.")
-    results = paths.results_dir()
-    board = read(results / "leaderboard.csv")
-    if board is None:
-        st.info(f"No results yet in {results}. Run `dvc repro` or `segrepro run` then `segrepro aggregate`.")
-        return
-    datasets = sorted(board["dataset"].unique())
-    dataset = st.selectbox("Dataset", datasets)
-    view = board[board["dataset"] == dataset].sort_values("dice_mean", ascending=False)
-    st.subheader("Ranking (canonical convention: pooled over test images, mean over foreground classes)")
-    st.caption("Tiers differ in training budget: compare rows of the same tier.")
-    st.dataframe(view, hide_index=True, use_container_width=True)
-    per_class = read(results / "per_class.csv")
-    if per_class is not None:
-        sub = per_class[(per_class["dataset"] == dataset) & (per_class["metric"] == "dice")]
-        if not sub.empty:
-            st.subheader("Per-class Dice")
-            fig = px.bar(sub, x="class", y="mean", error_y="std", color="baseline", barmode="group", facet_col="tier")
-            st.plotly_chart(fig, use_container_width=True)
+    st.caption(
+        "Class-imbalanced microscopy segmentation, reproduced under one protocol. "
+        f"[How to submit a method](#{SUBMIT_ANCHOR})"
+    )
+    folders = data.default_folders()
+    results = _results(data.runs_signature(folders), folders)
+    tables = _tables(data.tables_signature(folders), folders)
+    _problems(results.problems + tables.problems)
+    runs = results.runs
+    n_ref = int((runs["source"] == data.SOURCE_REFERENCE).sum())
+    st.caption(f"{len(runs)} runs: {n_ref} reference reproductions, {len(runs) - n_ref} yours.")
+    if runs.empty and tables.published.empty and tables.stress.empty:
+        st.info(
+            f"No results yet in {paths.results_dir()}. Run `dvc repro` or `segrepro run` "
+            "(reference reproductions live in results/reference/runs)."
+        )
+    else:
+        f = _sidebar(results)
+        filtered = views.select_runs(runs, [f["dataset"]], f["papers"], f["tiers"], f["sources"])
+        view = st.query_params.get("view", "runs" if st.query_params.get("run") else "rankings")
+        tabs = st.tabs(list(VIEWS.values()), default=VIEWS.get(view, VIEWS["rankings"]))
+        with tabs[0]:
+            if f["dataset"] is not None:
+                _rankings(results, filtered, f)
+        with tabs[1]:
+            if f["dataset"] is not None:
+                _per_class(results, filtered, f)
+        with tabs[2]:
+            _published(results, tables, f)
+        with tabs[3]:
+            _stress(tables, f)
+        with tabs[4]:
+            _runs(filtered)
+    st.header("How to submit a method", anchor=SUBMIT_ANCHOR)
+    st.markdown(SUBMIT)
 
 
 main()

@@ -1,9 +1,10 @@
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from segrepro.aggregate import aggregate
+from segrepro.aggregate import aggregate, bootstrap_ci
 from segrepro.errors import UserError
 
 
@@ -58,3 +59,31 @@ def test_no_records_is_a_clear_error(tmp_path):
     (tmp_path / "runs").mkdir()
     with pytest.raises(UserError, match="no valid run records"):
         aggregate(tmp_path / "runs", tmp_path)
+
+
+def test_board_carries_a_seeded_bootstrap_ci(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    dices = [0.5, 0.6, 0.7, 0.55]
+    for i, dice in enumerate(dices):
+        (runs / f"r{i}.json").write_text(json.dumps(record(f"r{i}", "a", "x", dice, seed=i)))
+    (runs / "single.json").write_text(json.dumps(record("single", "a", "y", 0.3)))
+    aggregate(runs, tmp_path)
+    board = pd.read_csv(tmp_path / "leaderboard.csv").set_index("baseline")
+    low, high = board.loc["x", "dice_ci_low"], board.loc["x", "dice_ci_high"]
+    assert min(dices) <= low < board.loc["x", "dice_mean"] < high <= max(dices)
+    assert pd.isna(board.loc["y", "dice_ci_low"])  # one run: no spread to resample
+    assert len(board) == 2  # still one row per (dataset, baseline, tier)
+    aggregate(runs, tmp_path)
+    again = pd.read_csv(tmp_path / "leaderboard.csv").set_index("baseline")
+    assert again.loc["x", "dice_ci_low"] == low and again.loc["x", "dice_ci_high"] == high
+
+
+def test_bootstrap_ci_covers_the_mean_and_narrows_with_more_runs():
+    rng = np.random.default_rng(1)
+    few, many = rng.normal(0.6, 0.05, 5), rng.normal(0.6, 0.05, 200)
+    lo_few, hi_few = bootstrap_ci(few)
+    lo_many, hi_many = bootstrap_ci(many)
+    assert lo_few < few.mean() < hi_few and lo_many < many.mean() < hi_many
+    assert hi_many - lo_many < hi_few - lo_few
+    assert all(np.isnan(bootstrap_ci([0.5, float("nan")])))  # one finite value: no interval

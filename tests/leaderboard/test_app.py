@@ -1,38 +1,153 @@
-"""The leaderboard page through Streamlit's own testing API."""
+"""The leaderboard page through Streamlit's own testing API, on fixture files written by the tests."""
 
+import json
 from pathlib import Path
 
-import pandas as pd
+import numpy as np
+import pytest
+from fixture_data import XNET_DICE, make_record, write_csv, write_record
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "leaderboard" / "app.py")
 
 
-def test_shows_aggregated_table(tmp_path, monkeypatch):
-    pd.DataFrame(
-        [
-            {
-                "dataset": "synthetic-2d",
-                "baseline": "unet-ce",
-                "paper": "segrepro",
-                "tier": "smoke",
-                "n_runs": 1,
-                "n_failed": 0,
-                "dice_mean": 0.42,
-                "dice_std": None,
-                "run_ids": "r1",
-            }
-        ]
-    ).to_csv(tmp_path / "leaderboard.csv", index=False)
+def run_app(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+TABS = ["rankings", "per-class", "published", "stress", "runs"]
+FRAMES = {  # (tab, position among the tab's tables): Streamlit's testing API has no keys for tables
+    "rank-paper": ("rankings", 0),
+    "rank-smoke": ("rankings", 1),
+    "per-class-table": ("per-class", 0),
+    "pvr-table": ("published", 0),
+    "open-table": ("published", 1),
+    "stress-table": ("stress", 0),
+    "runs-table": ("runs", 0),
+    "provenance": ("runs", 1),
+}
+
+
+def frames(at: AppTest, tab: str) -> list:
+    return [d.value for d in at.tabs[TABS.index(tab)].dataframe]
+
+
+def frame(at: AppTest, name: str):
+    tab, position = FRAMES[name]
+    found = frames(at, tab)
+    assert len(found) > position, f"no table {name!r}: the {tab} tab has {len(found)}"
+    return found[position]
+
+
+def test_rankings_per_tier_with_ci_and_export(fixture_tree):
+    at = run_app()
+    assert at.sidebar.selectbox(key="dataset").value == "drosophila-vnc"
+    assert at.sidebar.selectbox(key="metric").value == "dice"
+    paper = frame(at, "rank-paper").set_index("baseline")
+    assert paper.loc["xnet-sce-iou", "rank"] == 1 and paper.loc["unet-sce", "rank"] == 2
+    assert paper.loc["xnet-sce-iou", "mean"] == pytest.approx(np.mean(XNET_DICE) - 0.15)  # class "mean"
+    assert frame(at, "rank-smoke")["source"].tolist() == ["yours"]
+    assert "one ranking per tier" in at.warning[0].value
+    assert at.get("download_button")[0].label.startswith("Export this table as CSV (3 rows)")
+    at.sidebar.selectbox(key="class").select("mitochondria").run()
+    assert frame(at, "rank-paper").set_index("baseline").loc["xnet-sce-iou", "mean"] == pytest.approx(
+        np.mean(XNET_DICE)
+    )
+    at.sidebar.multiselect(key="tiers").select("paper").run()
+    assert not at.warning and len(frames(at, "rankings")) == 1
+
+
+def test_per_class_chart_and_table(fixture_tree):
+    at = run_app()
+    assert [c.key for c in at.get("plotly_chart")].count("per-class-chart") == 1
+    table = frame(at, "per-class-table")
+    assert table["class"].iloc[0] == "synapse"  # rarest first
+    assert set(table["baseline"]) == {"xnet-sce-iou", "unet-sce"}
+
+
+def test_reproduced_vs_published_and_open_reproductions(fixture_tree):
+    at = run_app({"view": "published"})
+    table = frame(at, "pvr-table")
+    by = {(r.method, r.tier if isinstance(r.tier, str) else None): r.verdict for r in table.itertuples()}
+    assert by[("X-Net (SCE and IoU)", "paper")] == "within spread"
+    assert by[("U-Net (SCE)", "paper")] == "worse"
+    assert by[("X-Net (SCE and IoU)", "smoke")] == "not comparable"
+    assert set(frame(at, "open-table")["method"]) == {"Double U-Net", "X-Net (SCE and IoU)"}
+    at.multiselect(key="verdicts").set_value(["worse"]).run()
+    assert frame(at, "pvr-table")["method"].tolist() == ["U-Net (SCE)"]
+
+
+def test_stress_curves(fixture_tree):
+    at = run_app({"view": "stress"})
+    assert "stress-chart" in [c.key for c in at.get("plotly_chart")]
+    curve = frame(at, "stress-table")
+    assert set(curve["baseline"]) == {"xnet-sce-iou", "unet-sce"} and curve["ratio"].min() == 0.001
+
+
+def test_run_page_with_provenance_curves_and_overlays(fixture_tree):
+    runs = fixture_tree["results"] / "runs"
+    record = make_record(
+        "drosophila-vnc",
+        "xnet-sce-iou",
+        "001",
+        "smoke",
+        1,
+        3,
+        extra={"predictions": [{"image": "img0", "file": "000_img0.png"}]},
+    )
+    write_record(runs, record)
+    (runs / record["run_id"]).mkdir()
+    Image.fromarray(np.zeros((8, 28, 3), dtype=np.uint8)).save(runs / record["run_id"] / "000_img0.png")
+    at = run_app({"run": f"yours:{record['run_id']}"})
+    assert at.selectbox(key="run").value == f"yours:{record['run_id']}"
+    prov = frame(at, "provenance").set_index("field")["value"]
+    assert prov["seed"] == "3" and prov["git commit"] == record["provenance"]["git_commit"]
+    assert "curves-chart" in [c.key for c in at.get("plotly_chart")]
+    assert [e.type for e in at.tabs[TABS.index("runs")]].count("image") == 1
+    assert frame(at, "runs-table")["page"].str.startswith("?run=").all()
+
+
+def test_malformed_files_are_named_and_the_page_still_renders(fixture_tree):
+    runs = fixture_tree["results"] / "runs"
+    (runs / "broken.json").write_text("{not json")
+    bad = make_record("drosophila-vnc", "xnet-sce-iou", "001", "smoke", 2, 0)
+    del bad["provenance"]
+    (runs / "no-provenance.json").write_text(json.dumps(bad))
+    write_csv(fixture_tree["published"] / "p9" / "published.csv", ("paper", "value"), [("9", "1")])
+    at = run_app()
+    errors = " ".join(e.value for e in at.error)
+    assert "broken.json" in errors and "not readable JSON" in errors
+    assert "no-provenance.json" in errors and "'provenance' is a required property" in errors
+    assert "p9/published.csv" in errors and "wrong columns" in errors
+    assert frame(at, "rank-paper")["baseline"].tolist() == ["xnet-sce-iou", "unet-sce"]
+
+
+def test_only_malformed_files_still_explained(tmp_path, monkeypatch):
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "x.json").write_text("[]")
     monkeypatch.setenv("SEGREPRO_RESULTS_DIR", str(tmp_path))
-    at = AppTest.from_file(APP, default_timeout=30).run()
-    assert not at.exception
-    table = at.dataframe[0].value
-    assert table.loc[0, "baseline"] == "unet-ce" and table.loc[0, "dice_mean"] == 0.42
+    monkeypatch.setenv("SEGREPRO_PUBLISHED_DIR", str(tmp_path / "none"))
+    at = run_app()
+    assert "x.json" in at.error[0].value and "dvc repro" in at.info[0].value
 
 
 def test_empty_results_folder_says_what_to_run(tmp_path, monkeypatch):
     monkeypatch.setenv("SEGREPRO_RESULTS_DIR", str(tmp_path))
-    at = AppTest.from_file(APP, default_timeout=30).run()
-    assert not at.exception
+    monkeypatch.setenv("SEGREPRO_PUBLISHED_DIR", str(tmp_path / "none"))
+    at = run_app()
     assert "dvc repro" in at.info[0].value
+    assert any("How to submit a method" in h.value for h in at.header)
+
+
+def test_a_new_record_shows_on_the_next_run(fixture_tree):
+    at = run_app()
+    assert len(frame(at, "rank-paper")) == 2
+    write_record(fixture_tree["results"] / "runs", make_record("drosophila-vnc", "newnet", "002", "paper", 0, 0))
+    at.run()
+    assert "newnet" in frame(at, "rank-paper")["baseline"].tolist()

@@ -1,0 +1,300 @@
+"""The leaderboard's views as plain pandas: every table the page shows, testable without Streamlit.
+
+Statistics are over runs (folds x seeds) of one (dataset, baseline, tier, source): the mean, the
+standard deviation and a seeded 95% percentile-bootstrap confidence interval of the mean. Ranks
+are computed within a tier only: tiers differ in training budget and are never ranked together.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segrepro.aggregate import bootstrap_ci
+from segrepro.leaderboard.data import CANONICAL, Results
+
+GROUP = ["tier", "baseline", "paper", "source"]
+LOWER_IS_BETTER = frozenset({"hd95", "loss"})
+"""Metrics where smaller is better; every other score ranks higher-is-better."""
+SPREAD_SIGMAS = 2.0
+"""A published number is within the run-to-run spread when it lies within this many standard
+deviations (reproduced runs' std, combined with the paper's own std where it prints one)."""
+
+VERDICT_WITHIN = "within spread"
+VERDICT_BETTER = "better"
+VERDICT_WORSE = "worse"
+VERDICT_NOT_COMPARABLE = "not comparable"
+VERDICT_UNDETERMINED = "undetermined"
+VERDICT_OPEN = "open"
+
+
+def select_runs(
+    runs: pd.DataFrame,
+    datasets: Sequence[str] | None = None,
+    papers: Sequence[str] | None = None,
+    tiers: Sequence[str] | None = None,
+    sources: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The runs matching every filter given (None = no filter on that field)."""
+    keep = np.ones(len(runs), dtype=bool)
+    for col, allowed in (("dataset", datasets), ("paper", papers), ("tier", tiers), ("source", sources)):
+        if allowed is not None:
+            keep &= runs[col].isin(list(allowed)).to_numpy()
+    return runs[keep]
+
+
+def options(results: Results, dataset: str | None = None) -> dict[str, list[str]]:
+    """Values the filters offer: datasets, papers, tiers, sources, and (for ``dataset``) classes and metrics."""
+    runs = results.runs
+    out = {col: sorted(runs[col].dropna().unique().tolist()) for col in ("dataset", "paper", "tier", "source")}
+    keys = runs.loc[runs["dataset"] == dataset, "key"] if dataset is not None else runs["key"]
+    scores = results.scores[results.scores["key"].isin(keys)]
+    classes = [c for c in pd.unique(scores["class"]) if c != "mean"]
+    out["class"] = ["mean", *classes] if len(scores) else []
+    out["metric"] = sorted(pd.unique(scores["metric"]).tolist())
+    return out
+
+
+def _scores_for(
+    results: Results, runs: pd.DataFrame, metric: str, classes: Sequence[str] | None, convention: str = CANONICAL
+) -> pd.DataFrame:
+    """Scores of ``runs`` for one metric (and optionally some classes), joined to their run fields."""
+    s = results.scores
+    keep = s["key"].isin(runs["key"]) & (s["metric"] == metric) & (s["convention"] == convention)
+    if classes is not None:
+        keep &= s["class"].isin(list(classes))
+    cols = ["key", "run_id", "dataset", *GROUP, "fold", "seed"]
+    merged = s.loc[keep, ["key", "class", "value"]].merge(runs[cols], on="key", how="inner")
+    for col in ("key", "class", *GROUP):
+        merged[col] = merged[col].astype(str)
+    return merged
+
+
+STAT_COLUMNS = ["mean", "ci_low", "ci_high", "std", "n"]
+
+
+def _stats(scores: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Mean, bootstrap CI, std (ddof 1) and count of ``value`` per group of ``keys`` (NaN ignored)."""
+    grouped = scores.dropna(subset=["value"]).groupby(keys, sort=False)["value"]
+    table = grouped.agg(mean="mean", std="std", n="count")
+    ci = grouped.agg(lambda v: bootstrap_ci(v.to_numpy()))
+    table["ci_low"] = [c[0] for c in ci]
+    table["ci_high"] = [c[1] for c in ci]
+    return table[STAT_COLUMNS]
+
+
+def _run_counts(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    r = runs.assign(**{c: runs[c].astype(str) for c in by})
+    return r.groupby(by).agg(
+        runs=("key", "size"),
+        failed=("status", lambda s: int((s != "ok").sum())),
+        folds=("fold", "nunique"),
+        seeds=("seed", "nunique"),
+    )
+
+
+def rankings(results: Results, runs: pd.DataFrame, dataset: str, metric: str, cls: str = "mean") -> pd.DataFrame:
+    """One row per (tier, baseline, paper, source) on ``dataset``: rank within its tier, mean, CI, std.
+
+    ``runs`` is the already filtered run table; failed runs are counted but have no score."""
+    runs = runs[runs["dataset"] == dataset]
+    cols = ["tier", "rank", "baseline", "paper", "source", "mean", "ci_low", "ci_high", "std", "n", "runs", "failed"]
+    if runs.empty:
+        return pd.DataFrame(columns=[*cols, "folds", "seeds"])
+    scores = _scores_for(results, runs, metric, [cls])
+    counts = _run_counts(runs, GROUP)
+    if scores.empty:
+        table = counts.reset_index().assign(mean=math.nan, ci_low=math.nan, ci_high=math.nan, std=math.nan, n=0)
+    else:
+        table = counts.join(_stats(scores, GROUP), how="left").reset_index()
+    table["n"] = table["n"].fillna(0).astype(int)
+    ascending = metric in LOWER_IS_BETTER
+    table["rank"] = table.groupby("tier")["mean"].rank(method="min", ascending=ascending).astype("Int64")
+    table = table.sort_values(["tier", "rank", "baseline"], na_position="last", kind="stable")
+    return table[[*cols, "folds", "seeds"]].reset_index(drop=True)
+
+
+def per_class(results: Results, runs: pd.DataFrame, dataset: str, metric: str) -> pd.DataFrame:
+    """One row per (tier, baseline, paper, source, class): mean, CI, std, and the class's share of
+    the scored test voxels (rarest classes first), because the minority classes are the point."""
+    runs = runs[runs["dataset"] == dataset]
+    cols = [*GROUP, "class", "share", "mean", "ci_low", "ci_high", "std", "n"]
+    if runs.empty:
+        return pd.DataFrame(columns=cols)
+    scores = _scores_for(results, runs, metric, None)
+    scores = scores[scores["class"] != "mean"]
+    if scores.empty:
+        return pd.DataFrame(columns=cols)
+    table = _stats(scores, [*GROUP, "class"]).reset_index()
+    shares = results.shares[results.shares["key"].isin(runs["key"])]
+    share = shares.groupby("class")["share"].mean() if not shares.empty else pd.Series(dtype=float)
+    table["share"] = table["class"].map(share)
+    table["n"] = table["n"].astype(int)
+    table = table.sort_values(["tier", "share", "class", "baseline"], na_position="last", kind="stable")
+    return table[cols].reset_index(drop=True)
+
+
+def _verdict(row: Mapping[str, Any]) -> tuple[str, str]:
+    """(verdict, why) for one published number (a row of the merged table) against its reproduction."""
+    if not row["baseline"]:
+        return VERDICT_OPEN, "no registered baseline for this method (methods.csv)"
+    if not isinstance(row["tier"], str):
+        return VERDICT_OPEN, f"no successful run of {row['baseline']} on {row['run_dataset']} yet"
+    if row["tier"] != "paper":
+        return VERDICT_NOT_COMPARABLE, f"tier {row['tier']}: the paper's numbers come from its full recipe (tier paper)"
+    if row["run_dataset"] != row["dataset"]:
+        return VERDICT_NOT_COMPARABLE, f"dataset substitute: reproduced on {row['run_dataset']}"
+    if not row["convention_ok"]:
+        return VERDICT_NOT_COMPARABLE, f"convention: the paper scores as {row['convention']}, runs hold canonical only"
+    sd_runs = row["std"] if row["n"] > 1 and np.isfinite(row["std"]) else None
+    sd_pub = row["published_std"] if np.isfinite(row["published_std"]) else None
+    if sd_runs is None and sd_pub is None:
+        return VERDICT_UNDETERMINED, "one run and no published std: the run-to-run spread is unknown"
+    half = SPREAD_SIGMAS * math.hypot(sd_runs or 0.0, sd_pub or 0.0)
+    delta = row["delta"]
+    if abs(delta) <= half:
+        return VERDICT_WITHIN, f"|delta| {abs(delta):.4f} <= {SPREAD_SIGMAS:g} sd ({half:.4f})"
+    better = delta < 0 if row["metric"] in LOWER_IS_BETTER else delta > 0
+    why = f"|delta| {abs(delta):.4f} > {SPREAD_SIGMAS:g} sd ({half:.4f})"
+    return (VERDICT_BETTER if better else VERDICT_WORSE), why
+
+
+PVR_COLUMNS = [  # what a reader needs first (which number, the verdict) leads
+    "paper",
+    "table",
+    "dataset",
+    "method",
+    "class",
+    "metric",
+    "tier",
+    "source",
+    "published",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "delta",
+    "verdict",
+    "why",
+    "baseline",
+    "published_std",
+    "std",
+    "n",
+    "run_dataset",
+]
+
+
+def published_vs_reproduced(
+    published: pd.DataFrame, results: Results, substitutes: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Every published number beside its reproduction(s), as fractions (printed value / ``scale``).
+
+    A number matches runs of its method's baseline (``methods.csv``) on its dataset (or on the
+    dataset named for it in ``substitutes``), with the same class name and metric; one row per
+    (number, tier, source) with runs, or one ``open`` row when nothing matches yet. When the
+    baseline's paper convention differs from the canonical one, the runs' block for that convention
+    is used if they carry one; otherwise the row is not comparable."""
+    substitutes = dict(substitutes or {})
+    if published.empty:
+        return pd.DataFrame(columns=PVR_COLUMNS)
+    pub = published.drop(columns=["value", "std"]).assign(
+        published=published["value"].astype(float) / published["scale"].astype(float),
+        published_std=published["std"].astype(float) / published["scale"].astype(float),
+        run_dataset=published["dataset"].map(lambda d: substitutes.get(d, d)),
+    )
+    stats = _reproductions(results, pub)
+    merged = pub.merge(stats, on=["run_dataset", "baseline", "class", "metric"], how="left")
+    merged["delta"] = merged["mean"] - merged["published"]
+    verdicts = [_verdict(row) for row in merged.to_dict("records")]
+    merged["verdict"] = [v for v, _ in verdicts]
+    merged["why"] = [w for _, w in verdicts]
+    merged["n"] = merged["n"].fillna(0).astype(int)
+    order = ["paper", "table", "method", "class", "metric", "tier", "source"]
+    return merged[PVR_COLUMNS].sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def _reproductions(results: Results, pub: pd.DataFrame) -> pd.DataFrame:
+    """Stats per (run_dataset, baseline, class, metric, tier, source) of the successful runs that
+    published numbers may match. Per run, the block of the baseline's own paper convention is
+    used where the record carries one (``convention_ok``), else the canonical block."""
+    keys = ["dataset", "baseline", "class", "metric", "tier", "source"]
+    columns = [*keys, "mean", "ci_low", "ci_high", "std", "n", "convention_ok", "convention"]
+    runs = results.runs
+    wanted = runs[
+        (runs["status"] == "ok") & runs["baseline"].isin(pub["baseline"]) & runs["dataset"].isin(pub["run_dataset"])
+    ]
+    cols = ["key", "dataset", "baseline", "tier", "source", "convention"]
+    s = results.scores
+    scores = s[s["key"].isin(wanted["key"]) & s["class"].isin(pub["class"]) & s["metric"].isin(pub["metric"])]
+    scores = scores.merge(wanted[cols].rename(columns={"convention": "paper_convention"}), on="key")
+    if scores.empty:
+        return pd.DataFrame(columns=columns).rename(columns={"dataset": "run_dataset"})
+    for col in ("key", "class", "metric", "convention", "dataset", "baseline", "tier", "source", "paper_convention"):
+        scores[col] = scores[col].astype(str)
+    scores["own"] = scores["convention"] == scores["paper_convention"]
+    scores = scores[(scores["convention"] == CANONICAL) | scores["own"]]
+    scores = scores.sort_values("own", kind="stable").drop_duplicates(["key", "class", "metric"], keep="last")
+    grouped = scores.groupby(keys)
+    stats = _stats(scores, keys).join(
+        grouped.agg(convention_ok=("own", "all"), convention=("paper_convention", "first"))
+    )
+    return stats.reset_index()[columns].rename(columns={"dataset": "run_dataset"})
+
+
+def stress_curves(stress: pd.DataFrame, dataset: str, cls: str, metric: str) -> pd.DataFrame:
+    """Mean score per (source, baseline, ratio) for one class and metric (several rows of the same
+    ratio, e.g. seeds, are averaged), sorted by ratio for plotting against a log axis."""
+    sub = stress[(stress["dataset"] == dataset) & (stress["class"] == cls) & (stress["metric"] == metric)]
+    cols = ["source", "baseline", "ratio", "achieved_ratio", "mean", "ci_low", "ci_high", "n"]
+    if sub.empty:
+        return pd.DataFrame(columns=cols)
+    sub = sub.assign(value=sub["value"].astype(float), achieved_ratio=sub["achieved_ratio"].astype(float))
+    stats = _stats(sub, ["source", "baseline", "ratio"])
+    achieved = sub.groupby(["source", "baseline", "ratio"])["achieved_ratio"].mean()
+    table = stats.join(achieved).reset_index()
+    table["n"] = table["n"].astype(int)
+    return table.sort_values(["source", "baseline", "ratio"])[cols].reset_index(drop=True)
+
+
+def provenance(record: Mapping[str, Any]) -> pd.DataFrame:
+    """A run's provenance as (field, value) rows: what was run, on what data and code, where."""
+    prov = record.get("provenance", {})
+    dataset = record.get("dataset", {})
+    baseline = record.get("baseline", {})
+    rows = [
+        ("run id", record.get("run_id")),
+        ("status", record.get("status") + (f" ({record['reason']})" if record.get("reason") else "")),
+        ("dataset", dataset.get("name")),
+        ("data hash", dataset.get("data_hash")),
+        ("baseline", f"{baseline.get('id')} (paper {baseline.get('paper')})"),
+        ("convention", baseline.get("convention", CANONICAL)),
+        ("tier", record.get("tier")),
+        ("fold", record.get("fold")),
+        ("seed", record.get("seed")),
+        ("parameters", record.get("n_parameters")),
+        ("best iteration", record.get("best_iteration")),
+        ("git commit", (prov.get("git_commit") or "unknown") + (" (dirty work tree)" if prov.get("git_dirty") else "")),
+        ("command", prov.get("command")),
+        ("device", prov.get("device")),
+        ("threads", prov.get("threads")),
+        ("deterministic", prov.get("deterministic")),
+        ("started", prov.get("started")),
+        ("finished", prov.get("finished")),
+        ("wall time (s)", prov.get("wall_time_s")),
+        ("peak memory (MiB)", prov.get("peak_memory_mb")),
+        *((f"version: {k}", v) for k, v in sorted((prov.get("versions") or {}).items())),
+    ]
+    return pd.DataFrame([(k, "" if v is None else str(v)) for k, v in rows], columns=["field", "value"])
+
+
+def curves(record: Mapping[str, Any]) -> pd.DataFrame:
+    """Training curves as tidy rows (curve, iteration, value): ``train_loss`` and ``val_score``."""
+    rows = []
+    for name, points in (record.get("curves") or {}).items():
+        for point in points or []:
+            if len(point) >= 2 and point[1] is not None:
+                rows.append((name, int(point[0]), float(point[1])))
+    return pd.DataFrame(rows, columns=["curve", "iteration", "value"])

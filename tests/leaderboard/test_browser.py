@@ -1,0 +1,147 @@
+"""End to end in a real headless Chromium: ``segrepro leaderboard`` on a loopback port, the rendered
+page checked for the known fixture's rankings and reproduced-vs-published verdicts, and a screenshot.
+
+Set ``SEGREPRO_SCREENSHOT=path.png`` to keep the screenshot (the README's comes from this test).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fixture_data import UNET_DICE, XNET_DICE
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1600,1100",
+    "--virtual-time-budget=30000",  # lets the page's websocket session render before the dump
+]
+GRID = re.compile(r'<table role="grid".*?</table>', re.S)
+HEADER = re.compile(r'<th role="columnheader"[^>]*>([^<]*)</th>')
+CELL = re.compile(r'<td role="gridcell"[^>]*id="glide-cell-(\d+)-(\d+)"[^>]*>(.*?)</td>', re.S)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(fixture_tree, tmp_path):
+    """The app started the way a user starts it, on a free loopback port; stopped afterwards."""
+    port = free_port()
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 (closed below, after the server)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "segrepro.cli", "leaderboard", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=os.environ.copy(),
+        start_new_session=True,  # its own process group: the CLI and the Streamlit child stop together
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(url + "_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"leaderboard did not answer on {url}:\n{(tmp_path / 'server.log').read_text()}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
+
+
+def browse(url: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    """One headless load in a fresh profile."""
+    shutil.rmtree(profile, ignore_errors=True)
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args, url], capture_output=True, text=True, timeout=180
+    )
+
+
+def rendered_tables(url: str, profile: Path, column: str, attempts: int = 5) -> list[list[dict[str, str]]]:
+    """The page's tables once one with ``column`` shows rows. Virtual time does not wait for the
+    server's script run (imports, loading, then the websocket messages), so a load that came back
+    before the table was drawn is repeated."""
+    tables: list[list[dict[str, str]]] = []
+    for _ in range(attempts):
+        tables = grids(browse(url, profile, "--dump-dom").stdout)
+        if any(rows and column in rows[0] for rows in tables):
+            return tables
+    pytest.fail(f"{url}: no table with a {column!r} column after {attempts} loads; got {tables}")
+
+
+def grids(dom: str) -> list[list[dict[str, str]]]:
+    """Each rendered table's visible rows as {column: text}: Streamlit's tables draw on a canvas and
+    expose the visible cells as an accessible grid, which is what a screen reader (and this test) reads."""
+    out = []
+    for table in GRID.findall(dom):
+        headers = [html.unescape(h) for h in HEADER.findall(table)]
+        rows: dict[int, dict[str, str]] = {}
+        for col, row, text in CELL.findall(table):
+            rows.setdefault(int(row), {})[headers[int(col)]] = html.unescape(re.sub(r"<[^>]+>", "", text))
+        out.append([rows[k] for k in sorted(rows)])
+    return out
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (tests/setup_browser.sh installs it)")
+def test_rankings_and_published_table_render_in_chromium(server, tmp_path):
+    tables = rendered_tables(server, tmp_path / "profile", "rank")
+    paper = tables[0]  # the ranking of tier `paper` (the fixture's other tier, smoke, has its own)
+    assert [(r["tier"], r["rank"], r["baseline"]) for r in paper] == [
+        ("paper", "1", "xnet-sce-iou"),
+        ("paper", "2", "unet-sce"),
+    ]
+    assert float(paper[0]["mean"]) == pytest.approx(np.mean(XNET_DICE) - 0.15)  # class `mean` of the fixture
+    assert float(paper[1]["mean"]) == pytest.approx(np.mean(UNET_DICE) - 0.15)
+    assert float(paper[0]["ci_low"]) < float(paper[0]["mean"]) < float(paper[0]["ci_high"])
+
+    tables = rendered_tables(server + "?view=published", tmp_path / "profile", "verdict")
+    rows = [r for t in tables for r in t if "verdict" in r]
+    verdicts = {(r["method"], r["tier"]): r["verdict"] for r in rows}
+    assert verdicts == {
+        ("Double U-Net", ""): "open",
+        ("U-Net (SCE)", "paper"): "worse",
+        ("X-Net (SCE and IoU)", "paper"): "within spread",
+        ("X-Net (SCE and IoU)", "smoke"): "not comparable",
+        ("X-Net (SCE and IoU)", ""): "open",
+    }
+    assert float(next(r for r in rows if r["method"] == "U-Net (SCE)")["published"]) == pytest.approx(0.9)
+
+    shot = tmp_path / "screenshot.png"
+    for _ in range(5):  # as above: a load that came back before the page was drawn is repeated
+        browse(server, tmp_path / "profile", f"--screenshot={shot}")
+        if shot.exists() and shot.stat().st_size > 40_000:  # a blank page's PNG is about 9 kB
+            break
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 40_000
+    if os.environ.get("SEGREPRO_SCREENSHOT"):
+        shutil.copyfile(shot, os.environ["SEGREPRO_SCREENSHOT"])

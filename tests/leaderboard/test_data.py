@@ -1,0 +1,114 @@
+"""Loading and validating the leaderboard's files: good ones load, each bad one becomes a clear problem."""
+
+import json
+import os
+
+import pytest
+from fixture_data import METHODS_HEADER, PUBLISHED_HEADER, make_record, write_csv, write_record
+
+from segrepro.leaderboard import data
+
+
+def test_fixture_loads_with_sources_and_class_shares(folders):
+    results = data.load_results(folders)
+    assert results.problems == []
+    assert results.runs["source"].value_counts().to_dict() == {"reference": 12, "yours": 1}
+    assert set(results.scores["convention"]) == {"canonical"}
+    shares = results.shares.groupby("class")["share"].mean()
+    assert shares.to_dict() == pytest.approx(
+        {"background": 0.9, "membrane": 0.06, "mitochondria": 0.03, "synapse": 0.01}
+    )
+    tables = data.load_tables(folders)
+    assert tables.problems == []
+    assert len(tables.published) == 4 and set(tables.published["scale"]) == {100.0}
+    assert tables.published.set_index("method").loc["Double U-Net", "baseline"] == ""
+    assert set(tables.stress["dataset"]) == {"synthetic-2d"} and set(tables.stress["source"]) == {"yours"}
+
+
+def test_bad_json_and_schema_invalid_records_are_named_and_left_out(folders, fixture_tree):
+    runs = fixture_tree["results"] / "runs"
+    (runs / "broken.json").write_text("{not json")
+    bad = make_record("drosophila-vnc", "xnet-sce-iou", "001", "smoke", 1, 0)
+    bad["tier"] = "huge"
+    (runs / "bad-tier.json").write_text(json.dumps(bad))
+    results = data.load_results(folders)
+    messages = {os.path.basename(p.path): p.message for p in results.problems}
+    assert messages["broken.json"].startswith("not readable JSON")
+    assert "run-record schema" in messages["bad-tier.json"] and "tier" in messages["bad-tier.json"]
+    assert len(results.runs) == 13  # the valid records still load
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "message"),
+    [
+        (
+            ("paper", "table", "dataset", "method", "class", "metric", "value", "stdev"),
+            None,
+            "missing std; unexpected stdev",
+        ),
+        (
+            PUBLISHED_HEADER,
+            ("001", "3", "drosophila-vnc", "M", "mitochondria", "dice", "abc", ""),
+            "line 3: value: 'abc'",
+        ),
+        (PUBLISHED_HEADER, ("001", "3", "Drosophila VNC", "M", "mitochondria", "dice", "1", ""), "line 3: dataset"),
+        (PUBLISHED_HEADER, ("001", "3", "drosophila-vnc", "M", "mitochondria"), "different number of fields"),
+    ],
+)
+def test_malformed_published_csv_is_rejected_whole_with_line_and_column(folders, fixture_tree, header, row, message):
+    good = ("001", "3", "drosophila-vnc", "M", "mitochondria", "dice", "80", "")
+    path = write_csv(fixture_tree["published"] / "p999" / "published.csv", header, [good, row] if row else [good])
+    write_csv(fixture_tree["published"] / "p999" / "methods.csv", METHODS_HEADER, [("3", "M", "", "100")])
+    tables = data.load_tables(folders)
+    problems = [p for p in tables.problems if p.path == str(path)]
+    assert len(problems) == 1 and message in problems[0].message
+    assert set(tables.published["package"]) == {"p001"}  # nothing of the bad file is half-read
+
+
+def test_methods_problems_are_reported(folders, fixture_tree):
+    pkg = fixture_tree["published"] / "p002"
+    write_csv(pkg / "published.csv", PUBLISHED_HEADER, [("002", "1", "urocell", "A", "mean", "dice", "0.9", "")])
+    tables = data.load_tables(folders)
+    assert any(p.path == str(pkg / "methods.csv") and "missing" in p.message for p in tables.problems)
+    assert (tables.published[tables.published["package"] == "p002"]["baseline"] == "").all()
+    write_csv(pkg / "methods.csv", METHODS_HEADER, [("1", "B", "b", "1")])
+    assert any("no row for 1/A" in p.message for p in data.load_tables(folders).problems)
+    write_csv(pkg / "methods.csv", METHODS_HEADER, [("1", "A", "a", "1"), ("1", "A", "b", "1")])
+    assert any("listed twice" in p.message for p in data.load_tables(folders).problems)
+    write_csv(pkg / "methods.csv", METHODS_HEADER, [("1", "A", "a", "0")])
+    assert any("line 2: scale" in p.message for p in data.load_tables(folders).problems)
+
+
+def test_stress_csv_with_wrong_columns_is_a_problem(folders, fixture_tree):
+    path = write_csv(fixture_tree["results"] / "stress" / "urocell" / "stress.csv", ("ratio", "value"), [(0.1, 0.5)])
+    tables = data.load_tables(folders)
+    assert any(p.path == str(path) and "missing achieved_ratio" in p.message for p in tables.problems)
+    assert set(tables.stress["dataset"]) == {"synthetic-2d"}
+
+
+def test_signature_changes_and_changed_record_is_reread(folders, fixture_tree):
+    record = make_record("drosophila-vnc", "xnet-sce-iou", "001", "smoke", 1, 0, {"mitochondria": {"dice": 0.1}})
+    path = write_record(fixture_tree["results"] / "runs", record)
+    before = data.runs_signature(folders)
+    assert (
+        data.load_results(folders).scores.query("metric == 'dice' and `class` == 'mitochondria'")["value"].min() == 0.1
+    )
+    record["metrics"]["canonical"]["per_class"]["mitochondria"]["dice"] = 0.05
+    path.write_text(json.dumps(record))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    assert data.runs_signature(folders) != before
+    assert (
+        data.load_results(folders).scores.query("metric == 'dice' and `class` == 'mitochondria'")["value"].min() == 0.05
+    )
+
+
+def test_overlays_stay_inside_the_run_folder(tmp_path):
+    path = tmp_path / "run1.json"
+    folder = tmp_path / "run1"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"png")
+    (tmp_path / "secret.png").write_bytes(b"png")
+    record = {"predictions": [{"image": "img0", "file": "a.png"}, {"image": "x", "file": "../secret.png"}]}
+    assert data.overlays(path, record) == [("img0", folder / "a.png")]
+    assert data.overlays(path, {}) == [("a", folder / "a.png")]  # no list: every PNG in the folder
+    assert data.overlays(tmp_path / "other.json", {}) == []

@@ -1,0 +1,157 @@
+"""The leaderboard's views as plain pandas, on the known fixture and small hand-made cases."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from fixture_data import UNET_DICE, XNET_DICE, make_record, write_csv, write_record
+
+from segrepro.leaderboard import data, views
+
+FG_MEAN = np.array(XNET_DICE) - 0.15  # fixture: mean of (d - 0.05, d, d - 0.4) over the foreground
+
+
+def test_rankings_rank_within_each_tier_with_mean_and_ci(folders):
+    results = data.load_results(folders)
+    table = views.rankings(results, results.runs, "drosophila-vnc", "dice", "mitochondria")
+    paper = table[table["tier"] == "paper"].set_index("baseline")
+    assert paper.loc["xnet-sce-iou", "rank"] == 1 and paper.loc["unet-sce", "rank"] == 2
+    assert paper.loc["xnet-sce-iou", "mean"] == pytest.approx(np.mean(XNET_DICE))
+    assert paper.loc["unet-sce", "std"] == pytest.approx(np.std(UNET_DICE, ddof=1))
+    assert paper.loc["xnet-sce-iou", "ci_low"] < np.mean(XNET_DICE) < paper.loc["xnet-sce-iou", "ci_high"]
+    assert paper.loc["xnet-sce-iou", ["n", "runs", "folds", "seeds"]].tolist() == [6, 6, 3, 2]
+    smoke = table[table["tier"] == "smoke"]
+    assert smoke["rank"].tolist() == [1] and smoke["source"].tolist() == ["yours"]  # ranked in its own tier
+    assert np.isnan(smoke["ci_low"].iloc[0])  # one run: no interval
+    mean = views.rankings(results, results.runs, "drosophila-vnc", "dice", "mean").set_index(["tier", "baseline"])
+    assert mean.loc[("paper", "xnet-sce-iou"), "mean"] == pytest.approx(FG_MEAN.mean())
+
+
+def test_rankings_count_failures_and_order_lower_is_better(tmp_path):
+    folder = tmp_path / "runs"
+    for baseline, hd in (("a", 5.0), ("b", 2.0)):
+        write_record(
+            folder,
+            make_record(
+                "d", baseline, "x", "quick", 0, 0, {"background": {"hd95": 0}, "fg": {"hd95": hd}}, ("background", "fg")
+            ),
+        )
+    write_record(folder, make_record("d", "a", "x", "quick", 1, 0, status="failed"))
+    results = data.load_results(data.Folders((("yours", folder),), tmp_path, ()))
+    table = views.rankings(results, results.runs, "d", "hd95", "fg").set_index("baseline")
+    assert table.loc["b", "rank"] == 1 and table.loc["a", "rank"] == 2
+    assert table.loc["a", ["runs", "failed", "n"]].tolist() == [2, 1, 1]
+
+
+def test_filters_select_runs(folders):
+    runs = data.load_results(folders).runs
+    assert len(views.select_runs(runs, tiers=["smoke"])) == 1
+    assert len(views.select_runs(runs, sources=["reference"], papers=["001"])) == 12
+    assert views.select_runs(runs, datasets=["urocell"]).empty
+
+
+def test_per_class_puts_the_rarest_class_first(folders):
+    results = data.load_results(folders)
+    table = views.per_class(results, views.select_runs(results.runs, tiers=["paper"]), "drosophila-vnc", "dice")
+    assert table["class"].drop_duplicates().tolist() == ["synapse", "mitochondria", "membrane", "background"]
+    row = table.set_index(["baseline", "class"]).loc[("unet-sce", "synapse")]
+    assert row["share"] == pytest.approx(0.01) and row["mean"] == pytest.approx(np.mean(UNET_DICE) - 0.4)
+
+
+def verdicts(table: pd.DataFrame) -> dict:
+    return {(r.method, r.tier if isinstance(r.tier, str) else None): r.verdict for r in table.itertuples()}
+
+
+def test_published_vs_reproduced_verdicts_on_the_fixture(folders):
+    results, tables = data.load_results(folders), data.load_tables(folders)
+    table = views.published_vs_reproduced(tables.published, results)
+    assert verdicts(table) == {
+        ("X-Net (SCE and IoU)", "paper"): "within spread",  # 82.5 % vs mean 0.825
+        ("X-Net (SCE and IoU)", "smoke"): "not comparable",  # a different tier than the paper's
+        ("U-Net (SCE)", "paper"): "worse",  # 90.0 % vs 0.705
+        ("Double U-Net", None): "open",  # no baseline registered
+        ("X-Net (SCE and IoU)", None): "open",  # arabidopsis: no run yet
+    }
+    row = table[(table["method"] == "U-Net (SCE)")].iloc[0]
+    assert row["published"] == pytest.approx(0.9) and row["published_std"] == pytest.approx(0.01)
+    assert row["delta"] == pytest.approx(np.mean(UNET_DICE) - 0.9)
+    assert "tier smoke" in table[table["tier"] == "smoke"]["why"].iloc[0]
+
+
+def published(tmp_path, value, std="", dataset="d", scale="1"):
+    pkg = tmp_path / "pub" / "p"
+    write_csv(
+        pkg / "published.csv",
+        ("paper", "table", "dataset", "method", "class", "metric", "value", "std"),
+        [("p", "1", dataset, "M", "fg", "dice", value, std)],
+    )
+    write_csv(pkg / "methods.csv", ("table", "method", "baseline", "scale"), [("1", "M", "m", scale)])
+    return data.load_tables(data.Folders((), tmp_path / "pub", ())).published
+
+
+def runs_of(tmp_path, dices, convention="canonical", extra_block=None, dataset="d"):
+    folder = tmp_path / "runs"
+    for seed, dice in enumerate(dices):
+        scores = {"background": {"dice": 1.0}, "fg": {"dice": dice}}
+        rec = make_record(dataset, "m", "p", "paper", 0, seed, scores, ("background", "fg"), convention=convention)
+        if extra_block is not None:
+            rec["metrics"][convention] = {"per_class": {"fg": {"dice": extra_block}}, "mean": {"dice": extra_block}}
+        write_record(folder, rec)
+    return data.load_results(data.Folders((("reference", folder),), tmp_path, ()))
+
+
+@pytest.mark.parametrize(
+    ("dices", "value", "std", "verdict"),
+    [
+        ((0.80, 0.82, 0.84), "0.70", "", "better"),
+        ((0.80, 0.82, 0.84), "0.95", "", "worse"),
+        ((0.80, 0.82, 0.84), "0.855", "", "within spread"),  # 2 sd of the runs = 0.04
+        ((0.80, 0.82, 0.84), "0.87", "", "worse"),
+        ((0.80,), "0.70", "", "undetermined"),  # one run, no published std
+        ((0.80,), "0.75", "0.03", "within spread"),  # the paper's own std gives the spread
+    ],
+)
+def test_verdict_against_the_run_to_run_spread(tmp_path, dices, value, std, verdict):
+    table = views.published_vs_reproduced(published(tmp_path, value, std), runs_of(tmp_path, dices))
+    assert table["verdict"].tolist() == [verdict]
+
+
+def test_scale_converts_percent(tmp_path):
+    table = views.published_vs_reproduced(published(tmp_path, "82", scale="100"), runs_of(tmp_path, (0.80, 0.82, 0.84)))
+    assert table["published"].iloc[0] == pytest.approx(0.82) and table["verdict"].iloc[0] == "within spread"
+
+
+def test_convention_block_is_used_when_present_else_not_comparable(tmp_path):
+    pub = published(tmp_path, "0.5")
+    plain = runs_of(tmp_path, (0.80, 0.82), convention="per-slice")
+    row = views.published_vs_reproduced(pub, plain).iloc[0]
+    assert row["verdict"] == "not comparable" and "convention" in row["why"]
+    own = runs_of(tmp_path, (0.80, 0.82), convention="per-slice", extra_block=0.5)
+    row = views.published_vs_reproduced(pub, own).iloc[0]
+    assert row["mean"] == pytest.approx(0.5) and row["verdict"] == "within spread"
+
+
+def test_dataset_substitute_is_not_comparable(tmp_path):
+    pub = published(tmp_path, "0.8", dataset="private-cells")
+    results = runs_of(tmp_path, (0.80, 0.82))
+    assert views.published_vs_reproduced(pub, results)["verdict"].tolist() == ["open"]
+    row = views.published_vs_reproduced(pub, results, {"private-cells": "d"}).iloc[0]
+    assert row["verdict"] == "not comparable" and "substitute" in row["why"] and row["mean"] == pytest.approx(0.81)
+
+
+def test_stress_curves_average_repeats_and_sort_by_ratio(folders, fixture_tree):
+    path = fixture_tree["results"] / "stress" / "synthetic-2d" / "stress.csv"
+    extra = "\n".join(f"{r},{r},unet-sce,mitochondria,balanced_accuracy,{v}" for r, v in ((0.01, 0.8), (0.001, 0.7)))
+    path.write_text(path.read_text() + extra + "\n")
+    curve = views.stress_curves(data.load_tables(folders).stress, "synthetic-2d", "mitochondria", "balanced_accuracy")
+    unet = curve[curve["baseline"] == "unet-sce"]
+    assert unet["ratio"].tolist() == [0.001, 0.01, 0.1]
+    assert unet["mean"].tolist() == pytest.approx([0.6, 0.7, 0.7]) and unet["n"].tolist() == [2, 2, 1]
+
+
+def test_run_provenance_and_curves():
+    record = make_record("d", "m", "p", "quick", 2, 7)
+    prov = views.provenance(record).set_index("field")["value"]
+    assert prov["git commit"] == record["provenance"]["git_commit"] and prov["seed"] == "7"
+    assert prov["data hash"] == "abc123" and prov["version: torch"] == "2.13.0" and prov["tier"] == "quick"
+    curves = views.curves(record)
+    assert curves.groupby("curve").size().to_dict() == {"train_loss": 3, "val_score": 2}
