@@ -21,10 +21,9 @@ CITATION = (
     "Fujii K, Suehiro D, Nishimura K, Bise R. X-Net with Different Loss Functions for Cell Image "
     "Segmentation. CVPR Workshops (CVMI) 2021."
 )
-CONVENTION = (
-    "paper-001: IoU per class and mean IoU over all five classes (membrane included; there is no background "
-    "class), pooled over the test crops of a fold; the paper prints percent and averages five folds"
-)
+# IoU per class and mean IoU over all five classes (membrane included: there is no background class),
+# pooled over the test crops of a fold; see segrepro.metrics.conventions. The paper prints percent.
+CONVENTION = "fujii2021"
 EPOCH = 24  # 192 training crops / batch 8 = 24 iterations per epoch
 
 RECIPES = {
