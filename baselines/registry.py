@@ -10,7 +10,7 @@ from segrepro.registry import Registry
 BASELINES: Registry[BaselineEntry] = Registry(
     "baseline",
     "segrepro.baselines",
-    builtin_modules=("segrepro.baselines.monai_unet",),
+    builtin_modules=("segrepro.baselines.monai_unet", "segrepro.baselines.yudistira2020"),
 )
 
 
