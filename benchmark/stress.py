@@ -203,15 +203,20 @@ def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool
     train_cases = None if isinstance(adapter, SyntheticAdapter) else load(fold.train)
     rows: list[tuple] = []
     bar = tqdm(total=len(config.ratios) * len(entries), desc="stress", unit="run", disable=not progress)
+    whole = [make_train_volume(img, lab, msk, k) for _, img, lab, msk in train_cases or []]
     for ratio in config.ratios:
+        training_sets: dict[tuple[int, ...], list[TrainVolume]] = {}  # one per patch size
         for entry in entries:
             recipe = replace(entry.recipe(config.tier), fg_oversample=0.0)
             patch = tuple(recipe.patch_size[data.spatial_dims])
-            if train_cases is None:
-                vols = synthetic_training_set(adapter, len(fold.train), ratio, config.class_weights, config.seed)
-            else:
-                whole = [make_train_volume(img, lab, msk, k) for _, img, lab, msk in train_cases]
-                vols = resampled_training_set(whole, patch, ratio, k)
+            key = () if train_cases is None else patch
+            if key not in training_sets:
+                training_sets[key] = (
+                    synthetic_training_set(adapter, len(fold.train), ratio, config.class_weights, config.seed)
+                    if train_cases is None
+                    else resampled_training_set(whole, patch, ratio, k)
+                )
+            vols = training_sets[key]
             achieved = fg_bg_ratio(vols)
             bar.set_postfix(ratio=f"{ratio:.3g}", baseline=entry.id)
             seed_everything(config.seed)

@@ -15,6 +15,8 @@ multiple of 128 and the output is cropped back, so any patch or sliding-window s
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -56,7 +58,7 @@ class BalancedUNet(nn.Module):
         self.encoder = nn.ModuleList(
             [nn.Sequential(nn.Conv2d(in_channels, enc[0], 3, 1, 1), nn.LeakyReLU(negative_slope))]
         )
-        for c_in, c_out in zip(enc[:-1], enc[1:], strict=True):
+        for c_in, c_out in itertools.pairwise(enc):
             self.encoder.append(
                 nn.Sequential(nn.Conv2d(c_in, c_out, 4, 2, 1), nn.BatchNorm2d(c_out), nn.LeakyReLU(negative_slope))
             )
