@@ -10,7 +10,11 @@ from segrepro.registry import Registry
 BASELINES: Registry[BaselineEntry] = Registry(
     "baseline",
     "segrepro.baselines",
-    builtin_modules=("segrepro.baselines.monai_unet", "segrepro.baselines.fujii2021.entries"),
+    builtin_modules=(
+        "segrepro.baselines.monai_unet",
+        "segrepro.baselines.fujii2021.entries",
+        "segrepro.baselines.yudistira2020",
+    ),
 )
 
 

@@ -125,6 +125,25 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if args.allow_failure else 1
 
 
+def _stress(args: argparse.Namespace) -> int:
+    from segrepro.datasets import load_prepared
+    from segrepro.stress import StressConfig, parse_class_weights, parse_ratios, run_stress
+
+    n_fg = load_prepared(args.dataset).n_classes - 1
+    config = StressConfig(
+        dataset=args.dataset,
+        baselines=tuple(args.baseline),
+        ratios=tuple(parse_ratios(args.ratios)),
+        tier=args.tier,
+        fold=args.fold,
+        seed=args.seed,
+        class_weights=parse_class_weights(args.class_weights, n_fg),
+    )
+    out = run_stress(config, args.out, progress=not args.quiet)
+    print(f"wrote {out / 'stress.csv'} and {out / 'stress.png'}")
+    return 0
+
+
 def _aggregate(args: argparse.Namespace) -> int:
     from segrepro.aggregate import aggregate
 
@@ -251,6 +270,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="save overlay PNGs (image | truth | prediction) of the first N test images beside the record",
     )
     r.set_defaults(func=_run)
+
+    st = sub.add_parser(
+        "stress", help="class-ratio stress test: retrain at each foreground/background ratio, score one test set"
+    )
+    st.add_argument("--dataset", required=True)
+    st.add_argument("--baseline", required=True, action="append", help="baseline id (repeat for several)")
+    st.add_argument("--ratios", required=True, help="foreground:background ratios, e.g. 1:1,1:10,1:100,1:1000")
+    st.add_argument("--tier", default="quick", choices=["smoke", "quick", "paper"])
+    st.add_argument("--fold", type=int, default=0, help="fold whose validation and test images are used")
+    st.add_argument("--seed", type=int, default=0)
+    st.add_argument(
+        "--class-weights", help="how the foreground splits among classes, e.g. 3/1/0.1 (default: the dataset's)"
+    )
+    st.add_argument("--out", type=Path, help="output folder (default results/stress/DATASET)")
+    st.add_argument("--quiet", action="store_true", help="no progress bars")
+    st.set_defaults(func=_stress)
 
     a = sub.add_parser("aggregate", help="write results/leaderboard.csv and per_class.csv from the run records")
     a.add_argument("--runs", type=Path, help="folder of run records (default results/runs)")

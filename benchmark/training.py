@@ -32,8 +32,12 @@ def seed_everything(seed: int) -> None:
 
 
 def make_optimizer(model: torch.nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
+    """A model may split its parameters into groups (e.g. weight decay on the decoder only) by
+    defining ``optimizer_param_groups()``; otherwise all parameters form one group."""
     kinds = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
-    return kinds[recipe.optimizer](model.parameters(), lr=recipe.lr, **recipe.optimizer_kwargs)
+    groups = getattr(model, "optimizer_param_groups", None)
+    params = groups() if callable(groups) else model.parameters()
+    return kinds[recipe.optimizer](params, lr=recipe.lr, **recipe.optimizer_kwargs)
 
 
 def make_scheduler(opt: torch.optim.Optimizer, recipe: Recipe) -> torch.optim.lr_scheduler.LRScheduler:

@@ -1,0 +1,145 @@
+"""Paper 000 entries: table 1's network (parameter counts, every kernel shape) and each loss
+against a value worked out by hand on a tiny input, plus the validity mask."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from segrepro.baselines import get_baseline
+from segrepro.baselines.yudistira2020 import losses as L
+from segrepro.baselines.yudistira2020.network import BalancedUNet
+
+# Table 1 as printed: (layer, K, O, I). Transposed convs store weights as (I, O, K, K) in torch.
+TABLE1 = [
+    ("conv1", 3, 64, 1),
+    ("conv2", 4, 128, 64),
+    ("conv3", 4, 256, 128),
+    ("conv4", 4, 512, 256),
+    ("conv5", 4, 512, 512),
+    ("conv6", 4, 512, 512),
+    ("conv7", 4, 512, 512),
+    ("conv8", 4, 512, 512),
+    ("deconv1", 4, 512, 512),
+    ("deconv2", 4, 512, 1024),
+    ("deconv3", 4, 512, 1024),
+    ("deconv4", 4, 512, 1024),
+    ("deconv5", 4, 256, 1024),
+    ("deconv6", 4, 128, 512),
+    ("deconv7", 4, 64, 256),
+    ("conv", 3, 5, 128),
+]
+
+
+@pytest.fixture(scope="module")
+def full_model():
+    return BalancedUNet(1, 5, width=1)
+
+
+def test_full_width_parameter_counts(full_model):
+    convs = [m for m in full_model.modules() if isinstance(m, nn.Conv2d | nn.ConvTranspose2d)]
+    conv_params = sum(p.numel() for m in convs for p in m.parameters())
+    assert conv_params == 54_406_725
+    assert sum(p.numel() for p in full_model.parameters()) == 54_417_605
+
+
+def test_every_kernel_shape_matches_table1(full_model):
+    convs = [m for m in full_model.modules() if isinstance(m, nn.Conv2d | nn.ConvTranspose2d)]
+    assert len(convs) == len(TABLE1)
+    for m, (name, k, o, i) in zip(convs, TABLE1, strict=True):
+        expected = (i, o, k, k) if name.startswith("deconv") else (o, i, k, k)
+        assert tuple(m.weight.shape) == expected, name
+        assert m.bias is not None and m.bias.numel() == o, name
+        assert m.stride == ((1, 1) if k == 3 else (2, 2)), name
+
+
+def test_any_input_size_gives_same_size_output():
+    model = BalancedUNet(1, 3, width=16).eval()
+    with torch.no_grad():
+        assert model(torch.randn(1, 1, 96, 70)).shape == (1, 3, 96, 70)
+        assert model(torch.randn(1, 1, 256, 256)).shape == (1, 3, 256, 256)
+
+
+def test_decoder_weight_decay_only_on_decoder():
+    model = BalancedUNet(1, 2, width=16, decoder_weight_decay=1e-5)
+    enc, dec = model.optimizer_param_groups()
+    assert "weight_decay" not in enc and dec["weight_decay"] == 1e-5
+    assert len(enc["params"]) + len(dec["params"]) == len(list(model.parameters()))
+
+
+# Tiny input, worked by hand: one image, spatial (1, 4), two foreground channels (K = 3).
+# Pixel 4 is masked. Scored probabilities: p1 = (.75, .5, .25), p2 = (.5, .5, .75);
+# targets g1 = (1, 1, 0), g2 = (0, 0, 1).
+LN3 = math.log(3)
+
+
+def tiny(masked_logit: float = 5.0, masked_target: int = 0):
+    logits = torch.tensor([[[[LN3, 0.0, -LN3, masked_logit]], [[0.0, 0.0, LN3, -masked_logit]]]])
+    target = torch.tensor([[[1, 1, 2, masked_target]]])
+    mask = torch.tensor([[[1.0, 1.0, 1.0, 0.0]]])
+    return logits, target, mask
+
+
+# DL_1 = 1 - (2*1.25 + 1)/(1.5 + 2 + 1) = 2/9;  DL_2 = 1 - (2*.75 + 1)/(1.75 + 1 + 1) = 1/3.
+# Complements: 1-p1 = (.25,.5,.75), 1-g1 = (0,0,1): 1 - (2*.75+1)/(1.5+1+1) = 2/7;
+#              1-p2 = (.5,.5,.25), 1-g2 = (1,1,0): 1 - (2*1+1)/(1.25+2+1) = 5/17.
+DL1, DL2, CO1, CO2 = 2 / 9, 1 / 3, 2 / 7, 5 / 17
+# RWCDL raw weights (N_b + 1)/(N_f + 1): class 1 (1+1)/(2+1) = 2/3, class 2 (2+1)/(1+1) = 3/2;
+# rescaled to sum to 2: 8/13 and 18/13.
+FOCAL_SUM = (
+    0.2 * 0.0625 * math.log(4 / 3) * 2
+    + 0.8 * 0.0625 * math.log(4 / 3)
+    + 0.2 * 0.25 * math.log(2)
+    + 0.8 * 0.25 * math.log(2) * 2
+)
+EXPECTED = {
+    # (p - g)^2: .0625 + .25 + .0625 + .25 + .25 + .0625 over 3 pixels x 2 classes
+    "mse": 0.9375 / 6,
+    "dl": DL1 + DL2,
+    "cdl": (DL1 + CO1) + (DL2 + CO2),
+    "rwcdl": 8 / 13 * (DL1 + CO1) + 18 / 13 * (DL2 + CO2),
+    # Sudre: w = 1/(sum g)^2 = (1/4, 1); 1 - 2(1/4*1.25 + .75) / (1/4*(1.5+2) + (1.75+1)) = 1 - 2.125/3.625
+    "gdl": 1 - 2.125 / 3.625,
+    # BCE: 3 x ln 2 (p=.5) + 3 x ln(4/3) (p_t = .75), mean over 6
+    "dicebce": DL1 + DL2 + (3 * math.log(2) + 3 * math.log(4 / 3)) / 6,
+    # focal: alpha_t (1 - p_t)^2 (-ln p_t), alpha_t = .2 on positives, .8 on negatives, mean over 6
+    "focaldice": DL1 + DL2 + FOCAL_SUM / 6,
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_loss_matches_hand_computed_value(name):
+    logits, target, mask = tiny()
+    value = L.LOSSES[name]()(logits, target, mask)
+    assert float(value) == pytest.approx(EXPECTED[name], rel=1e-4)
+
+
+def test_reconstruction_switches():
+    logits, target, mask = tiny()
+    assert float(L.CompoundDiceLoss(complement=False)(logits, target, mask)) == pytest.approx(DL1 + DL2, rel=1e-5)
+    raw = L.RegularizedWeightedCompoundDiceLoss(normalise=False)(logits, target, mask)
+    assert float(raw) == pytest.approx(2 / 3 * (DL1 + CO1) + 3 / 2 * (DL2 + CO2), rel=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_loss_ignores_the_masked_pixel(name):
+    loss = L.LOSSES[name]()
+    base = tiny()[0].requires_grad_(True)
+    v1 = loss(base, *tiny()[1:])
+    (g1,) = torch.autograd.grad(v1, base)
+    other_logits, other_target, mask = tiny(masked_logit=-7.0, masked_target=2)
+    other_logits.requires_grad_(True)
+    v2 = loss(other_logits, other_target, mask)
+    (g2,) = torch.autograd.grad(v2, other_logits)
+    assert float(v1.detach()) == pytest.approx(float(v2.detach()), rel=1e-6)
+    torch.testing.assert_close(g1, g2)
+    assert g1[..., 3].abs().max() == 0
+
+
+def test_entries_registered_with_paper_thresholds():
+    for suffix in ("dl", "cdl", "rwcdl", "gdl", "dicebce", "focaldice"):
+        entry = get_baseline(f"yudistira2020-{suffix}")
+        assert entry.output == "sigmoid" and entry.threshold == 0.8 and entry.convention == "yudistira2020"
+    assert get_baseline("yudistira2020-mse").threshold == 0.5
+    assert get_baseline("yudistira2020-rwcdl").reconstructions
