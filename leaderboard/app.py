@@ -174,8 +174,16 @@ def _published(results: data.Results, tables: data.Tables, f: dict) -> None:
         "Published values divided by the table's scale (fractions). Verdict: within the run-to-run spread "
         f"(|delta| <= {views.SPREAD_SIGMAS:g} sd of the runs, combined with the paper's std where printed), "
         "better, worse, undetermined (one run, no spread), not comparable (different tier than the paper, "
-        "dataset substitute, convention) or open (no run yet)."
+        "dataset substitute, convention) or open (no run yet). `scored_as`: the runs' score block the "
+        "reproduced numbers come from, the paper's own convention where the records have it."
     )
+    fallback = table["why"].str.contains(views.CONVENTION_FALLBACK, regex=False)
+    if fallback.any():
+        st.warning(
+            f"{int(fallback.sum())} reproduced number(s) come from run records without a block scored in the "
+            "paper's convention (made before the metrics engine scored it): their canonical scores are shown "
+            "instead, and they are marked not comparable. Re-running those runs adds the block."
+        )
     counts = table["verdict"].value_counts()
     st.markdown(" · ".join(f"**{v}**: {n}" for v, n in counts.items()))
     verdicts = st.multiselect("Verdicts", list(counts.index), default=list(counts.index), key="verdicts")

@@ -222,10 +222,13 @@ def read_record(path: Path) -> dict[str, Any] | Problem:
 
 
 def _summaries(metrics: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """``(convention, summary)`` for the canonical block and any other per-convention summary block."""
-    for name, block in metrics.items():
-        if isinstance(block, dict) and isinstance(block.get("per_class"), dict) and isinstance(block.get("mean"), dict):
-            yield name, block
+    """``(convention, summary)``: the canonical block, and the paper-convention block (``metrics.paper``)
+    under the name in ``metrics.paper_convention`` where the record has one that differs from canonical.
+    Records made before the metrics engine have the canonical block only."""
+    yield CANONICAL, metrics["canonical"]
+    name, paper = metrics.get("paper_convention"), metrics.get("paper")
+    if name and name != CANONICAL and paper:
+        yield name, paper
 
 
 def _shares(record: dict[str, Any]) -> list[tuple[str, float]]:

@@ -30,6 +30,10 @@ VERDICT_WORSE = "worse"
 VERDICT_NOT_COMPARABLE = "not comparable"
 VERDICT_UNDETERMINED = "undetermined"
 VERDICT_OPEN = "open"
+CONVENTION_FALLBACK = (
+    "convention: the run records have no block scored in the paper's convention (recorded before it was "
+    "scored), so their canonical scores are shown"
+)
 
 
 def select_runs(
@@ -138,18 +142,29 @@ def per_class(results: Results, runs: pd.DataFrame, dataset: str, metric: str) -
     return table[cols].reset_index(drop=True)
 
 
+def _differences(row: Mapping[str, Any]) -> list[str]:
+    """Every reason a reproduction is not comparable with the published number (none: comparable)."""
+    reasons = []
+    if row["tier"] != "paper":
+        reasons.append(f"tier {row['tier']}: the paper's numbers come from its full recipe (tier paper)")
+    if row["run_dataset"] != row["dataset"]:
+        reasons.append(f"dataset substitute: reproduced on {row['run_dataset']}")
+    if not row["convention_ok"]:
+        reasons.append(CONVENTION_FALLBACK)
+    return reasons
+
+
 def _verdict(row: Mapping[str, Any]) -> tuple[str, str]:
     """(verdict, why) for one published number (a row of the merged table) against its reproduction."""
     if not row["baseline"]:
         return VERDICT_OPEN, "no registered baseline for this method (methods.csv)"
     if not isinstance(row["tier"], str):
+        if row["has_runs"]:
+            return VERDICT_OPEN, f"runs of {row['baseline']} on {row['run_dataset']} score no {row['metric']} here"
         return VERDICT_OPEN, f"no successful run of {row['baseline']} on {row['run_dataset']} yet"
-    if row["tier"] != "paper":
-        return VERDICT_NOT_COMPARABLE, f"tier {row['tier']}: the paper's numbers come from its full recipe (tier paper)"
-    if row["run_dataset"] != row["dataset"]:
-        return VERDICT_NOT_COMPARABLE, f"dataset substitute: reproduced on {row['run_dataset']}"
-    if not row["convention_ok"]:
-        return VERDICT_NOT_COMPARABLE, f"convention: the paper scores as {row['convention']}, runs hold canonical only"
+    reasons = _differences(row)
+    if reasons:
+        return VERDICT_NOT_COMPARABLE, "; ".join(reasons)
     sd_runs = row["std"] if row["n"] > 1 and np.isfinite(row["std"]) else None
     sd_pub = row["published_std"] if np.isfinite(row["published_std"]) else None
     if sd_runs is None and sd_pub is None:
@@ -172,6 +187,7 @@ PVR_COLUMNS = [  # what a reader needs first (which number, the verdict) leads
     "metric",
     "tier",
     "source",
+    "scored_as",
     "published",
     "mean",
     "ci_low",
@@ -196,7 +212,8 @@ def published_vs_reproduced(
     dataset named for it in ``substitutes``), with the same class name and metric; one row per
     (number, tier, source) with runs, or one ``open`` row when nothing matches yet. When the
     baseline's paper convention differs from the canonical one, the runs' block for that convention
-    is used if they carry one; otherwise the row is not comparable."""
+    is used if they carry one; otherwise their canonical block is shown and the row is not
+    comparable. ``scored_as`` names the block(s) the reproduced numbers come from."""
     substitutes = dict(substitutes or {})
     if published.empty:
         return pd.DataFrame(columns=PVR_COLUMNS)
@@ -207,13 +224,17 @@ def published_vs_reproduced(
     )
     stats = _reproductions(results, pub)
     merged = pub.merge(stats, on=["run_dataset", "baseline", "class", "metric"], how="left")
+    ok = results.runs[results.runs["status"] == "ok"]
+    tried = set(zip(ok["dataset"].astype(str), ok["baseline"].astype(str), strict=True))
+    merged["has_runs"] = [k in tried for k in zip(merged["run_dataset"], merged["baseline"], strict=True)]
     merged["delta"] = merged["mean"] - merged["published"]
     verdicts = [_verdict(row) for row in merged.to_dict("records")]
     merged["verdict"] = [v for v, _ in verdicts]
     merged["why"] = [w for _, w in verdicts]
     merged["n"] = merged["n"].fillna(0).astype(int)
-    order = ["paper", "table", "method", "class", "metric", "tier", "source"]
-    return merged[PVR_COLUMNS].sort_values(order, kind="stable").reset_index(drop=True)
+    merged["is_open"] = merged["verdict"] == VERDICT_OPEN  # reproduced numbers first, open ones after
+    order = ["is_open", "paper", "table", "method", "class", "metric", "tier", "source"]
+    return merged.sort_values(order, kind="stable")[PVR_COLUMNS].reset_index(drop=True)
 
 
 def _reproductions(results: Results, pub: pd.DataFrame) -> pd.DataFrame:
@@ -221,7 +242,7 @@ def _reproductions(results: Results, pub: pd.DataFrame) -> pd.DataFrame:
     published numbers may match. Per run, the block of the baseline's own paper convention is
     used where the record carries one (``convention_ok``), else the canonical block."""
     keys = ["dataset", "baseline", "class", "metric", "tier", "source"]
-    columns = [*keys, "mean", "ci_low", "ci_high", "std", "n", "convention_ok", "convention"]
+    columns = [*keys, "mean", "ci_low", "ci_high", "std", "n", "convention_ok", "scored_as"]
     runs = results.runs
     wanted = runs[
         (runs["status"] == "ok") & runs["baseline"].isin(pub["baseline"]) & runs["dataset"].isin(pub["run_dataset"])
@@ -239,7 +260,7 @@ def _reproductions(results: Results, pub: pd.DataFrame) -> pd.DataFrame:
     scores = scores.sort_values("own", kind="stable").drop_duplicates(["key", "class", "metric"], keep="last")
     grouped = scores.groupby(keys)
     stats = _stats(scores, keys).join(
-        grouped.agg(convention_ok=("own", "all"), convention=("paper_convention", "first"))
+        grouped.agg(convention_ok=("own", "all"), scored_as=("convention", lambda c: ", ".join(sorted(set(c)))))
     )
     return stats.reset_index()[columns].rename(columns={"dataset": "run_dataset"})
 

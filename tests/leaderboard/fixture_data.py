@@ -29,26 +29,31 @@ def make_record(
     convention: str = "canonical",
     counts_per_class: Sequence[int] = (9000, 600, 300, 100),
     extra: Mapping[str, Any] | None = None,
+    paper_scores: Mapping[str, Mapping[str, float]] | None = None,
+    legacy: bool = False,
 ) -> dict[str, Any]:
     """A schema-valid run record; ``per_class`` scores are given (the mean is over foreground classes).
 
+    Like the protocol's records, it carries the block of the baseline's ``convention`` in
+    ``metrics.paper`` (``paper_scores``, or the canonical scores where none are given); a ``legacy``
+    record, like those made before the metrics engine, has the canonical block only.
     Raw counts put ``counts_per_class`` ground-truth voxels in each class (split over two images),
     so the class shares the page derives from them are known."""
     run_id = f"{dataset}__{baseline}__{tier}__f{fold}__s{seed}"
     metrics = None
     if status == "ok":
         per_class = per_class or {c: {"dice": 0.5} for c in classes}
-        names = sorted({m for scores in per_class.values() for m in scores})
-        fg = [c for c in classes[1:] if c in per_class]
-        mean = {m: float(np.mean([per_class[c][m] for c in fg])) for m in names}
         half = [
             [[n // 2, 1, n - n // 2, 10] for n in counts_per_class],
             [[n - n // 2, 1, n // 2, 10] for n in counts_per_class],
         ]
         metrics = {
-            "canonical": {"per_class": {c: dict(s) for c, s in per_class.items()}, "mean": mean},
+            "canonical": _summary(per_class, classes),
             "counts_per_image": {"img0": half[0], "img1": half[1]},
         }
+        if not legacy:
+            metrics["paper_convention"] = convention
+            metrics["paper"] = _summary(paper_scores or per_class, classes)
     record = {
         "schema_version": 1,
         "run_id": run_id,
@@ -83,6 +88,14 @@ def make_record(
     }
     validate_record(record)
     return record
+
+
+def _summary(per_class: Mapping[str, Mapping[str, float]], classes: Sequence[str]) -> dict[str, Any]:
+    """A ``{"per_class", "mean"}`` block; the mean is over the foreground classes given."""
+    names = sorted({m for scores in per_class.values() for m in scores})
+    fg = [c for c in classes[1:] if c in per_class]
+    mean = {m: float(np.mean([per_class[c][m] for c in fg])) for m in names}
+    return {"per_class": {c: dict(s) for c, s in per_class.items()}, "mean": mean}
 
 
 def write_record(folder: Path, record: Mapping[str, Any]) -> Path:

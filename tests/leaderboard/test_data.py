@@ -2,11 +2,12 @@
 
 import json
 import os
+from pathlib import Path
 
 import pytest
-from fixture_data import METHODS_HEADER, PUBLISHED_HEADER, make_record, write_csv, write_record
+from fixture_data import CLASSES, METHODS_HEADER, PUBLISHED_HEADER, make_record, write_csv, write_record
 
-from segrepro.leaderboard import data
+from segrepro.leaderboard import data, views
 
 
 def test_fixture_loads_with_sources_and_class_shares(folders):
@@ -112,3 +113,44 @@ def test_overlays_stay_inside_the_run_folder(tmp_path):
     assert data.overlays(path, record) == [("img0", folder / "a.png")]
     assert data.overlays(path, {}) == [("a", folder / "a.png")]  # no list: every PNG in the folder
     assert data.overlays(tmp_path / "other.json", {}) == []
+
+
+def test_paper_convention_block_is_loaded_under_its_convention(tmp_path):
+    folder = tmp_path / "runs"
+    scores = {c: {"dice": 0.5} for c in CLASSES}
+    paper = {c: {"dice": 0.25} for c in CLASSES}
+    own = make_record("d", "own", "p", "quick", 0, 0, scores, convention="fujii2021", paper_scores=paper)
+    write_record(folder, own)
+    write_record(folder, make_record("d", "canon", "p", "quick", 0, 0, scores))  # paper block == canonical
+    write_record(folder, make_record("d", "old", "p", "quick", 0, 0, scores, convention="fujii2021", legacy=True))
+    results = data.load_results(data.Folders((("yours", folder),), tmp_path, ()))
+    s = results.scores.merge(results.runs[["key", "baseline"]], on="key").astype({"baseline": str, "convention": str})
+    blocks = s.groupby("baseline")["convention"].agg(lambda c: sorted(set(c))).to_dict()
+    assert blocks == {"own": ["canonical", "fujii2021"], "canon": ["canonical"], "old": ["canonical"]}
+    mito = s[(s["class"] == "mitochondria") & (s["baseline"] == "own")].set_index("convention")["value"]
+    assert mito.to_dict() == {"canonical": 0.5, "fujii2021": 0.25}
+    assert len(s[s["baseline"] == "canon"]) == len(CLASSES) + 1  # no duplicate rows: a ranking counts each run once
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_committed_reference_records_match_the_published_fujii2021_table():
+    """The repository's own reference runs load, and each matches its paper-001 numbers; a record made
+    before the metrics engine (no paper-convention block) is shown with its canonical scores and
+    marked not comparable for the convention."""
+    ref = REPO / "results" / "reference" / "runs"
+    folders = data.Folders(((data.SOURCE_REFERENCE, ref),), REPO / "baselines", ())
+    results, tables = data.load_results(folders), data.load_tables(folders)
+    assert results.problems == [] and tables.problems == [] and len(results.runs) >= 2
+    table = views.published_vs_reproduced(tables.published[tables.published["package"] == "fujii2021"], results)
+    matched = table[table["tier"].notna()]
+    assert set(matched["baseline"]) == set(results.runs["baseline"].astype(str))
+    for record_path in results.runs["key"]:
+        record = json.loads(Path(record_path).read_text())
+        rows = matched[matched["baseline"] == record["baseline"]["id"]]
+        assert len(rows) == 6  # table 2: five classes and the mean, IoU
+        if "paper" not in record["metrics"]:
+            assert (rows["verdict"] == "not comparable").all() and rows["why"].str.contains("convention").all()
+            assert (rows["scored_as"] == "canonical").all()
+    assert (table.loc[table["tier"].isna(), "verdict"] == "open").all()

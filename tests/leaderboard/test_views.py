@@ -88,13 +88,26 @@ def published(tmp_path, value, std="", dataset="d", scale="1"):
     return data.load_tables(data.Folders((), tmp_path / "pub", ())).published
 
 
-def runs_of(tmp_path, dices, convention="canonical", extra_block=None, dataset="d"):
+def runs_of(tmp_path, dices, convention="canonical", paper_dice=None, legacy=False, dataset="d", tier="paper"):
+    """Runs of baseline ``m`` with the given foreground dice; ``paper_dice`` is the score of the
+    paper-convention block (the canonical scores where None)."""
     folder = tmp_path / "runs"
     for seed, dice in enumerate(dices):
         scores = {"background": {"dice": 1.0}, "fg": {"dice": dice}}
-        rec = make_record(dataset, "m", "p", "paper", 0, seed, scores, ("background", "fg"), convention=convention)
-        if extra_block is not None:
-            rec["metrics"][convention] = {"per_class": {"fg": {"dice": extra_block}}, "mean": {"dice": extra_block}}
+        paper = None if paper_dice is None else {"background": {"dice": 1.0}, "fg": {"dice": paper_dice}}
+        rec = make_record(
+            dataset,
+            "m",
+            "p",
+            tier,
+            0,
+            seed,
+            scores,
+            ("background", "fg"),
+            convention=convention,
+            paper_scores=paper,
+            legacy=legacy,
+        )
         write_record(folder, rec)
     return data.load_results(data.Folders((("reference", folder),), tmp_path, ()))
 
@@ -120,14 +133,37 @@ def test_scale_converts_percent(tmp_path):
     assert table["published"].iloc[0] == pytest.approx(0.82) and table["verdict"].iloc[0] == "within spread"
 
 
-def test_convention_block_is_used_when_present_else_not_comparable(tmp_path):
+def test_paper_convention_block_is_used_and_a_record_without_one_is_not_comparable(tmp_path):
     pub = published(tmp_path, "0.5")
-    plain = runs_of(tmp_path, (0.80, 0.82), convention="per-slice")
-    row = views.published_vs_reproduced(pub, plain).iloc[0]
-    assert row["verdict"] == "not comparable" and "convention" in row["why"]
-    own = runs_of(tmp_path, (0.80, 0.82), convention="per-slice", extra_block=0.5)
+    own = runs_of(tmp_path / "new", (0.80, 0.82), convention="per-slice", paper_dice=0.5)
     row = views.published_vs_reproduced(pub, own).iloc[0]
     assert row["mean"] == pytest.approx(0.5) and row["verdict"] == "within spread"
+    assert row["scored_as"] == "per-slice" and row["n"] == 2
+    old = runs_of(tmp_path / "old", (0.80, 0.82), convention="per-slice", legacy=True)  # before the metrics engine
+    row = views.published_vs_reproduced(pub, old).iloc[0]
+    assert row["mean"] == pytest.approx(0.81) and row["scored_as"] == "canonical"
+    assert row["verdict"] == "not comparable" and "no block scored in the paper's convention" in row["why"]
+
+
+def test_every_reason_for_not_comparable_is_given(tmp_path):
+    pub = published(tmp_path, "0.5")
+    results = runs_of(tmp_path, (0.80, 0.82), convention="per-slice", legacy=True, tier="quick")
+    why = views.published_vs_reproduced(pub, results)["why"].iloc[0]
+    assert "tier quick" in why and "convention" in why
+
+
+def test_a_published_metric_no_run_produces_stays_open(tmp_path):
+    pkg = tmp_path / "pub" / "p"
+    write_csv(
+        pkg / "published.csv",
+        ("paper", "table", "dataset", "method", "class", "metric", "value", "std"),
+        [("p", "6", "d", "M", "fg", "class_ratio", "0.01", ""), ("p", "6", "d", "M", "fg", "dice", "0.8", "")],
+    )
+    write_csv(pkg / "methods.csv", ("table", "method", "baseline", "scale"), [("6", "M", "m", "1")])
+    pub = data.load_tables(data.Folders((), tmp_path / "pub", ())).published
+    table = views.published_vs_reproduced(pub, runs_of(tmp_path, (0.80, 0.82))).set_index("metric")
+    assert table.loc["class_ratio", "verdict"] == "open" and "score no class_ratio" in table.loc["class_ratio", "why"]
+    assert table.loc["dice", "verdict"] == "within spread"
 
 
 def test_dataset_substitute_is_not_comparable(tmp_path):
