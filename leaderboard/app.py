@@ -63,16 +63,28 @@ def _problems(problems: list[data.Problem]) -> None:
             st.error(f"`{p.path}`: {p.message}")
 
 
+def _position(values: list[str], wanted: str | None) -> int:
+    return values.index(wanted) if wanted in values else 0
+
+
+def _linked_dataset(runs: pd.DataFrame) -> str | None:
+    """The dataset of the run named in ``?run=``, so that a link to a run opens with its dataset chosen."""
+    wanted = st.query_params.get("run")
+    if not wanted or runs.empty:
+        return None
+    match = runs[runs.apply(_handle, axis=1) == wanted]
+    return str(match["dataset"].iloc[0]) if len(match) else None
+
+
 def _sidebar(results: data.Results) -> dict:
     """The filters; every view below reads its choices from here."""
     opts = views.options(results)
     st.sidebar.header("Filters")
-    dataset = st.sidebar.selectbox("Dataset", opts["dataset"], key="dataset")
+    linked = _linked_dataset(results.runs)
+    dataset = st.sidebar.selectbox("Dataset", opts["dataset"], index=_position(opts["dataset"], linked), key="dataset")
     per_dataset = views.options(results, dataset)
     metrics = per_dataset["metric"]
-    metric = st.sidebar.selectbox(
-        "Metric", metrics, index=metrics.index("dice") if "dice" in metrics else 0, key="metric"
-    )
+    metric = st.sidebar.selectbox("Metric", metrics, index=_position(metrics, "dice"), key="metric")
     cls = st.sidebar.selectbox("Class", per_dataset["class"], key="class", help="`mean` = mean over foreground classes")
     # Empty multiselects mean "all", so a paper, tier or source that appears later is shown too.
     papers = st.sidebar.multiselect("Paper", opts["paper"], key="papers", placeholder="all papers")
@@ -204,13 +216,16 @@ def _stress(tables: data.Tables, f: dict) -> None:
         st.info("No stress tables yet (results/stress/<dataset>/stress.csv, written by `segrepro stress`).")
         return
     datasets = sorted(stress["dataset"].unique())
-    index = datasets.index(f["dataset"]) if f["dataset"] in datasets else 0
     cols = st.columns(3)
-    dataset = cols[0].selectbox("Dataset", datasets, index=index, key="stress-dataset")
+    dataset = cols[0].selectbox("Dataset", datasets, index=_position(datasets, f["dataset"]), key="stress-dataset")
     sub = stress[stress["dataset"] == dataset]
-    metric = cols[1].selectbox("Metric", sorted(sub["metric"].unique()), key="stress-metric")
+    # Metric and class start at the sidebar's where the table has them (the keys name the sidebar's
+    # choice, so a new choice there starts them again); either can then be changed here.
+    metrics = sorted(sub["metric"].unique())
+    index = _position(metrics, f["metric"])
+    metric = cols[1].selectbox("Metric", metrics, index=index, key=f"stress-metric:{f['metric']}")
     classes = sorted(sub.loc[sub["metric"] == metric, "class"].unique())
-    cls = cols[2].selectbox("Class", classes, key="stress-class")
+    cls = cols[2].selectbox("Class", classes, index=_position(classes, f["class"]), key=f"stress-class:{f['class']}")
     curve = views.stress_curves(stress, dataset, cls, metric)
     fig = px.line(
         curve,
@@ -262,7 +277,8 @@ def _run_page(path: Path) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("**Provenance**")
-        st.dataframe(views.provenance(record), hide_index=True, key="provenance")
+        prov = views.provenance(record)
+        st.dataframe(prov, hide_index=True, height=35 * (len(prov) + 1) + 3, key="provenance")  # every row, no scroll
     with right:
         st.markdown("**Recipe**")
         st.json(record.get("recipe") or {}, expanded=True)

@@ -113,6 +113,30 @@ def test_run_page_with_provenance_curves_and_overlays(fixture_tree):
     assert frame(at, "runs-table")["page"].str.startswith("?run=").all()
 
 
+def test_a_link_to_a_run_opens_it_whatever_its_dataset(fixture_tree):
+    record = make_record("synthetic-2d", "unet-ce", "segrepro", "smoke", 0, 0)
+    write_record(fixture_tree["results"] / "runs", record)
+    at = run_app({"run": f"yours:{record['run_id']}"})
+    assert at.sidebar.selectbox(key="dataset").value == "synthetic-2d"  # not the first dataset, drosophila-vnc
+    assert at.selectbox(key="run").value == f"yours:{record['run_id']}"
+    assert frame(at, "provenance").set_index("field")["value"]["dataset"] == "synthetic-2d"
+
+
+def test_stress_view_follows_the_sidebar_metric_and_class(fixture_tree):
+    path = fixture_tree["results"] / "stress" / "drosophila-vnc" / "stress.csv"
+    rows = [(r, r, "unet", c, m, 0.5) for r in (0.01, 0.1) for c in ("membrane", "synapse") for m in ("dice", "iou")]
+    write_csv(path, ("ratio", "achieved_ratio", "baseline", "class", "metric", "value"), rows)
+    at = run_app({"view": "stress"})
+    assert at.selectbox(key="stress-dataset").value == "drosophila-vnc"
+    assert (
+        at.selectbox(key="stress-metric:dice").value == "dice"
+        and at.selectbox(key="stress-class:mean").value == "membrane"
+    )
+    at.sidebar.selectbox(key="class").select("synapse").run()
+    assert at.selectbox(key="stress-class:synapse").value == "synapse"
+    assert set(frame(at, "stress-table")["mean"]) == {0.5}
+
+
 def test_malformed_files_are_named_and_the_page_still_renders(fixture_tree):
     runs = fixture_tree["results"] / "runs"
     (runs / "broken.json").write_text("{not json")
