@@ -191,3 +191,16 @@ def test_run_provenance_and_curves():
     assert prov["data hash"] == "abc123" and prov["version: torch"] == "2.13.0" and prov["tier"] == "quick"
     curves = views.curves(record)
     assert curves.groupby("curve").size().to_dict() == {"train_loss": 3, "val_score": 2}
+
+
+def test_stress_curves_skip_undefined_scores(folders, fixture_tree):
+    """``segrepro stress`` writes an undefined score (and an unknown achieved ratio) as an empty cell."""
+    path = fixture_tree["results"] / "stress" / "synthetic-2d" / "stress.csv"
+    path.write_text(
+        path.read_text() + "0.01,,unet-sce,mitochondria,balanced_accuracy,\n0.1,0.1,unet-sce,all,train_seconds,3.2\n"
+    )
+    tables = data.load_tables(folders)
+    assert tables.problems == []
+    curve = views.stress_curves(tables.stress, "synthetic-2d", "mitochondria", "balanced_accuracy")
+    unet = curve[curve["baseline"] == "unet-sce"].set_index("ratio")
+    assert unet.loc[0.01, "mean"] == pytest.approx(0.6) and unet.loc[0.01, "n"] == 1
