@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from segrepro import paths
@@ -34,14 +35,29 @@ VIEWS = {
 
 
 @st.cache_data(show_spinner="Loading run records…", max_entries=4)
-def _results(signature: tuple, _folders: data.Folders) -> data.Results:
-    """Every run record; ``signature`` (folders, names, sizes, mtimes) is the whole cache key."""
+def _results(key: str, _folders: data.Folders) -> data.Results:
+    """Every run record; ``key`` (digest of the folders and files' names, sizes, mtimes) is the whole cache key."""
     return data.load_results(_folders)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _tables(signature: tuple, _folders: data.Folders) -> data.Tables:
+def _tables(key: str, _folders: data.Folders) -> data.Tables:
     return data.load_tables(_folders)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _reproduced(
+    keys: tuple[str, str],
+    papers: tuple[str, ...] | None,
+    substitutes: tuple[tuple[str, str], ...],
+    _results: data.Results,
+    _tables: data.Tables,
+) -> pd.DataFrame:
+    """The reproduced-vs-published table; cached on the files' digests and the choices (a bootstrap per
+    matched group takes ~1.5 s for 600 published numbers on 10,000 runs, and every widget reruns the page)."""
+    published = _tables.published
+    published = published[published["paper"].isin(papers)] if papers else published
+    return views.published_vs_reproduced(published, _results, dict(substitutes))
 
 
 def _export(table: pd.DataFrame, name: str, key: str) -> None:
@@ -133,16 +149,12 @@ def _rankings(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
     _export(table, f"ranking_{f['dataset']}_{f['metric']}_{f['class']}", "export-rankings")
 
 
-def _per_class(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
-    st.subheader(f"Per class on {f['dataset']}: {f['metric']}")
-    table = views.per_class(results, runs, f["dataset"], f["metric"])
-    if table.empty:
-        st.info("No per-class scores match the filters.")
-        return
-    st.caption("Classes ordered from the rarest (smallest share of scored test voxels) to the most frequent.")
-    order = list(dict.fromkeys(table["class"]))
+@st.cache_data(show_spinner=False, max_entries=32)
+def _per_class_figure(table: pd.DataFrame, metric: str) -> go.Figure:
+    """Bars per class, baseline, source and tier. Cached on the (small) table: plotly express takes
+    about 2 s for 20 baselines x 3 tiers, and every widget change reruns the whole page."""
     err = table.assign(plus=table["ci_high"] - table["mean"], minus=table["mean"] - table["ci_low"])
-    fig = px.bar(
+    return px.bar(
         err,
         x="class",
         y="mean",
@@ -152,16 +164,25 @@ def _per_class(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
         pattern_shape="source",
         barmode="group",
         facet_col="tier",
-        category_orders={"class": order},
+        category_orders={"class": list(dict.fromkeys(table["class"]))},
         hover_data=["share", "n", "std"],
-        labels={"mean": f"{f['metric']} (mean, 95% CI)"},
+        labels={"mean": f"{metric} (mean, 95% CI)"},
     )
-    st.plotly_chart(fig, key="per-class-chart")
+
+
+def _per_class(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
+    st.subheader(f"Per class on {f['dataset']}: {f['metric']}")
+    table = views.per_class(results, runs, f["dataset"], f["metric"])
+    if table.empty:
+        st.info("No per-class scores match the filters.")
+        return
+    st.caption("Classes ordered from the rarest (smallest share of scored test voxels) to the most frequent.")
+    st.plotly_chart(_per_class_figure(table, f["metric"]), key="per-class-chart")
     st.dataframe(table, hide_index=True, column_config=STAT_COLUMNS, key="per-class-table")
     _export(table, f"per_class_{f['dataset']}_{f['metric']}", "export-per-class")
 
 
-def _published(results: data.Results, tables: data.Tables, f: dict) -> None:
+def _published(results: data.Results, tables: data.Tables, keys: tuple[str, str], f: dict) -> None:
     st.subheader("Reproduced vs published")
     published = tables.published
     if published.empty:
@@ -177,7 +198,8 @@ def _published(results: data.Results, tables: data.Tables, f: dict) -> None:
                 choice = st.selectbox(f"Runs standing in for {ds}", ["(none)", *run_datasets], key=f"sub-{ds}")
                 if choice != "(none)":
                     substitutes[ds] = choice
-    table = views.published_vs_reproduced(published, results, substitutes)
+    papers = tuple(f["papers"]) if f["papers"] else None
+    table = _reproduced(keys, papers, tuple(sorted(substitutes.items())), results, tables)
     with_runs = table["tier"].notna()
     keep = ~with_runs
     keep |= table["tier"].isin(f["tiers"] or table["tier"]) & table["source"].isin(f["sources"] or table["source"])
@@ -329,8 +351,9 @@ def main() -> None:
         f"[How to submit a method](#{SUBMIT_ANCHOR})"
     )
     folders = data.default_folders()
-    results = _results(data.runs_signature(folders), folders)
-    tables = _tables(data.tables_signature(folders), folders)
+    keys = (data.digest(data.runs_signature(folders)), data.digest(data.tables_signature(folders)))
+    results = _results(keys[0], folders)
+    tables = _tables(keys[1], folders)
     _problems(results.problems + tables.problems)
     runs = results.runs
     n_ref = int((runs["source"] == data.SOURCE_REFERENCE).sum())
@@ -352,7 +375,7 @@ def main() -> None:
             if f["dataset"] is not None:
                 _per_class(results, filtered, f)
         with tabs[2]:
-            _published(results, tables, f)
+            _published(results, tables, keys, f)
         with tabs[3]:
             _stress(tables, f)
         with tabs[4]:

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import copy
 import csv
+import hashlib
 import json
 import math
 import os
 import re
+import shutil
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,8 @@ import numpy as np
 import pandas as pd
 
 from segrepro import paths
+from segrepro.errors import UserError
+from segrepro.io import replace_dir_atomic, staging_dir
 from segrepro.records import run_record_schema
 
 SOURCE_REFERENCE = "reference"
@@ -86,6 +91,8 @@ class Folders:
     runs: tuple[tuple[str, Path], ...]
     published: Path
     stress: tuple[tuple[str, Path], ...]
+    cache: Path | None = None
+    """Where the parsed run records are kept between server starts (None: parse every record each load)."""
 
 
 @dataclass
@@ -122,6 +129,7 @@ def default_folders() -> Folders:
         runs=((SOURCE_REFERENCE, reference / "runs"), (SOURCE_MINE, results / "runs")),
         published=published_root(),
         stress=((SOURCE_REFERENCE, reference / "stress"), (SOURCE_MINE, results / "stress")),
+        cache=results / ".cache" / "leaderboard",
     )
 
 
@@ -139,19 +147,28 @@ def _stat_entries(paths_: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
     return tuple(sorted(out))
 
 
-def _json_files(folder: Path) -> Iterator[Path]:
+def _json_entries(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """``(path, mtime_ns, size)`` of every ``*.json`` file in ``folder``, sorted (none when it is missing)."""
+    out = []
     try:
         with os.scandir(folder) as it:
             for entry in it:
                 if entry.name.endswith(".json") and not entry.name.startswith(".") and entry.is_file():
-                    yield Path(entry.path)
+                    st = entry.stat()
+                    out.append((entry.path, st.st_mtime_ns, st.st_size))
     except OSError:
-        return
+        pass
+    return tuple(sorted(out))
 
 
 def runs_signature(folders: Folders) -> tuple:
     """Names, mtimes and sizes of every run record: changes whenever a record is added, changed or removed."""
-    return tuple((source, str(folder), _stat_entries(_json_files(folder))) for source, folder in folders.runs)
+    return tuple((source, str(folder), _json_entries(folder)) for source, folder in folders.runs)
+
+
+def digest(signature: tuple) -> str:
+    """A short key for a signature (Streamlit's cache hashes a 10,000-entry tuple in ~0.5 s, this in ~20 ms)."""
+    return hashlib.sha256(repr(signature).encode()).hexdigest()
 
 
 def tables_signature(folders: Folders) -> tuple:
@@ -166,12 +183,35 @@ def tables_signature(folders: Folders) -> tuple:
 
 @cache
 def _record_validator() -> jsonschema.Draft202012Validator:
-    """The run-record schema, except that each image's counts in ``metrics.counts_per_image`` are
-    only required to be an array here: ``_counts_problem`` checks the schema's rule for them (rows of
-    4 non-negative integers) with numpy, since jsonschema takes ~10 ms a record on those alone."""
+    """The run-record schema, except for its two bulk parts, which only need the right container type
+    here: each image's counts in ``metrics.counts_per_image`` (``_counts_problem`` checks the schema's
+    rule, rows of 4 non-negative integers, with numpy) and each score block, ``$defs/scores``
+    (``_scores_problem`` checks its rule, numbers or null). jsonschema takes ~10 ms a record on the
+    counts and ~2 ms on the scores; the checks here take ~0.2 ms."""
     schema = copy.deepcopy(run_record_schema())
     schema["properties"]["metrics"]["properties"]["counts_per_image"]["additionalProperties"] = {"type": "array"}
+    schema["$defs"]["scores"] = {"type": "object"}
     return jsonschema.Draft202012Validator(schema)
+
+
+def _is_score(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+
+
+def _scores_problem(record: dict[str, Any]) -> str | None:
+    """Where a score block (``$defs/scores`` in the schema: the summaries' per-class and mean scores,
+    ``auc_error_bound``) holds something other than a number or null, if one does."""
+    metrics = record.get("metrics") or {}
+    blocks = [("metrics/auc_error_bound", metrics.get("auc_error_bound"))]
+    for name in ("canonical", "paper"):
+        summary = metrics.get(name) or {}
+        blocks.append((f"metrics/{name}/mean", summary.get("mean")))
+        blocks.extend((f"metrics/{name}/per_class/{c}", v) for c, v in (summary.get("per_class") or {}).items())
+    for where, scores in blocks:
+        for key, value in (scores or {}).items():
+            if not _is_score(value):
+                return f"{where}/{key}: {value!r} is not a number or null"
+    return None
 
 
 def _counts_problem(record: dict[str, Any]) -> str | None:
@@ -215,7 +255,7 @@ def read_record(path: Path) -> dict[str, Any] | Problem:
         record = json.loads(_read_text(path))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         return Problem(str(path), f"not readable JSON: {exc}")
-    message = _schema_message(_record_validator(), record) or _counts_problem(record)
+    message = _schema_message(_record_validator(), record) or _counts_problem(record) or _scores_problem(record)
     if message is not None:
         return Problem(str(path), f"does not follow the run-record schema ({message})")
     return record
@@ -252,9 +292,8 @@ def _number(value: Any) -> float:
     return math.nan if value is None else float(value)
 
 
-@lru_cache(maxsize=65536)
-def _parse_record(path: str, mtime_ns: int, size: int, source: str) -> tuple | Problem:
-    """Flatten one record file; cached on (path, mtime, size) so unchanged files are parsed once."""
+def _parse_record(path: str, source: str) -> tuple | Problem:
+    """One record file flattened into its run row, score rows and class-share rows, or its problem."""
     record = read_record(Path(path))
     if isinstance(record, Problem):
         return record
@@ -290,26 +329,125 @@ def _parse_record(path: str, mtime_ns: int, size: int, source: str) -> tuple | P
     return run, scores, shares
 
 
+# --- the parsed-record cache ----------------------------------------------------------------------
+# Parsing and validating a record takes ~1-2 ms, so 10,000 of them take seconds. What they parse to
+# is kept in ``Folders.cache`` as Parquet tables (data only: reading them runs nothing), each row
+# stamped with its file's mtime and size; a record whose file still has that stamp is not parsed
+# again, also after a server restart. The four tables are written together into a fresh folder that
+# replaces the old one, and carry one generation id, so a reader never mixes two writes.
+
+CACHE_FORMAT = 1
+"""Bump when what a record is flattened into changes; caches of another format are ignored."""
+CACHE_TABLES = ("runs", "problems", "scores", "shares")
+STAMP = ["mtime_ns", "size"]
+PROBLEM_COLUMNS = ["key", "message"]
+
+
+def _cache_format() -> str:
+    schema = json.dumps(run_record_schema(), sort_keys=True).encode()
+    return f"{CACHE_FORMAT}:{hashlib.sha256(schema).hexdigest()[:16]}"
+
+
+def _read_cache(folder: Path | None) -> dict[str, pd.DataFrame] | None:
+    """The cached tables (runs, problems, scores, shares), or None when there is no usable cache."""
+    if folder is None:
+        return None
+    try:
+        frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in CACHE_TABLES}
+    except (OSError, ValueError):  # missing, half-removed or unreadable: parse the records instead
+        return None
+    marks = {(f.attrs.get("format"), f.attrs.get("generation")) for f in frames.values()}
+    if len(marks) != 1 or next(iter(marks))[0] != _cache_format():
+        return None
+    return frames
+
+
+def _write_cache(folder: Path | None, frames: dict[str, pd.DataFrame]) -> None:
+    """Replace the cache with ``frames``; a cache that cannot be written is skipped (the page still works)."""
+    if folder is None:
+        return
+    try:
+        staging = staging_dir(folder)
+    except UserError:
+        return
+    marks = {"format": _cache_format(), "generation": uuid.uuid4().hex}
+    try:
+        for name, frame in frames.items():
+            frame = frame.reset_index(drop=True)
+            frame.attrs = marks
+            frame.to_parquet(staging / f"{name}.parquet", index=False)
+        replace_dir_atomic(staging, folder)
+    except (OSError, ValueError):
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _stamped(frame: pd.DataFrame, stamps: dict[str, tuple[int, int]]) -> np.ndarray:
+    """Which cached rows still match their file's current (mtime, size)."""
+    current = zip(frame["key"].astype(str), frame["mtime_ns"], frame["size"], strict=True)
+    return np.fromiter((stamps.get(k) == (m, s) for k, m, s in current), dtype=bool, count=len(frame))
+
+
 def load_results(folders: Folders) -> Results:
-    """Every run record in ``folders.runs``; malformed files become problems."""
+    """Every run record in ``folders.runs``; malformed files become problems. Records unchanged since
+    the cache was written come from it; the others are parsed and validated, and the cache rewritten."""
+    entries = [(source, *e) for source, _folder, found in runs_signature(folders) for e in found]
+    stamps = {path: (mtime_ns, size) for _source, path, mtime_ns, size in entries}
+    cached = _read_cache(folders.cache)
+    kept: dict[str, pd.DataFrame] = {}
+    if cached is not None:
+        kept["runs"] = cached["runs"][_stamped(cached["runs"], stamps)]
+        kept["problems"] = cached["problems"][_stamped(cached["problems"], stamps)]
+        keys = kept["runs"]["key"].astype(str)
+        kept["scores"] = cached["scores"][cached["scores"]["key"].isin(keys)]
+        kept["shares"] = cached["shares"][cached["shares"]["key"].isin(keys)]
+    done = set(kept["runs"]["key"].astype(str)) | set(kept["problems"]["key"].astype(str)) if kept else set()
     runs, scores, shares, problems = [], [], [], []
-    for source, _folder, entries in runs_signature(folders):
-        for path, mtime_ns, size in entries:
-            parsed = _parse_record(path, mtime_ns, size, source)
-            if isinstance(parsed, Problem):
-                problems.append(parsed)
-                continue
-            runs.append(parsed[0])
-            scores.extend(parsed[1])
-            shares.extend(parsed[2])
-    run_df = pd.DataFrame(runs, columns=RUN_COLUMNS)
+    for source, path, mtime_ns, size in entries:
+        if path in done:
+            continue
+        parsed = _parse_record(path, source)
+        if isinstance(parsed, Problem):
+            problems.append((path, parsed.message, mtime_ns, size))
+            continue
+        runs.append((*parsed[0], mtime_ns, size))
+        scores.extend(parsed[1])
+        shares.extend(parsed[2])
+    fresh = {
+        "runs": pd.DataFrame(runs, columns=[*RUN_COLUMNS, *STAMP]),
+        "problems": pd.DataFrame(problems, columns=[*PROBLEM_COLUMNS, *STAMP]),
+        "scores": pd.DataFrame(scores, columns=SCORE_COLUMNS).astype({"value": float}),
+        "shares": pd.DataFrame(shares, columns=SHARE_COLUMNS),
+    }
+    frames = {name: _concat(kept.get(name), frame) for name, frame in fresh.items()}
+    order = {path: i for i, (_source, path, _m, _s) in enumerate(entries)}  # the folders' order, then by name
+    for name in ("runs", "problems"):
+        frames[name] = frames[name].sort_values("key", key=lambda k: k.astype(str).map(order), kind="stable")
+    if cached is None or any(len(f) for f in fresh.values()) or any(len(kept[n]) < len(cached[n]) for n in kept):
+        _write_cache(folders.cache, frames)
+    return _results(frames)
+
+
+def _concat(kept: pd.DataFrame | None, fresh: pd.DataFrame) -> pd.DataFrame:
+    if kept is None or kept.empty:
+        return fresh
+    if fresh.empty:
+        return kept
+    return pd.concat([kept.astype({c: object for c in kept.select_dtypes("category")}), fresh], ignore_index=True)
+
+
+def _results(frames: dict[str, pd.DataFrame]) -> Results:
+    """The page's tables from the flattened frames: categories for the repeated text columns."""
+    run_df = frames["runs"][RUN_COLUMNS].reset_index(drop=True)
+    for col in ("key", "file", "run_id", "data_hash", "git_commit", "device", "started"):
+        run_df[col] = run_df[col].astype(object)
     for col in ("source", "dataset", "baseline", "paper", "tier", "status", "convention"):
         run_df[col] = run_df[col].astype("category")
-    score_df = pd.DataFrame(scores, columns=SCORE_COLUMNS)
+    score_df = frames["scores"].reset_index(drop=True)
     for col in ("key", "convention", "class", "metric"):
         score_df[col] = score_df[col].astype("category")
-    score_df["value"] = score_df["value"].astype(float)
-    share_df = pd.DataFrame(shares, columns=SHARE_COLUMNS)
+    share_df = frames["shares"].reset_index(drop=True).astype({"key": object, "class": object})
+    found = frames["problems"]
+    problems = [Problem(str(k), str(m)) for k, m in zip(found["key"], found["message"], strict=True)]
     return Results(run_df, score_df, share_df, problems)
 
 

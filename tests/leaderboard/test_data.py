@@ -154,3 +154,56 @@ def test_committed_reference_records_match_the_published_fujii2021_table():
             assert (rows["verdict"] == "not comparable").all() and rows["why"].str.contains("convention").all()
             assert (rows["scored_as"] == "canonical").all()
     assert (table.loc[table["tier"].isna(), "verdict"] == "open").all()
+
+
+def test_unchanged_records_come_from_the_cache_across_restarts(folders, fixture_tree, monkeypatch, tmp_path):
+    cached = data.Folders(folders.runs, folders.published, folders.stress, tmp_path / "cache")
+    (fixture_tree["results"] / "runs" / "broken.json").write_text("{not json")
+    first = data.load_results(cached)
+    parsed = []
+    real = data._parse_record
+    monkeypatch.setattr(data, "_parse_record", lambda path, source: parsed.append(path) or real(path, source))
+    again = data.load_results(cached)  # as after a server restart: nothing in memory, all from the cache
+    assert parsed == []
+    assert again.runs.equals(first.runs) and again.problems == first.problems
+    assert (
+        again.scores.sort_values(["key", "convention", "class", "metric"])
+        .astype(str)
+        .reset_index(drop=True)
+        .equals(first.scores.sort_values(["key", "convention", "class", "metric"]).astype(str).reset_index(drop=True))
+    )
+    record = make_record("drosophila-vnc", "xnet-sce-iou", "001", "smoke", 0, 0, {"mitochondria": {"dice": 0.05}})
+    changed = write_record(fixture_tree["results"] / "runs", record)  # same file name, new content
+    (fixture_tree["results"] / "runs" / "broken.json").unlink()
+    after = data.load_results(cached)
+    assert parsed == [str(changed)]  # only the changed file is parsed again
+    assert after.problems == [] and len(after.runs) == len(first.runs)
+    mito = after.scores[(after.scores["key"] == str(changed)) & (after.scores["class"] == "mitochondria")]
+    assert mito["value"].tolist() == [0.05]
+
+
+def test_an_unreadable_or_foreign_cache_is_ignored(folders, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    cached = data.Folders(folders.runs, folders.published, folders.stress, cache)
+    expected = data.load_results(cached).runs
+    (cache / "scores.parquet").write_bytes(b"not parquet")
+    assert data._read_cache(cache) is None
+    assert data.load_results(cached).runs.equals(expected)  # parsed again, and the cache rewritten
+    assert data._read_cache(cache) is not None
+    monkeypatch.setattr(data, "CACHE_FORMAT", data.CACHE_FORMAT + 1)  # as after a change to the flattening
+    assert data._read_cache(cache) is None
+
+
+@pytest.mark.parametrize(
+    ("block", "where"),
+    [("canonical", "metrics/canonical/per_class/synapse/dice"), ("paper", "metrics/paper/mean/dice")],
+)
+def test_a_score_that_is_not_a_number_is_a_schema_problem(folders, fixture_tree, block, where):
+    record = make_record("drosophila-vnc", "xnet-sce-iou", "001", "smoke", 3, 0, convention="fujii2021")
+    if block == "canonical":
+        record["metrics"]["canonical"]["per_class"]["synapse"]["dice"] = "0.5"
+    else:
+        record["metrics"]["paper"]["mean"]["dice"] = True
+    write_record(fixture_tree["results"] / "runs", record)
+    (problem,) = data.load_results(folders).problems
+    assert "run-record schema" in problem.message and where in problem.message
