@@ -9,6 +9,7 @@ mean-over-foreground scores. ``results/per_class.csv``: the tidy per-class table
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -32,15 +33,33 @@ def bootstrap_ci(
     Seeded, so the same runs always give the same interval. NaN values are dropped; with fewer
     than two values there is no spread to resample and the interval is ``(nan, nan)``.
     """
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if v.size < 2:
-        return (float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
-    means = v[rng.integers(0, v.size, size=(n_boot, v.size))].mean(axis=1)
+    return bootstrap_cis([values], level, n_boot, seed)[0]
+
+
+def bootstrap_cis(
+    groups: Sequence[np.ndarray | pd.Series | list[float]],
+    level: float = CI_LEVEL,
+    n_boot: int = N_BOOTSTRAP,
+    seed: int = 0,
+) -> list[tuple[float, float]]:
+    """``bootstrap_ci`` of each group, for many groups at once (the leaderboard has ~1,000 per view).
+
+    The seed is fixed, so groups of the same size are resampled with the same draws: those are
+    made once per size, as a count matrix (how often each value is drawn in each resample), and
+    the resampled means of all such groups are one matrix product."""
+    clean = [np.asarray(g, dtype=np.float64) for g in groups]
+    clean = [v[np.isfinite(v)] for v in clean]
+    out = [(float("nan"), float("nan"))] * len(clean)
     alpha = (1.0 - level) / 2.0
-    low, high = np.quantile(means, [alpha, 1.0 - alpha])
-    return (float(low), float(high))
+    for n in sorted({v.size for v in clean if v.size >= 2}):
+        which = [i for i, v in enumerate(clean) if v.size == n]
+        draws = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+        counts = np.bincount((draws + n * np.arange(n_boot)[:, None]).ravel(), minlength=n * n_boot)
+        means = np.stack([clean[i] for i in which]) @ counts.reshape(n_boot, n).T / n
+        low, high = np.quantile(means, [alpha, 1.0 - alpha], axis=1)
+        for i, lo, hi in zip(which, low, high, strict=True):
+            out[i] = (float(lo), float(hi))
+    return out
 
 
 def load_records(runs_dir: Path) -> tuple[list[dict], list[tuple[Path, str]]]:

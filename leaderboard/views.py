@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segrepro.aggregate import bootstrap_ci
+from segrepro.aggregate import bootstrap_cis
 from segrepro.leaderboard.data import CANONICAL, Results
 
 GROUP = ["tier", "baseline", "paper", "source"]
@@ -83,11 +83,14 @@ STAT_COLUMNS = ["mean", "ci_low", "ci_high", "std", "n"]
 
 def _stats(scores: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Mean, bootstrap CI, std (ddof 1) and count of ``value`` per group of ``keys`` (NaN ignored)."""
-    grouped = scores.dropna(subset=["value"]).groupby(keys, sort=False)["value"]
+    kept = scores.dropna(subset=["value"])
+    grouped = kept.groupby(keys, sort=False)["value"]
     table = grouped.agg(mean="mean", std="std", n="count")
-    ci = grouped.agg(lambda v: bootstrap_ci(v.to_numpy()))
-    table["ci_low"] = [c[0] for c in ci]
-    table["ci_high"] = [c[1] for c in ci]
+    values = kept["value"].to_numpy()
+    positions = grouped.indices  # group -> row positions in ``kept``
+    ci = dict(zip(positions, bootstrap_cis([values[i] for i in positions.values()]), strict=True))
+    table["ci_low"] = [ci[k][0] for k in table.index]
+    table["ci_high"] = [ci[k][1] for k in table.index]
     return table[STAT_COLUMNS]
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segrepro.aggregate import aggregate, bootstrap_ci
+from segrepro.aggregate import aggregate, bootstrap_ci, bootstrap_cis
 from segrepro.errors import UserError
 
 
@@ -87,3 +87,15 @@ def test_bootstrap_ci_covers_the_mean_and_narrows_with_more_runs():
     assert lo_few < few.mean() < hi_few and lo_many < many.mean() < hi_many
     assert hi_many - lo_many < hi_few - lo_few
     assert all(np.isnan(bootstrap_ci([0.5, float("nan")])))  # one finite value: no interval
+
+
+def test_many_groups_at_once_match_the_plain_percentile_bootstrap():
+    """bootstrap_cis shares draws between groups of one size; each interval is still the textbook one:
+    resample with the seeded generator, take the means' percentiles."""
+    rng = np.random.default_rng(3)
+    groups = [rng.uniform(size=n) for n in (2, 5, 5, 9)] + [np.array([0.4, np.nan, 0.6, 0.9])]
+    for group, (lo, hi) in zip(groups, bootstrap_cis(groups), strict=True):
+        v = group[np.isfinite(group)]
+        draws = np.random.default_rng(0).integers(0, v.size, size=(2000, v.size))
+        assert (lo, hi) == pytest.approx(tuple(np.quantile(v[draws].mean(axis=1), [0.025, 0.975])), abs=1e-12)
+    assert np.isnan(bootstrap_cis([[0.5]])[0]).all()
