@@ -10,7 +10,8 @@ Three kinds of file, each checked against a JSON schema in ``segrepro/schemas``:
 Files are read as JSON and CSV text only; nothing in them is ever executed (no pickle, no eval, no
 import). A malformed file becomes a ``Problem`` (which file, what is wrong) and is left out, so one
 bad file never takes the page down. Everything here is plain Python + pandas, testable without
-Streamlit; the app caches the results keyed on ``signature`` (names, sizes and mtimes).
+Streamlit; the app caches the results keyed on a digest of ``runs_signature`` (names, sizes and
+mtimes), and ``load_results`` keeps the parsed records in ``Folders.cache`` across restarts.
 """
 
 from __future__ import annotations
