@@ -10,7 +10,9 @@ from sklearn.metrics import f1_score, roc_auc_score
 
 from segrepro.cli import main
 from segrepro.metrics import get_convention
-from segrepro.metrics.evaluate import RunEvaluation
+from segrepro.metrics.distance import hd95_per_class
+from segrepro.metrics.evaluate import RunEvaluation, evaluate_arrays
+from segrepro.metrics.instances import component_detection, semantic_instance_counts
 from segrepro.records import validate_record
 
 METRICS = {"precision", "recall", "tnr", "dice", "iou", "balanced_accuracy", "youden_j", "mcc"}
@@ -73,8 +75,16 @@ def test_evaluate_instances_and_hd95_add_their_metrics(tmp_path, capsys):
     args = ["--target", save(tmp_path / "t.npy", target), "--pred", save(tmp_path / "p.npy", pred), "--n-classes", "3"]
     code, out, _ = run(capsys, *args, "--instances", "--hd95", "--convention", "meyer2021")
     assert code == 0
-    mean = json.loads(out)["mean"]
-    assert {"pq", "sq", "rq", "p05", "detected", "under_detected", "missed", "hd95"} <= set(mean)
+    result = json.loads(out)
+    assert {"pq", "sq", "rq", "p05", "detected", "under_detected", "missed", "hd95"} <= set(result["mean"])
+    # wiring: the values are those of the (separately tested) instance and distance functions, per 2-D slice
+    matched = semantic_instance_counts(pred, target, 3, slice_axis=0)
+    detection = component_detection(pred, target, 3, slice_axis=0)
+    hd95 = hd95_per_class(pred, target, 3)
+    for c in range(3):
+        got = result["per_class"][str(c)]
+        for name, value in {**matched[c].scores(), **detection[c].scores(), "hd95": hd95[c]}.items():
+            assert got[name] == pytest.approx(value, abs=1e-12), (c, name)
 
 
 @pytest.mark.parametrize(
@@ -131,3 +141,28 @@ def test_run_metrics_block_is_schema_valid_and_pools_like_the_whole(name):
     assert block["canonical"]["per_class"]["a"]["dice"] == pytest.approx(
         f1_score(t, np.concatenate([v[1][v[3]] for v in vols]), average=None)[1]
     )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_slice_convention_auc_and_dice_match_a_slow_per_slice_reference(seed):
+    """meyer2021 scores each 2-D slice alone, leaves out slices where a score is undefined, then averages."""
+    target, pred, probs, mask = volume(seed, shape=(6, 14, 14))
+    target[1][target[1] == 2] = 0  # class 2 absent from slice 1: its AUC and dice are undefined there
+    pred[1][pred[1] == 2] = 0
+    mask[4] = False  # an all-masked slice holds no evidence
+    out = evaluate_arrays(target, pred, 3, probs=probs, mask=mask, convention=get_convention("meyer2021"))
+    auc, dice = [[] for _ in range(3)], [[] for _ in range(3)]
+    for z in range(6):
+        t, p, m = target[z][mask[z]], pred[z][mask[z]], mask[z]
+        if not m.any():
+            continue
+        f1 = f1_score(t, p, labels=range(3), average=None, zero_division=np.nan)
+        for c in range(3):
+            if 0 < (t == c).sum() < t.size:
+                auc[c].append(roc_auc_score(t == c, probs[c, z][m]))
+            if np.isfinite(f1[c]):
+                dice[c].append(f1[c])
+    for c in range(3):
+        assert out["per_class"][str(c)]["auc"] == pytest.approx(np.mean(auc[c]), abs=1e-6)
+        assert out["per_class"][str(c)]["dice"] == pytest.approx(np.mean(dice[c]), abs=1e-12)
+    assert len(auc[2]) == 4 and len(dice[2]) == 4  # slices 1 and 4 left out for class 2
