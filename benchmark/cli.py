@@ -295,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser(
         "evaluate",
         help="score your own prediction against a ground truth; prints one JSON object",
-        description="Reads .npy, .tif/.tiff or .nii/.nii.gz files and prints {per_class: {id: {metric: value}}, "
+        description="Reads .npy, .tif/.tiff, .png or .nii/.nii.gz files and prints {per_class: {id: {metric: value}}, "
         "mean: {metric: value}}; mean is over foreground classes (1..K-1) unless --include-background.",
     )
     ev.add_argument("--target", type=Path, required=True, help="ground-truth class ids")

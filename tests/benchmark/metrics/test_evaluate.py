@@ -112,8 +112,8 @@ def test_files_that_do_not_fit_are_one_line_errors(tmp_path, capsys, make, messa
 
 def test_unreadable_and_unsupported_files_are_one_line_errors(tmp_path, capsys):
     (tmp_path / "t.npy").write_text("not an array")
-    (tmp_path / "t.png").write_text("")
-    for path, message in [("t.npy", "cannot read"), ("t.png", "unsupported file type"), ("none.npy", "no such file")]:
+    (tmp_path / "t.jpg").write_text("")
+    for path, message in [("t.npy", "cannot read"), ("t.jpg", "unsupported file type"), ("none.npy", "file not found")]:
         code, _, err = run(capsys, "--target", str(tmp_path / path), "--pred", str(tmp_path / path), "--n-classes", "2")
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1
 
@@ -166,3 +166,19 @@ def test_slice_convention_auc_and_dice_match_a_slow_per_slice_reference(seed):
         assert out["per_class"][str(c)]["auc"] == pytest.approx(np.mean(auc[c]), abs=1e-6)
         assert out["per_class"][str(c)]["dice"] == pytest.approx(np.mean(dice[c]), abs=1e-12)
     assert len(auc[2]) == 4 and len(dice[2]) == 4  # slices 1 and 4 left out for class 2
+
+
+def test_shapes_are_compared_as_stored_not_squeezed(tmp_path, capsys):
+    """The shared reader drops singleton axes for the adapters; evaluate must not: (1, H, W) is not (H, W)."""
+    target, pred, probs, _ = volume(3, shape=(1, 12, 12))
+    t = save(tmp_path / "t.npy", target)
+    code, _, err = run(capsys, "--target", t, "--pred", save(tmp_path / "p.npy", pred[0]), "--n-classes", "3")
+    assert code == 2 and "p.npy: shape (12, 12) does not match the target's (1, 12, 12)" in err
+    code, _, err = run(
+        capsys, "--target", t, "--pred", t, "--probs", save(tmp_path / "pr.npy", probs[:, 0]), "--n-classes", "3"
+    )
+    assert code == 2 and "pr.npy: probabilities have shape (3, 12, 12), expected (3, 1, 12, 12)" in err
+    code, out, _ = run(capsys, "--target", t, "--pred", save(tmp_path / "p1.npy", pred), "--n-classes", "3")
+    assert code == 0 and json.loads(out)["per_class"]["1"]["dice"] == pytest.approx(
+        f1_score(target.ravel(), pred.ravel(), average=None)[1]
+    )
