@@ -9,7 +9,7 @@ import tifffile
 from sklearn.metrics import f1_score, roc_auc_score
 
 from segrepro.cli import main
-from segrepro.metrics import get_convention
+from segrepro.metrics import CONVENTIONS, get_convention
 from segrepro.metrics.distance import hd95_per_class
 from segrepro.metrics.evaluate import RunEvaluation, evaluate_arrays
 from segrepro.metrics.instances import component_detection, semantic_instance_counts
@@ -182,3 +182,11 @@ def test_shapes_are_compared_as_stored_not_squeezed(tmp_path, capsys):
     assert code == 0 and json.loads(out)["per_class"]["1"]["dice"] == pytest.approx(
         f1_score(target.ravel(), pred.ravel(), average=None)[1]
     )
+
+
+def test_conventions_command_lists_every_registered_convention_with_its_parameters(capsys):
+    assert main(["conventions"]) == 0
+    out = capsys.readouterr().out
+    for name, conv in CONVENTIONS.items():
+        assert f"{name}{f' (paper {conv.paper})' if conv.paper else ''}: {conv.description}" in out
+    assert "meyer2021 (paper 003)" in out and "per_image=True slices=True undefined=exclude" in out
