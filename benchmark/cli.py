@@ -183,6 +183,20 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _conventions(args: argparse.Namespace) -> int:
+    from segrepro.metrics.conventions import CONVENTIONS
+
+    for name, c in CONVENTIONS.items():
+        print(f"{name}{f' (paper {c.paper})' if c.paper else ''}: {c.description}")
+        print(
+            f"    per_image={c.per_image} slices={c.slices} undefined={c.undefined} "
+            f"skip_empty={c.skip_empty} include_background={c.include_background}"
+        )
+        if c.reconstruction:
+            print(f"    reconstruction: {c.reconstruction}")
+    return 0
+
+
 def _leaderboard(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
         raise UserError(f"--port must be between 1 and 65535, not {args.port}")
@@ -295,19 +309,25 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser(
         "evaluate",
         help="score your own prediction against a ground truth; prints one JSON object",
-        description="Reads .npy, .tif/.tiff or .nii/.nii.gz files and prints {per_class: {id: {metric: value}}, "
-        "mean: {metric: value}}; mean is over foreground classes (1..K-1) unless --include-background.",
+        description="Reads .npy, .tif/.tiff, .png or .nii/.nii.gz files and prints {per_class: {id: {metric: value}}, "
+        "mean: {metric: value}}; mean is over foreground classes (1..K-1) unless --include-background "
+        "(or a convention that includes class 0, such as fujii2021).",
     )
     ev.add_argument("--target", type=Path, required=True, help="ground-truth class ids")
     ev.add_argument("--pred", type=Path, required=True, help="predicted class ids, same shape")
     ev.add_argument("--probs", type=Path, help="class scores, channel first (K, *shape): adds the exact ROC AUC")
     ev.add_argument("--mask", type=Path, help="validity mask, 1 where scored, same shape")
     ev.add_argument("--n-classes", type=int, required=True, help="number of classes K (ids 0..K-1)")
-    ev.add_argument("--convention", default="canonical", help="scoring convention (default canonical)")
+    ev.add_argument(
+        "--convention", default="canonical", help="scoring convention (default canonical; see: segrepro conventions)"
+    )
     ev.add_argument("--instances", action="store_true", help="add PQ, SQ, RQ, P05 and component detection")
     ev.add_argument("--hd95", action="store_true", help="add MONAI's 95th-percentile Hausdorff distance (voxels)")
     ev.add_argument("--include-background", action="store_true", help="include class 0 in the mean")
     ev.set_defaults(func=_evaluate)
+    sub.add_parser(
+        "conventions", help="the registered scoring conventions (for evaluate --convention) and what each one does"
+    ).set_defaults(func=_conventions)
 
     lb = sub.add_parser("leaderboard", help="start the Streamlit leaderboard")
     lb.add_argument("--port", type=int, default=8501)
