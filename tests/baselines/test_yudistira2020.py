@@ -10,6 +10,7 @@ from torch import nn
 from segrepro.baselines import get_baseline
 from segrepro.baselines.yudistira2020 import losses as L
 from segrepro.baselines.yudistira2020.network import BalancedUNet
+from segrepro.metrics.conventions import get_convention
 
 # Table 1 as printed: (layer, K, O, I). Transposed convs store weights as (I, O, K, K) in torch.
 TABLE1 = [
@@ -142,4 +143,13 @@ def test_entries_registered_with_paper_thresholds():
         entry = get_baseline(f"yudistira2020-{suffix}")
         assert entry.output == "sigmoid" and entry.threshold == 0.8 and entry.convention == "yudistira2020"
     assert get_baseline("yudistira2020-mse").threshold == 0.5
-    assert get_baseline("yudistira2020-rwcdl").reconstructions
+    assert get_convention("yudistira2020").paper == "000"
+
+
+def test_cards_name_the_reconstructions_and_table1_typos():
+    cards = {s: get_baseline(f"yudistira2020-{s}").card() for s in ("mse", "dl", "cdl", "rwcdl", "focaldice")}
+    assert any("outer joint" in r for r in cards["cdl"]["reconstructions"])
+    assert {len(cards["rwcdl"]["reconstructions"]), len(cards["cdl"]["reconstructions"])} == {2, 1}
+    assert any("w_k" in r for r in cards["rwcdl"]["reconstructions"])
+    assert cards["focaldice"]["reconstructions"] and not cards["dl"]["reconstructions"]
+    assert "54,406,469" in cards["mse"]["description"] and "2,097,152" in cards["mse"]["description"]
