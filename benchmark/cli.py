@@ -275,7 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
         "stress", help="class-ratio stress test: retrain at each foreground/background ratio, score one test set"
     )
     st.add_argument("--dataset", required=True)
-    st.add_argument("--baseline", required=True, action="append", help="baseline id (repeat for several)")
+    st.add_argument(
+        "--baseline", required=True, action="extend", nargs="+", help="baseline ids (several, or the option repeated)"
+    )
     st.add_argument(
         "--ratios",
         required=True,
