@@ -126,19 +126,19 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _stress(args: argparse.Namespace) -> int:
-    from segrepro.datasets import load_prepared
-    from segrepro.stress import StressConfig, parse_class_weights, parse_ratios, run_stress
+    from segrepro.stress import StressConfig, Sweep, run_stress
 
-    n_fg = load_prepared(args.dataset).n_classes - 1
     config = StressConfig(
         dataset=args.dataset,
         baselines=tuple(args.baseline),
-        ratios=tuple(parse_ratios(args.ratios)),
+        ratios=args.ratios,
         tier=args.tier,
         fold=args.fold,
         seed=args.seed,
-        class_weights=parse_class_weights(args.class_weights, n_fg),
     )
+    if args.dry_run:
+        print("\n".join(Sweep(config).plan()))
+        return 0
     out = run_stress(config, args.out, progress=not args.quiet)
     print(f"wrote {out / 'stress.csv'} and {out / 'stress.png'}")
     return 0
@@ -289,15 +289,20 @@ def build_parser() -> argparse.ArgumentParser:
         "stress", help="class-ratio stress test: retrain at each foreground/background ratio, score one test set"
     )
     st.add_argument("--dataset", required=True)
-    st.add_argument("--baseline", required=True, action="append", help="baseline id (repeat for several)")
-    st.add_argument("--ratios", required=True, help="foreground:background ratios, e.g. 1:1,1:10,1:100,1:1000")
+    st.add_argument(
+        "--baseline", required=True, action="extend", nargs="+", help="baseline ids (several, or the option repeated)"
+    )
+    st.add_argument(
+        "--ratios",
+        required=True,
+        help="foreground:background ratios (1:1,1:10,1:1000), numbers (0.01) or class-ratio vectors as in "
+        "paper 000's table 6 (one share per foreground class, then the background: 0.27/0.18/0.05/0.5)",
+    )
     st.add_argument("--tier", default="quick", choices=["smoke", "quick", "paper"])
     st.add_argument("--fold", type=int, default=0, help="fold whose validation and test images are used")
     st.add_argument("--seed", type=int, default=0)
-    st.add_argument(
-        "--class-weights", help="how the foreground splits among classes, e.g. 3/1/0.1 (default: the dataset's)"
-    )
     st.add_argument("--out", type=Path, help="output folder (default results/stress/DATASET)")
+    st.add_argument("--dry-run", action="store_true", help="print the ratio each training set achieves; train nothing")
     st.add_argument("--quiet", action="store_true", help="no progress bars")
     st.set_defaults(func=_stress)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,19 +163,12 @@ def _train_and_evaluate(
     model = entry.build_model(1, data.n_classes, dims, spec.tier)
     n_params = count_parameters(model)
 
-    def load(ids: tuple[str, ...]) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
-        out = []
-        for vid in ids:
-            img, lab, msk = data.load(vid)
-            out.append((vid, normalise(img), np.asarray(lab), np.asarray(msk)))
-        return out
-
-    train_vols = [make_train_volume(img, lab, msk, data.n_classes) for _, img, lab, msk in load(fold.train)]
-    val_cases, test_cases = load(fold.val), load(fold.test)
+    train_vols = [make_train_volume(img, lab, msk, data.n_classes) for _, img, lab, msk in load_cases(data, fold.train)]
+    val_cases, test_cases = load_cases(data, fold.val), load_cases(data, fold.test)
     sampler = PatchSampler(train_vols, patch, recipe.fg_oversample, seed=spec.seed)
 
     def validate(m: torch.nn.Module) -> float:
-        counts = _counts(m, entry, val_cases, patch, device, data.n_classes, desc=None)
+        counts = case_counts(m, entry, val_cases, patch, device, data.n_classes, desc=None)
         score = pooled_summary(counts, data.class_names)["mean"]["dice"]
         return -1.0 if score is None else score
 
@@ -183,7 +177,7 @@ def _train_and_evaluate(
     evaluation = RunEvaluation(data.n_classes, get_convention(entry.convention))
     kept: dict[str, np.ndarray] = {}
     desc = "test" if progress else None
-    _counts(model, entry, test_cases, patch, device, data.n_classes, desc, evaluation, kept, save_predictions)
+    case_counts(model, entry, test_cases, patch, device, data.n_classes, desc, evaluation, kept, save_predictions)
     extra = {}
     if save_predictions and overlay_dir is not None:
         colours = [c.get("colour", "#888888") for c in data.meta["card"]["classes"]]
@@ -197,10 +191,22 @@ def _train_and_evaluate(
     }
 
 
-def _counts(
+Case = tuple[str, np.ndarray, np.ndarray, np.ndarray]  # (volume id, normalised image, label, mask)
+
+
+def load_cases(data: PreparedDataset, ids: Sequence[str]) -> list[Case]:
+    """The prepared volumes ``ids``, images normalised as the models see them."""
+    out = []
+    for vid in ids:
+        img, lab, msk = data.load(vid)
+        out.append((vid, normalise(img), np.asarray(lab), np.asarray(msk)))
+    return out
+
+
+def case_counts(
     model: torch.nn.Module,
     entry: BaselineEntry,
-    cases: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]],
+    cases: list[Case],
     patch: tuple[int, ...],
     device: torch.device,
     n_classes: int,
