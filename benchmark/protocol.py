@@ -28,11 +28,9 @@ from segrepro.metrics.evaluate import RunEvaluation
 from segrepro.overlays import save_overlays
 from segrepro.records import (
     SCHEMA_VERSION,
-    command_line,
-    git_state,
     now_iso,
-    package_versions,
     peak_memory_mb,
+    provenance,
     write_record,
 )
 from segrepro.sampling import PatchSampler, make_train_volume
@@ -91,8 +89,7 @@ def execute(
         raise UserError(f"--save-predictions must be 0 or more, not {save_predictions}")
     entry, data = check_spec(spec)
     out = record_path(spec, runs_dir)
-    started, t0 = now_iso(), time.perf_counter()
-    commit, dirty = git_state()
+    t0 = time.perf_counter()
     device = pick_device()
     record: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -114,19 +111,7 @@ def execute(
         "metrics": None,
         "curves": None,
         "best_iteration": None,
-        "provenance": {
-            "git_commit": commit,
-            "git_dirty": dirty,
-            "versions": package_versions(),
-            "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
-            "command": command_line(),
-            "started": started,
-            "finished": None,
-            "wall_time_s": 0.0,
-            "peak_memory_mb": None,
-            "deterministic": True,
-            "threads": torch.get_num_threads(),
-        },
+        "provenance": provenance(device),
     }
     try:
         record.update(_train_and_evaluate(spec, entry, data, device, progress, save_predictions, out.with_suffix("")))

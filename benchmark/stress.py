@@ -30,7 +30,7 @@ import io
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -43,10 +43,11 @@ from segrepro.baselines.entry import TIERS
 from segrepro.datasets import PreparedDataset, get_dataset, load_prepared
 from segrepro.datasets.synthetic import SyntheticAdapter, generate
 from segrepro.errors import UserError
-from segrepro.io import write_bytes_atomic, write_text_atomic
+from segrepro.io import write_bytes_atomic, write_json_atomic, write_text_atomic
 from segrepro.metrics import pooled_summary
 from segrepro.metrics.conventions import CANONICAL
 from segrepro.protocol import Case, case_counts, load_cases, normalise
+from segrepro.records import now_iso, peak_memory_mb, provenance
 from segrepro.sampling import PatchSampler, TrainVolume, make_train_volume
 from segrepro.training import pick_device, seed_everything, train
 
@@ -286,10 +287,19 @@ def train_one(
 
 def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool = True) -> Path:
     """Run the sweep into ``out_dir`` (default ``results/stress/<dataset>``): ``stress.csv`` is
-    rewritten after every model (only finished models in it), ``stress.png`` at the end, and
-    ``failures.csv`` (ratio, baseline, reason) when a model failed. Returns ``out_dir``."""
+    rewritten after every model (only finished models in it), ``stress.png`` at the end,
+    ``failures.csv`` (ratio, baseline, reason) when a model failed, and ``stress.json``: what was run
+    and its provenance (commit, versions, device, command, wall time), so every number traces back.
+    Returns ``out_dir``."""
     sweep = Sweep(config)
     out_dir = out_dir or paths.results_dir() / "stress" / config.dataset
+    t0 = time.perf_counter()
+    about = {
+        "config": asdict(config),
+        "data_hash": sweep.data.data_hash,
+        "recipes": {e.id: e.recipe(config.tier).to_dict() for e in sweep.entries},
+        "provenance": provenance(pick_device()),
+    }
     val, test = load_cases(sweep.data, sweep.fold.val), load_cases(sweep.data, sweep.fold.test)
     names = sweep.data.class_names
     rows: list[tuple] = []
@@ -320,6 +330,10 @@ def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool
             bar.update()
     bar.close()
     plot(out_dir / "stress.csv", out_dir / "stress.png", title=f"{config.dataset}, {config.tier} tier")
+    about["provenance"].update(
+        finished=now_iso(), wall_time_s=round(time.perf_counter() - t0, 1), peak_memory_mb=round(peak_memory_mb(), 1)
+    )
+    write_json_atomic(out_dir / "stress.json", about)
     return out_dir
 
 

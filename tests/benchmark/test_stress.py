@@ -2,6 +2,7 @@
 data, best effort on real data, the achieved ratio recorded), the table, and the command end to end."""
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -152,6 +153,10 @@ def test_failed_model_is_recorded_and_the_sweep_goes_on(synthetic_data, tmp_path
     assert dl[("1", "mean", "precision")] == ""  # never predicted: undefined, not 0
     assert float(dl[("0.01", "background", "train_share")]) == pytest.approx(100 / 101, rel=1e-3)
     assert (tmp_path / "stress.png").read_bytes()[:4] == b"\x89PNG"
+    about = json.loads((tmp_path / "stress.json").read_text())
+    assert about["config"]["baselines"] == ["unet-ce", "yudistira2020-dl"] and about["config"]["ratios"] == "1:1,1:100"
+    assert about["provenance"]["device"] == "cpu" and about["provenance"]["wall_time_s"] > 0
+    assert set(about["recipes"]) == {"unet-ce", "yudistira2020-dl"}
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """The stress sweep stage: absent from the default `dvc repro`; when selected, it runs the default
-sweep (the seven paper-000 losses, >= 5 ratios from 1:1 to 1:1000, quick tier) into results/stress."""
+sweep (the seven paper-000 losses, >= 5 ratios from 1:1 to 1:1000, quick tier) into results/reference/stress."""
 
 import shutil
 import subprocess
@@ -55,4 +55,4 @@ def test_selected_stress_stage_runs_the_default_sweep(tmp_path):
     ratios = sorted(t.ratio for t in parse_ratios(args["ratios"], 4))
     assert len(ratios) >= 5 and ratios[0] <= 1e-3 and ratios[-1] >= 1
     stage = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]["stress"]["do"]
-    assert stage["outs"] == [{"results/stress/${item}": {"cache": False}}]
+    assert stage["outs"] == [{"results/reference/stress/${item}": {"cache": False}}]
