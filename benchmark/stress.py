@@ -293,7 +293,7 @@ def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool
     Returns ``out_dir``."""
     sweep = Sweep(config)
     out_dir = out_dir or paths.results_dir() / "stress" / config.dataset
-    t0 = time.perf_counter()
+    started = time.perf_counter()
     about = {
         "config": asdict(config),
         "data_hash": sweep.data.data_hash,
@@ -331,7 +331,7 @@ def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool
     bar.close()
     plot(out_dir / "stress.csv", out_dir / "stress.png", title=f"{config.dataset}, {config.tier} tier")
     about["provenance"].update(
-        finished=now_iso(), wall_time_s=round(time.perf_counter() - t0, 1), peak_memory_mb=round(peak_memory_mb(), 1)
+        finished=now_iso(), wall_time_s=round(time.perf_counter() - started, 1), peak_memory_mb=round(peak_memory_mb(), 1)
     )
     write_json_atomic(out_dir / "stress.json", about)
     return out_dir
