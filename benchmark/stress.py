@@ -331,7 +331,9 @@ def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool
     bar.close()
     plot(out_dir / "stress.csv", out_dir / "stress.png", title=f"{config.dataset}, {config.tier} tier")
     about["provenance"].update(
-        finished=now_iso(), wall_time_s=round(time.perf_counter() - started, 1), peak_memory_mb=round(peak_memory_mb(), 1)
+        finished=now_iso(),
+        wall_time_s=round(time.perf_counter() - started, 1),
+        peak_memory_mb=round(peak_memory_mb(), 1),
     )
     write_json_atomic(out_dir / "stress.json", about)
     return out_dir
