@@ -126,19 +126,19 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _stress(args: argparse.Namespace) -> int:
-    from segrepro.datasets import load_prepared
-    from segrepro.stress import StressConfig, parse_class_weights, parse_ratios, run_stress
+    from segrepro.stress import StressConfig, Sweep, run_stress
 
-    n_fg = load_prepared(args.dataset).n_classes - 1
     config = StressConfig(
         dataset=args.dataset,
         baselines=tuple(args.baseline),
-        ratios=tuple(parse_ratios(args.ratios)),
+        ratios=args.ratios,
         tier=args.tier,
         fold=args.fold,
         seed=args.seed,
-        class_weights=parse_class_weights(args.class_weights, n_fg),
     )
+    if args.dry_run:
+        print("\n".join(Sweep(config).plan()))
+        return 0
     out = run_stress(config, args.out, progress=not args.quiet)
     print(f"wrote {out / 'stress.csv'} and {out / 'stress.png'}")
     return 0
@@ -180,6 +180,20 @@ def _evaluate(args: argparse.Namespace) -> int:
         hd95=args.hd95,
     )
     print(json.dumps(result, indent=2))
+    return 0
+
+
+def _conventions(args: argparse.Namespace) -> int:
+    from segrepro.metrics.conventions import CONVENTIONS
+
+    for name, c in CONVENTIONS.items():
+        print(f"{name}{f' (paper {c.paper})' if c.paper else ''}: {c.description}")
+        print(
+            f"    per_image={c.per_image} slices={c.slices} undefined={c.undefined} "
+            f"skip_empty={c.skip_empty} include_background={c.include_background}"
+        )
+        if c.reconstruction:
+            print(f"    reconstruction: {c.reconstruction}")
     return 0
 
 
@@ -275,15 +289,20 @@ def build_parser() -> argparse.ArgumentParser:
         "stress", help="class-ratio stress test: retrain at each foreground/background ratio, score one test set"
     )
     st.add_argument("--dataset", required=True)
-    st.add_argument("--baseline", required=True, action="append", help="baseline id (repeat for several)")
-    st.add_argument("--ratios", required=True, help="foreground:background ratios, e.g. 1:1,1:10,1:100,1:1000")
+    st.add_argument(
+        "--baseline", required=True, action="extend", nargs="+", help="baseline ids (several, or the option repeated)"
+    )
+    st.add_argument(
+        "--ratios",
+        required=True,
+        help="foreground:background ratios (1:1,1:10,1:1000), numbers (0.01) or class-ratio vectors as in "
+        "paper 000's table 6 (one share per foreground class, then the background: 0.27/0.18/0.05/0.5)",
+    )
     st.add_argument("--tier", default="quick", choices=["smoke", "quick", "paper"])
     st.add_argument("--fold", type=int, default=0, help="fold whose validation and test images are used")
     st.add_argument("--seed", type=int, default=0)
-    st.add_argument(
-        "--class-weights", help="how the foreground splits among classes, e.g. 3/1/0.1 (default: the dataset's)"
-    )
     st.add_argument("--out", type=Path, help="output folder (default results/stress/DATASET)")
+    st.add_argument("--dry-run", action="store_true", help="print the ratio each training set achieves; train nothing")
     st.add_argument("--quiet", action="store_true", help="no progress bars")
     st.set_defaults(func=_stress)
 
@@ -295,19 +314,25 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser(
         "evaluate",
         help="score your own prediction against a ground truth; prints one JSON object",
-        description="Reads .npy, .tif/.tiff or .nii/.nii.gz files and prints {per_class: {id: {metric: value}}, "
-        "mean: {metric: value}}; mean is over foreground classes (1..K-1) unless --include-background.",
+        description="Reads .npy, .tif/.tiff, .png or .nii/.nii.gz files and prints {per_class: {id: {metric: value}}, "
+        "mean: {metric: value}}; mean is over foreground classes (1..K-1) unless --include-background "
+        "(or a convention that includes class 0, such as fujii2021).",
     )
     ev.add_argument("--target", type=Path, required=True, help="ground-truth class ids")
     ev.add_argument("--pred", type=Path, required=True, help="predicted class ids, same shape")
     ev.add_argument("--probs", type=Path, help="class scores, channel first (K, *shape): adds the exact ROC AUC")
     ev.add_argument("--mask", type=Path, help="validity mask, 1 where scored, same shape")
     ev.add_argument("--n-classes", type=int, required=True, help="number of classes K (ids 0..K-1)")
-    ev.add_argument("--convention", default="canonical", help="scoring convention (default canonical)")
+    ev.add_argument(
+        "--convention", default="canonical", help="scoring convention (default canonical; see: segrepro conventions)"
+    )
     ev.add_argument("--instances", action="store_true", help="add PQ, SQ, RQ, P05 and component detection")
     ev.add_argument("--hd95", action="store_true", help="add MONAI's 95th-percentile Hausdorff distance (voxels)")
     ev.add_argument("--include-background", action="store_true", help="include class 0 in the mean")
     ev.set_defaults(func=_evaluate)
+    sub.add_parser(
+        "conventions", help="the registered scoring conventions (for evaluate --convention) and what each one does"
+    ).set_defaults(func=_conventions)
 
     lb = sub.add_parser("leaderboard", help="start the Streamlit leaderboard")
     lb.add_argument("--port", type=int, default=8501)

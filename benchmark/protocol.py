@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,9 @@ from segrepro.metrics.evaluate import RunEvaluation
 from segrepro.overlays import save_overlays
 from segrepro.records import (
     SCHEMA_VERSION,
-    command_line,
-    git_state,
     now_iso,
-    package_versions,
     peak_memory_mb,
+    provenance,
     write_record,
 )
 from segrepro.sampling import PatchSampler, make_train_volume
@@ -90,8 +89,7 @@ def execute(
         raise UserError(f"--save-predictions must be 0 or more, not {save_predictions}")
     entry, data = check_spec(spec)
     out = record_path(spec, runs_dir)
-    started, t0 = now_iso(), time.perf_counter()
-    commit, dirty = git_state()
+    t0 = time.perf_counter()
     device = pick_device()
     record: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -113,19 +111,7 @@ def execute(
         "metrics": None,
         "curves": None,
         "best_iteration": None,
-        "provenance": {
-            "git_commit": commit,
-            "git_dirty": dirty,
-            "versions": package_versions(),
-            "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
-            "command": command_line(),
-            "started": started,
-            "finished": None,
-            "wall_time_s": 0.0,
-            "peak_memory_mb": None,
-            "deterministic": True,
-            "threads": torch.get_num_threads(),
-        },
+        "provenance": provenance(device),
     }
     try:
         record.update(_train_and_evaluate(spec, entry, data, device, progress, save_predictions, out.with_suffix("")))
@@ -162,19 +148,12 @@ def _train_and_evaluate(
     model = entry.build_model(1, data.n_classes, dims, spec.tier)
     n_params = count_parameters(model)
 
-    def load(ids: tuple[str, ...]) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
-        out = []
-        for vid in ids:
-            img, lab, msk = data.load(vid)
-            out.append((vid, normalise(img), np.asarray(lab), np.asarray(msk)))
-        return out
-
-    train_vols = [make_train_volume(img, lab, msk, data.n_classes) for _, img, lab, msk in load(fold.train)]
-    val_cases, test_cases = load(fold.val), load(fold.test)
+    train_vols = [make_train_volume(img, lab, msk, data.n_classes) for _, img, lab, msk in load_cases(data, fold.train)]
+    val_cases, test_cases = load_cases(data, fold.val), load_cases(data, fold.test)
     sampler = PatchSampler(train_vols, patch, recipe.fg_oversample, seed=spec.seed)
 
     def validate(m: torch.nn.Module) -> float:
-        counts = _counts(m, entry, val_cases, patch, device, data.n_classes, desc=None)
+        counts = case_counts(m, entry, val_cases, patch, device, data.n_classes, desc=None)
         score = pooled_summary(counts, data.class_names)["mean"]["dice"]
         return -1.0 if score is None else score
 
@@ -183,7 +162,7 @@ def _train_and_evaluate(
     evaluation = RunEvaluation(data.n_classes, get_convention(entry.convention))
     kept: dict[str, np.ndarray] = {}
     desc = "test" if progress else None
-    _counts(model, entry, test_cases, patch, device, data.n_classes, desc, evaluation, kept, save_predictions)
+    case_counts(model, entry, test_cases, patch, device, data.n_classes, desc, evaluation, kept, save_predictions)
     extra = {}
     if save_predictions and overlay_dir is not None:
         colours = [c.get("colour", "#888888") for c in data.meta["card"]["classes"]]
@@ -197,10 +176,22 @@ def _train_and_evaluate(
     }
 
 
-def _counts(
+Case = tuple[str, np.ndarray, np.ndarray, np.ndarray]  # (volume id, normalised image, label, mask)
+
+
+def load_cases(data: PreparedDataset, ids: Sequence[str]) -> list[Case]:
+    """The prepared volumes ``ids``, images normalised as the models see them."""
+    out = []
+    for vid in ids:
+        img, lab, msk = data.load(vid)
+        out.append((vid, normalise(img), np.asarray(lab), np.asarray(msk)))
+    return out
+
+
+def case_counts(
     model: torch.nn.Module,
     entry: BaselineEntry,
-    cases: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]],
+    cases: list[Case],
     patch: tuple[int, ...],
     device: torch.device,
     n_classes: int,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import torch
 
 from segrepro.io import write_json_atomic
 
@@ -91,3 +92,22 @@ def peak_memory_mb() -> float:
 
 def command_line() -> str:
     return " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]])
+
+
+def provenance(device: torch.device) -> dict[str, Any]:
+    """Where a result comes from: commit, package versions, device, the command, start time and threads
+    (``finished``, ``wall_time_s`` and ``peak_memory_mb`` are filled in at the end)."""
+    commit, dirty = git_state()
+    return {
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "versions": package_versions(),
+        "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
+        "command": command_line(),
+        "started": now_iso(),
+        "finished": None,
+        "wall_time_s": 0.0,
+        "peak_memory_mb": None,
+        "deterministic": True,
+        "threads": torch.get_num_threads(),
+    }

@@ -2,28 +2,35 @@
 
 For each target foreground/background pixel ratio the training set is rebuilt at that ratio, each
 baseline is trained on it with the protocol's training loop, and every model is scored on ONE
-fixed test set (the fold's test images; model selection on the fold's validation images).
+fixed test set: the fold's test images, untouched (model selection on the fold's validation images).
+A target is a ratio (``1:100``) or a class-ratio vector as in the paper's table 6 (one pixel share
+per foreground class, then the background), which also sets how the foreground splits among classes.
 
 How the training set is rebuilt:
-- ``synthetic-*``: the same number of training images is generated with
-  ``datasets.synthetic.generate`` at exactly the target ratio (fresh seeds, never the test images'),
-  the foreground split among classes like the dataset's own fractions (or ``class_weights``).
-- any other dataset: the training volumes are cut into patch-sized tiles; background-only tiles
-  are dropped (to raise the ratio; then the tiles with the least foreground) or repeated (to lower
-  it). The achieved ratio is recorded next to the target: real data cannot always reach it.
+- ``synthetic-*``: as many images as the fold trains on are generated at the target (fresh seeds,
+  never the prepared images'); the generator sets every class's pixel count, so the ratio is
+  exact up to whole pixels. The foreground splits like the dataset's own fractions unless a vector says.
+- any other dataset: the training volumes are cut into patch-sized tiles; to lower the ratio,
+  background-only tiles are repeated; to raise it, they are dropped, then the tiles with the least
+  foreground (so instances are subsampled too). Real data cannot always reach the target: the
+  achieved ratio is recorded next to it (``--dry-run`` shows it without training). Vectors need a
+  generated dataset: tiles cannot re-split the classes.
 
-Patches are drawn uniformly (``fg_oversample = 0``), so the ratio the model sees is the ratio of
-the training set. Scores follow the yudistira2020 convention: test images with no foreground
-class are excluded, counts are pooled over the rest.
+Patches are drawn uniformly (``fg_oversample = 0``), so the model sees the training set's ratio.
+Besides the scores, each model's rows record its training set: ``train_share`` per class (pixel
+shares, background included), ``train_items`` (images or tiles) and ``train_seconds``.
+Scores are canonical (counts pooled over the test images): per foreground class and their mean
+(a class with an undefined score, e.g. precision when it is never predicted, is left out of the mean).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,51 +40,83 @@ from tqdm import tqdm
 from segrepro import paths
 from segrepro.baselines import BaselineEntry, get_baseline
 from segrepro.baselines.entry import TIERS
-from segrepro.datasets import get_dataset, load_prepared
+from segrepro.datasets import PreparedDataset, get_dataset, load_prepared
 from segrepro.datasets.synthetic import SyntheticAdapter, generate
 from segrepro.errors import UserError
-from segrepro.io import write_text_atomic
+from segrepro.io import write_bytes_atomic, write_json_atomic, write_text_atomic
 from segrepro.metrics import pooled_summary
-from segrepro.protocol import _counts, normalise
+from segrepro.metrics.conventions import CANONICAL
+from segrepro.protocol import Case, case_counts, load_cases, normalise
+from segrepro.records import now_iso, peak_memory_mb, provenance
 from segrepro.sampling import PatchSampler, TrainVolume, make_train_volume
 from segrepro.training import pick_device, seed_everything, train
 
 COLUMNS = ("ratio", "achieved_ratio", "baseline", "class", "metric", "value")
-METRICS = ("precision", "recall", "dice", "tnr", "balanced_accuracy")
+METRICS = ("precision", "recall", "tnr", "dice", "balanced_accuracy")  # dice = F1 of one class vs the rest
 SYNTHETIC_SEED_OFFSET = 7_000_003  # stress-training images never share a seed with the prepared ones
 
 
-def parse_ratios(text: str) -> list[float]:
-    """``"1:1,1:10,0.01"`` -> ``[1.0, 0.1, 0.01]`` (foreground/background pixel ratios)."""
-    out = []
+@dataclass(frozen=True)
+class Target:
+    """One point of the sweep: the foreground/background pixel ratio and, for a class-ratio vector,
+    the share of the foreground each class takes (summing to 1)."""
+
+    ratio: float
+    split: tuple[float, ...] | None = None
+    text: str = ""
+
+
+def _positive(item: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not np.isfinite(value) or value < 0:
+        raise UserError(
+            f"bad ratio {item!r}: write foreground:background (1:100), a number (0.01) "
+            "or a class-ratio vector (0.27/0.18/0.55: one share per foreground class, then the background)"
+        )
+    return value
+
+
+def parse_ratios(text: str, n_classes: int) -> list[Target]:
+    """``"1:1,1:10,0.01,0.27/0.18/0.5/0.05"`` -> targets for a dataset of ``n_classes`` (background included).
+
+    An item is ``fg:bg``, a number (the ratio itself) or a vector of ``n_classes`` pixel shares,
+    foreground classes first and the background last (the order of table 6's columns), normalised."""
+    out: list[Target] = []
     for item in (t.strip() for t in text.split(",")):
-        try:
-            if ":" in item:
-                fg, bg = item.split(":")
-                value = float(fg) / float(bg)
-            else:
-                value = float(item)
-        except (ValueError, ZeroDivisionError):
-            raise UserError(f"bad ratio {item!r}: write foreground:background (1:100) or a number (0.01)") from None
-        if not np.isfinite(value) or value <= 0:
-            raise UserError(f"ratio {item!r} must be a positive foreground/background ratio")
-        out.append(value)
-    if not out:
-        raise UserError("give at least one ratio, e.g. --ratios 1:1,1:10,1:100")
+        if "/" in item:
+            shares = [_positive(item, t) for t in item.split("/")]
+            if len(shares) != n_classes:
+                raise UserError(
+                    f"class-ratio vector {item!r} has {len(shares)} shares; this dataset needs {n_classes} "
+                    f"({n_classes - 1} foreground classes, then the background)"
+                )
+            fg, bg = sum(shares[:-1]), shares[-1]
+            if fg <= 0 or bg <= 0:
+                raise UserError(f"class-ratio vector {item!r} needs some foreground and some background")
+            target = Target(fg / bg, tuple(s / fg for s in shares[:-1]), item)
+        else:
+            fg_bg = item.split(":")
+            if len(fg_bg) > 2:
+                raise UserError(f"bad ratio {item!r}: write foreground:background, like 1:100")
+            values = [_positive(item, t) for t in fg_bg]
+            if min(values) <= 0:
+                raise UserError(f"ratio {item!r} must be a positive foreground/background ratio")
+            target = Target(values[0] / values[1] if len(values) == 2 else values[0], None, item)
+        if any(np.isclose(t.ratio, target.ratio, rtol=1e-9) for t in out):
+            raise UserError(f"ratio {item!r} is given twice (the table keys rows by ratio)")
+        out.append(target)
     return out
 
 
-def parse_class_weights(text: str | None, n_foreground: int) -> tuple[float, ...] | None:
-    """``"0.27/0.18/0.17"`` -> how the foreground splits among classes (normalised later)."""
-    if text is None:
-        return None
-    try:
-        weights = tuple(float(t) for t in text.split("/"))
-    except ValueError:
-        raise UserError(f"bad class weights {text!r}: write one number per foreground class, like 3/1/0.1") from None
-    if len(weights) != n_foreground or min(weights) < 0 or sum(weights) <= 0:
-        raise UserError(f"class weights need {n_foreground} non-negative numbers with a positive sum, got {text!r}")
-    return weights
+def pixel_shares(volumes: Sequence[TrainVolume], n_classes: int) -> np.ndarray:
+    """``(K,)`` share of the scored training pixels each class takes."""
+    counts = np.zeros(n_classes)
+    for v in volumes:
+        counts += np.bincount(v.label[v.mask > 0].ravel(), minlength=n_classes)[:n_classes]
+    return counts / max(counts.sum(), 1.0)
 
 
 def fg_bg_ratio(volumes: Sequence[TrainVolume]) -> float:
@@ -87,16 +126,17 @@ def fg_bg_ratio(volumes: Sequence[TrainVolume]) -> float:
     return fg / bg if bg else float("inf")
 
 
-def synthetic_training_set(
-    adapter: SyntheticAdapter, n_images: int, ratio: float, class_weights: Sequence[float] | None, seed: int
-) -> list[TrainVolume]:
-    """``n_images`` generated images whose foreground/background ratio is exactly ``ratio``."""
+def synthetic_training_set(adapter: SyntheticAdapter, n_images: int, target: Target, seed: int) -> list[TrainVolume]:
+    """``n_images`` generated images at ``target`` (exact up to one pixel per class and image)."""
     cfg = adapter.config
-    weights = np.asarray(class_weights if class_weights is not None else cfg.fractions, dtype=np.float64)
-    fractions = (ratio / (1 + ratio)) * weights / weights.sum()
+    split = np.asarray(target.split if target.split is not None else cfg.fractions, dtype=np.float64)
+    fractions = (target.ratio / (1 + target.ratio)) * split / split.sum()
     vols = []
     for i in range(n_images):
-        image, label, mask = generate(cfg.shape, tuple(fractions), seed=SYNTHETIC_SEED_OFFSET + seed * 1000 + i)
+        try:
+            image, label, mask = generate(cfg.shape, tuple(fractions), seed=SYNTHETIC_SEED_OFFSET + seed * 1000 + i)
+        except ValueError as exc:
+            raise UserError(f"ratio {target.text!r} cannot be generated: {exc}") from None
         vols.append(make_train_volume(normalise(image), label, mask, len(cfg.fractions) + 1))
     return vols
 
@@ -113,145 +153,212 @@ def tiles(volume: TrainVolume, patch: tuple[int, ...], n_classes: int) -> list[T
     return out
 
 
+def _fg_bg(t: TrainVolume) -> tuple[float, float]:
+    return float(((t.label > 0) * t.mask).sum()), float(((t.label == 0) * t.mask).sum())
+
+
 def resampled_training_set(
     volumes: Sequence[TrainVolume], patch: tuple[int, ...], ratio: float, n_classes: int
 ) -> list[TrainVolume]:
-    """Tiles of ``volumes`` with background-only tiles dropped or repeated towards ``ratio``."""
+    """Tiles of ``volumes`` towards ``ratio`` (fg/bg of scored pixels). Above the ratio of the tiles
+    with foreground, they are kept from the richest down while the ratio stays at or above the
+    target; below it, background-only tiles are added (repeated as needed), or, when there are none,
+    the tiles are kept from the poorest up while the ratio stays at or below the target (dropping
+    instances). At least one tile is kept; the result's own ratio is what was reachable."""
     all_tiles = [t for v in volumes for t in tiles(v, patch, n_classes)]
     fg_tiles = [t for t in all_tiles if t.fg_index]
     bg_tiles = [t for t in all_tiles if not t.fg_index and t.mask.any()]
     if not fg_tiles:
         raise UserError("the training set has no foreground voxels: no ratio can be reached")
-    if fg_bg_ratio(fg_tiles) < ratio:
-        # Above what foreground tiles give: keep the most foreground-rich tiles while that helps.
-        fg_tiles.sort(key=lambda t: -fg_bg_ratio([t]))
-        keep = [fg_tiles[0]]
-        for t in fg_tiles[1:]:
-            if fg_bg_ratio(keep) >= ratio:
-                break
-            keep.append(t)
-        return keep
-    fg = sum(float(((t.label > 0) * t.mask).sum()) for t in fg_tiles)
-    bg = sum(float(((t.label == 0) * t.mask).sum()) for t in fg_tiles)
-    if not bg_tiles:
-        return fg_tiles
-    per_tile = float(np.mean([t.mask.sum() for t in bg_tiles]))
-    n_bg = max(0, round((fg / ratio - bg) / per_tile))
-    return fg_tiles + [bg_tiles[i % len(bg_tiles)] for i in range(n_bg)]
+    counts = np.array([_fg_bg(t) for t in fg_tiles])
+    fg, bg = counts.sum(axis=0)
+    lower = fg > ratio * bg
+    if lower and bg_tiles:
+        per_tile = float(np.mean([t.mask.sum() for t in bg_tiles]))
+        n_bg = round((fg / ratio - bg) / per_tile)
+        return fg_tiles + [bg_tiles[i % len(bg_tiles)] for i in range(n_bg)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        richness = np.nan_to_num(counts[:, 0] / counts[:, 1], nan=0.0, posinf=np.inf)
+    order = np.argsort(richness if lower else -richness, kind="stable")
+    cum = counts[order].cumsum(axis=0)  # prefix ratios move monotonically towards the whole set's
+    reach = cum[:, 0] <= ratio * cum[:, 1] if lower else cum[:, 0] >= ratio * cum[:, 1]
+    return [fg_tiles[i] for i in order[: max(1, int(reach.sum()))]]
 
 
 @dataclass(frozen=True)
 class StressConfig:
     dataset: str
     baselines: tuple[str, ...]
-    ratios: tuple[float, ...]
+    ratios: str  # as typed: parsed against the dataset's classes
     tier: str = "quick"
     fold: int = 0
     seed: int = 0
-    class_weights: tuple[float, ...] | None = None
+
+
+class Sweep:
+    """The checked inputs of one stress run and the training set of each (target, patch size)."""
+
+    def __init__(self, config: StressConfig) -> None:
+        if config.tier not in TIERS:
+            raise UserError(f"unknown tier {config.tier!r}; choose one of {', '.join(TIERS)}")
+        self.config = config
+        self.adapter = get_dataset(config.dataset)
+        self.data: PreparedDataset = load_prepared(config.dataset)
+        self.targets = parse_ratios(config.ratios, self.data.n_classes)
+        self.synthetic = isinstance(self.adapter, SyntheticAdapter)
+        if not self.synthetic and any(t.split is not None for t in self.targets):
+            raise UserError(f"class-ratio vectors need a generated dataset (synthetic-*), not {config.dataset}")
+        self.entries: list[BaselineEntry] = [get_baseline(b) for b in dict.fromkeys(config.baselines)]
+        for entry in self.entries:
+            entry.recipe(config.tier)
+            if self.data.spatial_dims not in entry.spatial_dims:
+                raise UserError(f"baseline {entry.id} supports {entry.spatial_dims}-D data, {config.dataset} is not")
+        self.fold = self.data.fold(config.fold)
+        self._whole: list[TrainVolume] | None = None
+        self._sets: dict[tuple, list[TrainVolume]] = {}
+
+    def patch(self, entry: BaselineEntry) -> tuple[int, ...]:
+        return tuple(entry.recipe(self.config.tier).patch_size[self.data.spatial_dims])
+
+    def training_set(self, target: Target, patch: tuple[int, ...]) -> list[TrainVolume]:
+        """Generated or resampled at ``target``; shared by the baselines (synthetic: by all of them)."""
+        key = (target.ratio,) if self.synthetic else (target.ratio, patch)
+        if key not in self._sets:
+            if self.synthetic:
+                assert isinstance(self.adapter, SyntheticAdapter)
+                vols = synthetic_training_set(self.adapter, len(self.fold.train), target, self.config.seed)
+            else:
+                if self._whole is None:
+                    k = self.data.n_classes
+                    cases = load_cases(self.data, self.fold.train)
+                    self._whole = [make_train_volume(img, lab, msk, k) for _, img, lab, msk in cases]
+                vols = resampled_training_set(self._whole, patch, target.ratio, self.data.n_classes)
+            self._sets = {k: v for k, v in self._sets.items() if k[0] == target.ratio}  # keep one target's sets
+            self._sets[key] = vols
+        return self._sets[key]
+
+    def plan(self) -> list[str]:
+        """One line per (target, patch size): what the training set achieves, without training."""
+        lines = []
+        for patch in dict.fromkeys(self.patch(e) for e in self.entries):
+            for t in self.targets:
+                vols = self.training_set(t, patch)
+                shares = pixel_shares(vols, self.data.n_classes)
+                split = " ".join(f"{n} {s:.4g}" for n, s in zip(self.data.class_names, shares, strict=True))
+                unit = "images" if self.synthetic else f"{'x'.join(map(str, patch))} tiles"
+                lines.append(
+                    f"target {t.text} ({t.ratio:.4g}): achieved {fg_bg_ratio(vols):.4g} with {len(vols)} {unit}; "
+                    f"pixel shares {split}"
+                )
+        return lines
 
 
 def score_rows(
-    ratio: float, achieved: float, baseline: str, counts: dict[str, np.ndarray], class_names: Sequence[str]
+    target: Target, achieved: float, baseline: str, counts: dict[str, np.ndarray], class_names: Sequence[str]
 ) -> list[tuple]:
-    """Tidy rows for one model: per foreground class and their mean, yudistira2020 image exclusion."""
-    kept = {vid: c for vid, c in counts.items() if (c[1:, 0] + c[1:, 2]).sum() > 0}  # images with a class
-    summary = pooled_summary(kept or counts, class_names)
-    total = np.sum(np.stack(list((kept or counts).values())), axis=0).astype(np.float64)
-    tp, fp, fn, tn = (total[:, i] for i in range(4))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tnr = tn / (tn + fp)
-        bacc = (tp / (tp + fn) + tnr) / 2
+    """Tidy rows of one model's test counts: canonical scores per foreground class and their mean."""
+    scores = CANONICAL.scores(np.stack(list(counts.values())))
     rows = []
-    for k, name in enumerate(class_names):
-        if k == 0:
-            continue
-        scores = dict(summary["per_class"][name])
-        scores["tnr"], scores["balanced_accuracy"] = tnr[k], bacc[k]
-        rows += [(ratio, achieved, baseline, name, m, scores[m]) for m in METRICS]
     for m in METRICS:
-        vals = np.array([r[5] for r in rows if r[4] == m and r[5] is not None], dtype=np.float64)
-        vals = vals[np.isfinite(vals)]
-        rows.append((ratio, achieved, baseline, "mean", m, float(vals.mean()) if vals.size else None))
+        rows += [(target.ratio, achieved, baseline, name, m, scores[m][k]) for k, name in enumerate(class_names) if k]
+        rows.append((target.ratio, achieved, baseline, "mean", m, CANONICAL.class_mean(scores[m])))
     return rows
 
 
+def train_one(
+    sweep: Sweep, entry: BaselineEntry, vols: list[TrainVolume], val: list[Case], test: list[Case]
+) -> dict[str, np.ndarray]:
+    """Train ``entry`` on ``vols`` (best model on ``val``), return its per-image test counts."""
+    cfg, data = sweep.config, sweep.data
+    recipe = replace(entry.recipe(cfg.tier), fg_oversample=0.0)
+    patch, k, device = sweep.patch(entry), data.n_classes, pick_device()
+    seed_everything(cfg.seed)
+    model = entry.build_model(1, k, data.spatial_dims, cfg.tier)
+
+    def validate(m: torch.nn.Module) -> float:
+        score = pooled_summary(case_counts(m, entry, val, patch, device, k, None), data.class_names)
+        return -1.0 if score["mean"]["dice"] is None else score["mean"]["dice"]
+
+    sampler = PatchSampler(vols, patch, 0.0, seed=cfg.seed)
+    result = train(model, entry.loss(), sampler, recipe, validate, device, progress=False)
+    model.load_state_dict(result.best_state)
+    return case_counts(model, entry, test, patch, device, k, None)
+
+
 def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool = True) -> Path:
-    """Run the sweep; write ``stress.csv`` and ``stress.png`` into ``out_dir``; return ``out_dir``."""
-    if config.tier not in TIERS:
-        raise UserError(f"unknown tier {config.tier!r}; choose one of {', '.join(TIERS)}")
-    adapter = get_dataset(config.dataset)
-    data = load_prepared(config.dataset)
-    entries: list[BaselineEntry] = [get_baseline(b) for b in config.baselines]
-    for entry in entries:
-        entry.recipe(config.tier)
-        if data.spatial_dims not in entry.spatial_dims:
-            raise UserError(f"baseline {entry.id} supports {entry.spatial_dims}-D data, {config.dataset} is not")
+    """Run the sweep into ``out_dir`` (default ``results/stress/<dataset>``): ``stress.csv`` is
+    rewritten after every model (only finished models in it), ``stress.png`` at the end,
+    ``failures.csv`` (ratio, baseline, reason) when a model failed, and ``stress.json``: what was run
+    and its provenance (commit, versions, device, command, wall time), so every number traces back.
+    Returns ``out_dir``."""
+    sweep = Sweep(config)
     out_dir = out_dir or paths.results_dir() / "stress" / config.dataset
-    fold = data.fold(config.fold)
-    device = pick_device()
-    k = data.n_classes
-
-    def load(ids: Sequence[str]) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
-        cases = []
-        for vid in ids:
-            img, lab, msk = data.load(vid)
-            cases.append((vid, normalise(img), np.asarray(lab), np.asarray(msk)))
-        return cases
-
-    val_cases, test_cases = load(fold.val), load(fold.test)
-    train_cases = None if isinstance(adapter, SyntheticAdapter) else load(fold.train)
+    started = time.perf_counter()
+    about = {
+        "config": asdict(config),
+        "data_hash": sweep.data.data_hash,
+        "recipes": {e.id: e.recipe(config.tier).to_dict() for e in sweep.entries},
+        "provenance": provenance(pick_device()),
+    }
+    val, test = load_cases(sweep.data, sweep.fold.val), load_cases(sweep.data, sweep.fold.test)
+    names = sweep.data.class_names
     rows: list[tuple] = []
-    bar = tqdm(total=len(config.ratios) * len(entries), desc="stress", unit="run", disable=not progress)
-    whole = [make_train_volume(img, lab, msk, k) for _, img, lab, msk in train_cases or []]
-    for ratio in config.ratios:
-        training_sets: dict[tuple[int, ...], list[TrainVolume]] = {}  # one per patch size
-        for entry in entries:
-            recipe = replace(entry.recipe(config.tier), fg_oversample=0.0)
-            patch = tuple(recipe.patch_size[data.spatial_dims])
-            key = () if train_cases is None else patch
-            if key not in training_sets:
-                training_sets[key] = (
-                    synthetic_training_set(adapter, len(fold.train), ratio, config.class_weights, config.seed)
-                    if train_cases is None
-                    else resampled_training_set(whole, patch, ratio, k)
-                )
-            vols = training_sets[key]
+    failures: list[tuple] = []
+    (out_dir / "failures.csv").unlink(missing_ok=True)
+    bar = tqdm(total=len(sweep.targets) * len(sweep.entries), desc="stress", unit="model", disable=not progress)
+    for target in sweep.targets:
+        for entry in sweep.entries:
+            bar.set_postfix(ratio=target.text, baseline=entry.id)
+            vols = sweep.training_set(target, sweep.patch(entry))
             achieved = fg_bg_ratio(vols)
-            bar.set_postfix(ratio=f"{ratio:.3g}", baseline=entry.id)
-            seed_everything(config.seed)
-            model = entry.build_model(1, k, data.spatial_dims, config.tier)
-            sampler = PatchSampler(vols, patch, 0.0, seed=config.seed)
-
-            def validate(m: torch.nn.Module, entry: BaselineEntry = entry, patch: tuple[int, ...] = patch) -> float:
-                score = pooled_summary(_counts(m, entry, val_cases, patch, device, k, None), data.class_names)
-                return -1.0 if score["mean"]["dice"] is None else score["mean"]["dice"]
-
+            shares = zip(names, pixel_shares(vols, sweep.data.n_classes), strict=True)
+            rows += [(target.ratio, achieved, entry.id, n, "train_share", s) for n, s in shares]
+            rows.append((target.ratio, achieved, entry.id, "all", "train_items", len(vols)))
             t0 = time.perf_counter()
-            result = train(model, entry.loss(), sampler, recipe, validate, device, progress=progress)
-            model.load_state_dict(result.best_state)
-            counts = _counts(model, entry, test_cases, patch, device, k, None)
-            rows += score_rows(ratio, achieved, entry.id, counts, data.class_names)
-            rows.append((ratio, achieved, entry.id, "all", "train_seconds", round(time.perf_counter() - t0, 2)))
+            try:
+                counts = train_one(sweep, entry, vols, val, test)
+            except (FloatingPointError, RuntimeError, ValueError) as exc:  # recorded, the sweep goes on
+                reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                print(f"segrepro: {entry.id} at ratio {target.text} failed: {reason}", file=sys.stderr)
+                failures.append((f"{target.ratio:.6g}", entry.id, reason))
+                write_csv(out_dir / "failures.csv", ("ratio", "baseline", "reason"), failures)
+                rows += [(target.ratio, achieved, entry.id, "mean", m, None) for m in METRICS]
+            else:
+                rows += score_rows(target, achieved, entry.id, counts, names)
+            rows.append((target.ratio, achieved, entry.id, "all", "train_seconds", time.perf_counter() - t0))
+            write_table(out_dir / "stress.csv", rows)
             bar.update()
     bar.close()
-    write_table(out_dir / "stress.csv", rows)
     plot(out_dir / "stress.csv", out_dir / "stress.png", title=f"{config.dataset}, {config.tier} tier")
+    about["provenance"].update(
+        finished=now_iso(),
+        wall_time_s=round(time.perf_counter() - started, 1),
+        peak_memory_mb=round(peak_memory_mb(), 1),
+    )
+    write_json_atomic(out_dir / "stress.json", about)
     return out_dir
 
 
-def write_table(path: Path, rows: Sequence[tuple]) -> None:
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for ratio, achieved, baseline, cls, metric, value in rows:
-        v = "" if value is None or not np.isfinite(value) else f"{float(value):.6g}"
-        writer.writerow((f"{ratio:.6g}", f"{achieved:.6g}", baseline, cls, metric, v))
+    writer.writerow(header)
+    writer.writerows(rows)
     write_text_atomic(path, buf.getvalue())
 
 
+def write_table(path: Path, rows: Sequence[tuple]) -> None:
+    """``stress.csv``; an undefined score is an empty cell."""
+
+    def num(x: float | None) -> str:
+        return "" if x is None or not np.isfinite(x) else f"{float(x):.6g}"
+
+    write_csv(path, COLUMNS, [(num(r), num(a), b, c, m, num(v)) for r, a, b, c, m, v in rows])
+
+
 def plot(table: Path, out: Path, title: str = "") -> None:
-    """Figure 4 of the paper: mean accuracy (TPR + TNR)/2 and F1 (mean over classes) vs the ratio."""
+    """The paper's figure 4: mean accuracy (TPR + TNR) / 2 and F1 (mean over classes) against the
+    training set's achieved foreground/background ratio, log x axis, one line per baseline."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -261,12 +368,11 @@ def plot(table: Path, out: Path, title: str = "") -> None:
     df = pd.read_csv(table)
     df = df[df["class"] == "mean"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharex=True)
-    for ax, metric, label in zip(
-        axes, ("balanced_accuracy", "dice"), ("mean accuracy (TPR + TNR) / 2", "F1 (dice)"), strict=True
-    ):
+    panels = (("balanced_accuracy", "mean accuracy (TPR + TNR) / 2"), ("dice", "F1 (dice)"))
+    for ax, (metric, label) in zip(axes, panels, strict=True):
         for baseline, sub in df[df["metric"] == metric].groupby("baseline"):
-            sub = sub.sort_values("achieved_ratio")
-            ax.plot(sub["achieved_ratio"], sub["value"], marker="o", label=baseline)
+            sub = sub.sort_values("ratio")
+            ax.plot(sub["achieved_ratio"].fillna(sub["ratio"]), sub["value"], marker="o", label=baseline)
         ax.set_xscale("log")
         ax.set_xlabel("foreground / background pixel ratio of the training set")
         ax.set_ylabel(f"{label}, mean over classes")
@@ -274,8 +380,7 @@ def plot(table: Path, out: Path, title: str = "") -> None:
     axes[1].legend(fontsize=8, loc="best")
     fig.suptitle(f"Class-ratio stress test ({title})" if title else "Class-ratio stress test")
     fig.tight_layout()
-    tmp = out.with_name(f".{out.name}.tmp.png")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(tmp, dpi=110)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
-    tmp.replace(out)
+    write_bytes_atomic(out, buf.getvalue())

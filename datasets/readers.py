@@ -1,4 +1,4 @@
-"""Reading the users' and the upstream files: TIFF, PNG and NIfTI into plain arrays, with one-line
+"""Reading the users' and the upstream files: TIFF, PNG, NIfTI and ``.npy`` into plain arrays, with one-line
 errors naming the file, and the small helpers the adapters share (file matching, label mapping,
 resizing, folds)."""
 
@@ -39,18 +39,21 @@ def image_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
-def read_array(path: Path) -> np.ndarray:
-    """Read one TIFF, PNG or NIfTI file as stored (NIfTI in its ``(x, y, z)`` array order).
+def read_array(path: Path, squeeze: bool = True) -> np.ndarray:
+    """Read one TIFF, PNG, NIfTI or NumPy ``.npy`` file as stored (NIfTI in its ``(x, y, z)`` array order).
 
-    Singleton axes are dropped; a PNG with colour channels is converted to grey levels, a palette
-    PNG gives its indices (the usual label-map encoding). Any reading failure becomes a one-line
+    Singleton axes are dropped unless ``squeeze`` is False (``segrepro evaluate`` compares the
+    shapes as stored); a PNG with colour channels is converted to grey levels, a palette PNG gives
+    its indices (the usual label-map encoding). Any reading failure becomes a one-line
     ``UserError`` naming the file.
     """
     if not path.is_file():
         raise UserError(f"{path}: file not found")
     name = path.name.lower()
     try:
-        if name.endswith((".nii", ".nii.gz")):
+        if name.endswith(".npy"):
+            arr = np.load(path, allow_pickle=False)
+        elif name.endswith((".nii", ".nii.gz")):
             import nibabel as nib
 
             arr = np.asanyarray(nib.load(str(path)).dataobj)
@@ -66,13 +69,15 @@ def read_array(path: Path) -> np.ndarray:
                     im = im.convert("L")
                 arr = np.asarray(im)
         else:
-            raise UserError(f"{path}: unsupported file type (use TIFF, PNG or NIfTI)")
+            raise UserError(f"{path}: unsupported file type (use TIFF, PNG, NIfTI or .npy)")
     except UserError:
         raise
     except Exception as exc:  # any library's reading failure: name the file, one line
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UserError(f"{path}: cannot read ({detail})") from exc
-    arr = np.squeeze(np.asarray(arr))
+    arr = np.asarray(arr)
+    if squeeze:
+        arr = np.squeeze(arr)
     if not np.issubdtype(arr.dtype, np.number) and arr.dtype != bool:
         raise UserError(f"{path}: unsupported pixel type {arr.dtype}")
     return arr

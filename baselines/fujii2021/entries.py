@@ -18,7 +18,7 @@ from segrepro.baselines.fujii2021.networks import DoubleUNet, EnsembleUNet, UNet
 from segrepro.baselines.registry import register_baseline
 
 CITATION = (
-    "Fujii K, Suehiro D, Nishimura K, Bise R. X-Net with Different Loss Functions for Cell Image "
+    "Fujii H, Tanaka H, Ikeuchi M, Hotta K. X-Net with Different Loss Functions for Cell Image "
     "Segmentation. CVPR Workshops (CVMI) 2021."
 )
 # IoU per class and mean IoU over all five classes (membrane included: there is no background class),

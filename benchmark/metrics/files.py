@@ -1,5 +1,6 @@
-"""Read users' label, mask and probability files (``.npy``, ``.tif``/``.tiff``, ``.nii``/``.nii.gz``) and
-check that they fit, with one-line ``UserError`` messages that name the file and the problem."""
+"""Read users' label, mask and probability files (``.npy``, ``.tif``/``.tiff``, ``.png``, ``.nii``/``.nii.gz``,
+through the one reader of ``segrepro.datasets.readers``) and check that they fit, with one-line ``UserError``
+messages that name the file and the problem."""
 
 from __future__ import annotations
 
@@ -7,36 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
+from segrepro.datasets import readers
 from segrepro.errors import UserError
-
-SUFFIXES = (".npy", ".tif", ".tiff", ".nii", ".nii.gz")
-
-
-def read_array(path: Path) -> np.ndarray:
-    """The array stored in ``path``, by its suffix."""
-    path = Path(path)
-    name = path.name.lower()
-    if not name.endswith(SUFFIXES):
-        raise UserError(f"{path}: unsupported file type; use one of {', '.join(SUFFIXES)}")
-    if not path.is_file():
-        raise UserError(f"{path}: no such file")
-    try:
-        if name.endswith(".npy"):
-            return np.load(path, allow_pickle=False)
-        if name.endswith((".tif", ".tiff")):
-            import tifffile
-
-            return tifffile.imread(path)
-        import nibabel
-
-        return np.asanyarray(nibabel.load(path).dataobj)
-    except Exception as exc:  # any reader failure becomes one line naming the file
-        raise UserError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from exc
 
 
 def read_labels(path: Path, n_classes: int, shape: tuple[int, ...] | None = None) -> np.ndarray:
     """Integer class ids in ``[0, n_classes)``, of ``shape`` when given."""
-    arr = read_array(path)
+    arr = readers.read_array(Path(path), squeeze=False)  # as stored: shapes are compared as the user saved them
     if shape is not None and arr.shape != shape:
         raise UserError(f"{path}: shape {arr.shape} does not match the target's {shape}")
     if arr.dtype == bool:
@@ -56,7 +34,7 @@ def read_labels(path: Path, n_classes: int, shape: tuple[int, ...] | None = None
 
 def read_mask(path: Path, shape: tuple[int, ...]) -> np.ndarray:
     """Boolean validity mask of ``shape``: 1 (or True) where scored, 0 elsewhere."""
-    arr = read_array(path)
+    arr = readers.read_array(Path(path), squeeze=False)
     if arr.shape != shape:
         raise UserError(f"{path}: mask shape {arr.shape} does not match the target's {shape}")
     if arr.dtype != bool and not np.isin(arr, (0, 1)).all():
@@ -66,7 +44,7 @@ def read_mask(path: Path, shape: tuple[int, ...]) -> np.ndarray:
 
 def read_probs(path: Path, n_classes: int, shape: tuple[int, ...]) -> np.ndarray:
     """Channel-first class scores ``(K, *shape)``, finite."""
-    arr = read_array(path)
+    arr = readers.read_array(Path(path), squeeze=False)
     if arr.shape != (n_classes, *shape):
         raise UserError(
             f"{path}: probabilities have shape {arr.shape}, expected {(n_classes, *shape)} "

@@ -1,15 +1,20 @@
 """Paper 000 entries: table 1's network (parameter counts, every kernel shape) and each loss
 against a value worked out by hand on a tiny input, plus the validity mask."""
 
+import csv
 import math
+from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
 
-from segrepro.baselines import get_baseline
+from segrepro.baselines import BASELINES, get_baseline
 from segrepro.baselines.yudistira2020 import losses as L
 from segrepro.baselines.yudistira2020.network import BalancedUNet
+from segrepro.datasets import get_dataset
+from segrepro.leaderboard.data import Problem, read_csv_rows
+from segrepro.metrics.conventions import get_convention
 
 # Table 1 as printed: (layer, K, O, I). Transposed convs store weights as (I, O, K, K) in torch.
 TABLE1 = [
@@ -142,4 +147,70 @@ def test_entries_registered_with_paper_thresholds():
         entry = get_baseline(f"yudistira2020-{suffix}")
         assert entry.output == "sigmoid" and entry.threshold == 0.8 and entry.convention == "yudistira2020"
     assert get_baseline("yudistira2020-mse").threshold == 0.5
-    assert get_baseline("yudistira2020-rwcdl").reconstructions
+    assert get_convention("yudistira2020").paper == "000"
+
+
+def test_cards_name_the_reconstructions_and_table1_typos():
+    cards = {s: get_baseline(f"yudistira2020-{s}").card() for s in ("mse", "dl", "cdl", "rwcdl", "focaldice")}
+    assert any("outer joint" in r for r in cards["cdl"]["reconstructions"])
+    assert {len(cards["rwcdl"]["reconstructions"]), len(cards["cdl"]["reconstructions"])} == {2, 1}
+    assert any("w_k" in r for r in cards["rwcdl"]["reconstructions"])
+    assert cards["focaldice"]["reconstructions"] and not cards["dl"]["reconstructions"]
+    assert "54,406,469" in cards["mse"]["description"] and "2,097,152" in cards["mse"]["description"]
+
+
+PKG = Path(__file__).resolve().parents[2] / "baselines" / "yudistira2020"
+T6_ROWS = ("597", "1230", "1614", "2212", "2410", "3107")
+
+
+def read(name: str) -> list[dict[str, str]]:
+    with open(PKG / name, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_published_tables_shape_and_mapping():
+    rows = read("published.csv")
+    assert list(rows[0]) == ["paper", "table", "dataset", "method", "class", "metric", "value", "std"]
+    assert not isinstance(read_csv_rows(PKG / "published.csv", "published_row", {"value", "std"}), Problem)
+    assert all(r["paper"] == "000" and r["dataset"] == "c-merolae" for r in rows)
+    classes = [*get_dataset("c-merolae").card.class_names[1:], "overall"]
+    for table in "234":  # 4 losses x (5 classes + overall) x 4 metrics
+        sub = [r for r in rows if r["table"] == table]
+        assert len(sub) == 4 * 6 * 4 and {r["class"] for r in sub} == set(classes)
+        assert {r["metric"] for r in sub} == {"precision", "recall", "dice", "auc"} and all(not r["std"] for r in sub)
+    t5 = [r for r in rows if r["table"] == "5"]
+    assert len(t5) == 4 * 4 and {r["class"] for r in t5} == {"overall"} and all(float(r["std"]) > 0 for r in t5)
+    assert {r["table"] for r in rows} == {"2", "3", "4", "5", *(f"6/{n}" for n in T6_ROWS)}
+    for n in T6_ROWS:
+        scores = [r for r in rows if r["table"] == f"6/{n}" and r["metric"] != "class_ratio"]
+        assert len(scores) == 4 * 3 and {r["metric"] for r in scores} == {"precision", "recall", "dice"}
+        printed = [r for r in rows if r["table"] == f"6/{n}" and r["metric"] == "class_ratio"]
+        ratios = {r["class"]: float(r["value"]) for r in printed}
+        assert set(ratios) - {"background"} == set(classes) - {"overall"}
+        if "background" not in ratios:  # the foreground shares of one training set sum to 1 (two-digit rounding)
+            assert sum(ratios.values()) == pytest.approx(1, abs=0.011)
+    assert len(rows) == 3 * 96 + 16 + 6 * 12 + 5 * 5 + 6
+    methods = read("methods.csv")
+    assert list(methods[0]) == ["table", "method", "baseline", "scale"]
+    assert {(m["table"], m["method"]) for m in methods} == {(r["table"], r["method"]) for r in rows}
+    registered = {entry_id for entry_id, _ in BASELINES}
+    assert all(m["baseline"] in registered for m in methods if m["method"] != "Class Ratios")
+    assert all(not m["baseline"] for m in methods if m["method"] == "Class Ratios")
+    assert {m["scale"] for m in methods} == {"1"}
+
+
+@pytest.mark.parametrize(
+    ("table", "method", "cls", "metric", "value", "std"),
+    [  # spot checks read off the paper, one per table
+        ("2", "LRWCD", "peroxisome", "dice", "0.6827", ""),
+        ("3", "RWCD", "overall", "auc", "0.9863", ""),
+        ("4", "LMSE", "mitochondrion", "precision", "0.3602", ""),
+        ("5", "LDice", "overall", "precision", "0.7606", "0.0964"),
+        ("6/3107", "Proposed RWCDL", "overall", "recall", "0.8230", ""),
+        ("6/3107", "Class Ratios", "background", "class_ratio", "0.22", ""),
+    ],
+)
+def test_published_values_as_printed(table, method, cls, metric, value, std):
+    key = (table, method, cls, metric)
+    hits = [r for r in read("published.csv") if (r["table"], r["method"], r["class"], r["metric"]) == key]
+    assert [(r["value"], r["std"]) for r in hits] == [(value, std)]

@@ -1,6 +1,7 @@
 """drosophila-vnc: verified fetch from the shared mirror, paper 001's 320 crops and five folds, and
 class frequencies that match counts taken independently from the label PNGs."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -97,3 +98,19 @@ def test_corrupted_mirror_file_fails_fetch_and_leaves_no_prepared_data(tmp_path,
     assert "missing; run `segrepro datasets fetch drosophila-vnc` first" in capsys.readouterr().err
     prepared = tmp_path / "data" / "prepared"
     assert not prepared.exists() or not any(prepared.iterdir())
+
+
+@needs_mirror
+@pytest.mark.slow
+def test_smoke_run_on_the_real_data(prepared, tmp_path, monkeypatch):
+    """The standard protocol runs on the prepared real dataset and scores its five classes."""
+    monkeypatch.setenv("SEGREPRO_DATA_DIR", str(prepared.root.parents[1]))
+    monkeypatch.setenv("SEGREPRO_RESULTS_DIR", str(tmp_path / "results"))
+    args = ["run", "--dataset", "drosophila-vnc", "--baseline", "unet-dicece", "--tier", "smoke", "--quiet"]
+    assert main(args) == 0
+    record = json.loads((tmp_path / "results" / "runs" / "drosophila-vnc__unet-dicece__smoke__f0__s0.json").read_text())
+    assert record["status"] == "ok"
+    assert sorted(record["metrics"]["counts_per_image"]) == sorted(prepared.fold(0).test)
+    per_class = record["metrics"]["canonical"]["per_class"]
+    assert list(per_class) == list(VALUES)
+    assert all(0.0 <= per_class[name]["dice"] <= 1.0 for name in list(VALUES)[1:])

@@ -74,6 +74,17 @@ def test_unreadable_and_missing_files(tmp_path):
         read_array(tmp_path / "a.jpg")
 
 
+def test_npy_is_read_as_stored_and_squeezed_only_when_asked(tmp_path):
+    arr = np.arange(12, dtype=np.int16).reshape(1, 3, 4)
+    np.save(tmp_path / "a.npy", arr)
+    np.testing.assert_array_equal(read_array(tmp_path / "a.npy"), arr[0])
+    got = read_array(tmp_path / "a.npy", squeeze=False)
+    assert got.shape == (1, 3, 4) and got.dtype == np.int16
+    np.save(tmp_path / "o.npy", np.array([{"a": 1}], dtype=object))
+    with pytest.raises(UserError, match=r"o\.npy: cannot read"):  # pickled objects are refused
+        read_array(tmp_path / "o.npy")
+
+
 def test_colour_png_becomes_grey_and_palette_png_gives_indices(tmp_path):
     Image.fromarray(np.full((4, 5, 3), 100, np.uint8)).save(tmp_path / "c.png")
     assert read_array(tmp_path / "c.png").shape == (4, 5)

@@ -9,8 +9,10 @@ import tifffile
 from sklearn.metrics import f1_score, roc_auc_score
 
 from segrepro.cli import main
-from segrepro.metrics import get_convention
-from segrepro.metrics.evaluate import RunEvaluation
+from segrepro.metrics import CONVENTIONS, get_convention
+from segrepro.metrics.distance import hd95_per_class
+from segrepro.metrics.evaluate import RunEvaluation, evaluate_arrays
+from segrepro.metrics.instances import component_detection, semantic_instance_counts
 from segrepro.records import validate_record
 
 METRICS = {"precision", "recall", "tnr", "dice", "iou", "balanced_accuracy", "youden_j", "mcc"}
@@ -73,8 +75,16 @@ def test_evaluate_instances_and_hd95_add_their_metrics(tmp_path, capsys):
     args = ["--target", save(tmp_path / "t.npy", target), "--pred", save(tmp_path / "p.npy", pred), "--n-classes", "3"]
     code, out, _ = run(capsys, *args, "--instances", "--hd95", "--convention", "meyer2021")
     assert code == 0
-    mean = json.loads(out)["mean"]
-    assert {"pq", "sq", "rq", "p05", "detected", "under_detected", "missed", "hd95"} <= set(mean)
+    result = json.loads(out)
+    assert {"pq", "sq", "rq", "p05", "detected", "under_detected", "missed", "hd95"} <= set(result["mean"])
+    # wiring: the values are those of the (separately tested) instance and distance functions, per 2-D slice
+    matched = semantic_instance_counts(pred, target, 3, slice_axis=0)
+    detection = component_detection(pred, target, 3, slice_axis=0)
+    hd95 = hd95_per_class(pred, target, 3)
+    for c in range(3):
+        got = result["per_class"][str(c)]
+        for name, value in {**matched[c].scores(), **detection[c].scores(), "hd95": hd95[c]}.items():
+            assert got[name] == pytest.approx(value, abs=1e-12), (c, name)
 
 
 @pytest.mark.parametrize(
@@ -102,8 +112,8 @@ def test_files_that_do_not_fit_are_one_line_errors(tmp_path, capsys, make, messa
 
 def test_unreadable_and_unsupported_files_are_one_line_errors(tmp_path, capsys):
     (tmp_path / "t.npy").write_text("not an array")
-    (tmp_path / "t.png").write_text("")
-    for path, message in [("t.npy", "cannot read"), ("t.png", "unsupported file type"), ("none.npy", "no such file")]:
+    (tmp_path / "t.jpg").write_text("")
+    for path, message in [("t.npy", "cannot read"), ("t.jpg", "unsupported file type"), ("none.npy", "file not found")]:
         code, _, err = run(capsys, "--target", str(tmp_path / path), "--pred", str(tmp_path / path), "--n-classes", "2")
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1
 
@@ -131,3 +141,52 @@ def test_run_metrics_block_is_schema_valid_and_pools_like_the_whole(name):
     assert block["canonical"]["per_class"]["a"]["dice"] == pytest.approx(
         f1_score(t, np.concatenate([v[1][v[3]] for v in vols]), average=None)[1]
     )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_slice_convention_auc_and_dice_match_a_slow_per_slice_reference(seed):
+    """meyer2021 scores each 2-D slice alone, leaves out slices where a score is undefined, then averages."""
+    target, pred, probs, mask = volume(seed, shape=(6, 14, 14))
+    target[1][target[1] == 2] = 0  # class 2 absent from slice 1: its AUC and dice are undefined there
+    pred[1][pred[1] == 2] = 0
+    mask[4] = False  # an all-masked slice holds no evidence
+    out = evaluate_arrays(target, pred, 3, probs=probs, mask=mask, convention=get_convention("meyer2021"))
+    auc, dice = [[] for _ in range(3)], [[] for _ in range(3)]
+    for z in range(6):
+        t, p, m = target[z][mask[z]], pred[z][mask[z]], mask[z]
+        if not m.any():
+            continue
+        f1 = f1_score(t, p, labels=range(3), average=None, zero_division=np.nan)
+        for c in range(3):
+            if 0 < (t == c).sum() < t.size:
+                auc[c].append(roc_auc_score(t == c, probs[c, z][m]))
+            if np.isfinite(f1[c]):
+                dice[c].append(f1[c])
+    for c in range(3):
+        assert out["per_class"][str(c)]["auc"] == pytest.approx(np.mean(auc[c]), abs=1e-6)
+        assert out["per_class"][str(c)]["dice"] == pytest.approx(np.mean(dice[c]), abs=1e-12)
+    assert len(auc[2]) == 4 and len(dice[2]) == 4  # slices 1 and 4 left out for class 2
+
+
+def test_shapes_are_compared_as_stored_not_squeezed(tmp_path, capsys):
+    """The shared reader drops singleton axes for the adapters; evaluate must not: (1, H, W) is not (H, W)."""
+    target, pred, probs, _ = volume(3, shape=(1, 12, 12))
+    t = save(tmp_path / "t.npy", target)
+    code, _, err = run(capsys, "--target", t, "--pred", save(tmp_path / "p.npy", pred[0]), "--n-classes", "3")
+    assert code == 2 and "p.npy: shape (12, 12) does not match the target's (1, 12, 12)" in err
+    code, _, err = run(
+        capsys, "--target", t, "--pred", t, "--probs", save(tmp_path / "pr.npy", probs[:, 0]), "--n-classes", "3"
+    )
+    assert code == 2 and "pr.npy: probabilities have shape (3, 12, 12), expected (3, 1, 12, 12)" in err
+    code, out, _ = run(capsys, "--target", t, "--pred", save(tmp_path / "p1.npy", pred), "--n-classes", "3")
+    assert code == 0 and json.loads(out)["per_class"]["1"]["dice"] == pytest.approx(
+        f1_score(target.ravel(), pred.ravel(), average=None)[1]
+    )
+
+
+def test_conventions_command_lists_every_registered_convention_with_its_parameters(capsys):
+    assert main(["conventions"]) == 0
+    out = capsys.readouterr().out
+    for name, conv in CONVENTIONS.items():
+        assert f"{name}{f' (paper {conv.paper})' if conv.paper else ''}: {conv.description}" in out
+    assert "meyer2021 (paper 003)" in out and "per_image=True slices=True undefined=exclude" in out

@@ -134,3 +134,21 @@ def test_semantic_instances_use_scored_voxels_only():
     target2 = np.where(mask, target, rng.integers(0, 3, target.shape))
     assert semantic_instance_counts(pred2, target2, 3, mask) == base
     assert component_detection(pred2, target2, 3, mask) == component_detection(pred, target, 3, mask)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_semantic_instances_per_slice_are_the_sum_of_each_slice_against_monai(seed):
+    """With ``slice_axis``, components never join across slices: the counts are those of each 2-D slice, summed."""
+    rng = np.random.default_rng(seed)
+    target = (rng.random((4, 16, 16)) < 0.35) * rng.integers(1, 3, (4, 16, 16))
+    pred = np.where(rng.random(target.shape) < 0.85, target, 0)
+    mask = rng.random(target.shape) < 0.9
+    ours = semantic_instance_counts(pred, target, 3, mask, slice_axis=0)
+    for c in (1, 2):
+        ref = InstanceCounts()
+        for z in range(4):
+            g, _ = flood_components((target[z] == c) & mask[z])
+            p, _ = flood_components((pred[z] == c) & mask[z])
+            ref = ref + monai_counts(g, p)
+        assert (ours[c].tp, ours[c].fp, ours[c].fn) == (ref.tp, ref.fp, ref.fn)
+        assert abs(ours[c].iou_sum - ref.iou_sum) < 1e-5

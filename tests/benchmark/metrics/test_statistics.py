@@ -35,12 +35,14 @@ def test_estimate_drops_nan_and_is_seeded():
 def test_paired_comparison_calls_a_clear_difference_and_a_tie():
     rng = np.random.default_rng(0)
     b = rng.uniform(0.5, 0.8, 30)
-    better = paired_comparison(b + 0.05 + rng.normal(0, 0.01, 30), b, "new", "old", "dice")
+    a = b + 0.05 + rng.normal(0, 0.01, 30)
+    better = paired_comparison(a, b, "new", "old", "dice", seed=4)
     assert better.verdict.startswith("new is better than old on dice")
-    assert (
-        better.p_value == pytest.approx(wilcoxon(b + 0.05 + rng.normal(0, 0.01, 30) - b).pvalue, abs=1)
-        and better.ci_low > 0
-    )
+    assert better.p_value == pytest.approx(wilcoxon(a - b).pvalue, rel=1e-12)
+    assert better.mean_difference == pytest.approx((a - b).mean(), rel=1e-12)
+    assert (better.ci_low, better.ci_high) == bootstrap_ci(a - b, seed=4) and better.ci_low > 0
+    assert better == paired_comparison(a, b, "new", "old", "dice", seed=4)  # seeded: reproducible
+    assert "n = 30 paired cases" in better.verdict
     tie = paired_comparison(b + rng.normal(0, 0.05, 30), b, "new", "old", "dice")
     assert tie.verdict.startswith("no clear difference") and tie.ci_low < 0 < tie.ci_high
     lower = paired_comparison(b - 0.1, b, "new", "old", "hd95", higher_is_better=False)
@@ -50,3 +52,14 @@ def test_paired_comparison_calls_a_clear_difference_and_a_tie():
     assert paired_comparison([0.1], [0.2]).verdict.startswith("too few")
     with pytest.raises(ValueError, match="same cases"):
         paired_comparison([1, 2], [1, 2, 3])
+
+
+def test_paired_comparison_drops_cases_with_a_nan_on_either_side_in_pairs():
+    rng = np.random.default_rng(1)
+    a, b = rng.uniform(0.6, 0.9, 20), rng.uniform(0.4, 0.7, 20)
+    a_nan, b_nan = a.copy(), b.copy()
+    a_nan[3], b_nan[7] = np.nan, np.nan
+    keep = np.ones(20, bool)
+    keep[[3, 7]] = False
+    assert paired_comparison(a_nan, b_nan) == paired_comparison(a[keep], b[keep])
+    assert paired_comparison(a_nan, b_nan).n == 18
