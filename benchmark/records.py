@@ -13,12 +13,14 @@ from functools import cache
 from importlib import metadata
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
-import torch
 
 from segrepro.io import write_json_atomic
+
+if TYPE_CHECKING:  # torch is imported where it is used: the leaderboard reads records without it (~2 s)
+    import torch
 
 SCHEMA_VERSION = 1
 
@@ -97,6 +99,8 @@ def command_line() -> str:
 def provenance(device: torch.device) -> dict[str, Any]:
     """Where a result comes from: commit, package versions, device, the command, start time and threads
     (``finished``, ``wall_time_s`` and ``peak_memory_mb`` are filled in at the end)."""
+    import torch
+
     commit, dirty = git_state()
     return {
         "git_commit": commit,

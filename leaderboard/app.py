@@ -261,6 +261,16 @@ def _stress(tables: data.Tables, f: dict) -> None:
         labels={"ratio": "target class ratio (log)", "mean": metric},
     )
     st.plotly_chart(fig, key="stress-chart")
+    for source in sorted(set(curve["source"])):
+        sweep = tables.sweeps.get((source, dataset))
+        if sweep is None:
+            st.caption(f"`{source}` sweep: no stress.json beside its table, so the command that made it is unknown.")
+        else:
+            commit = (sweep.get("git_commit") or "unknown")[:12] + (" (dirty)" if sweep.get("git_dirty") else "")
+            st.caption(
+                f"`{source}` sweep made by `{sweep['command']}` at commit {commit} on {sweep['device']}, "
+                f"started {sweep['started']}, {sweep['wall_time_s']:.0f} s."
+            )
     st.dataframe(curve, hide_index=True, column_config=STAT_COLUMNS, key="stress-table")
     _export(curve, f"stress_{dataset}_{metric}_{cls}", "export-stress")
 

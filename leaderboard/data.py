@@ -5,7 +5,8 @@ Three kinds of file, each checked against a JSON schema in ``segrepro/schemas``:
 - run records ``*.json`` in ``results/reference/runs/`` (the reproductions committed to this
   repository) and ``results/runs/`` (the user's own, marked as theirs);
 - every paper package's ``baselines/<paper>/published.csv`` and ``methods.csv``;
-- stress-test tables ``results/stress/<dataset>/stress.csv`` (and the same under ``results/reference/``).
+- stress-test tables ``results/stress/<dataset>/stress.csv`` (and the same under ``results/reference/``),
+  with the sweep's provenance from the ``stress.json`` beside each.
 
 Files are read as JSON and CSV text only; nothing in them is ever executed (no pickle, no eval, no
 import). A malformed file becomes a ``Problem`` (which file, what is wrong) and is left out, so one
@@ -115,6 +116,8 @@ class Tables:
     published: pd.DataFrame
     stress: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
+    sweeps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    """``(source, dataset)`` -> the provenance in the ``stress.json`` beside that stress table."""
 
 
 def published_root() -> Path:
@@ -175,7 +178,7 @@ def digest(signature: tuple) -> str:
 def tables_signature(folders: Folders) -> tuple:
     """The same for published, methods and stress tables."""
     pub = _stat_entries([*folders.published.glob("*/published.csv"), *folders.published.glob("*/methods.csv")])
-    stress = tuple((s, str(f), _stat_entries(f.glob("*/stress.csv"))) for s, f in folders.stress)
+    stress = tuple((s, str(f), _stat_entries(f.glob("*/stress.*"))) for s, f in folders.stress)
     return (str(folders.published), pub, stress)
 
 
@@ -479,6 +482,26 @@ def overlays(record_path: Path, record: dict[str, Any]) -> list[tuple[str, Path]
     return [(caption, folder / name) for caption, name in wanted if PNG_NAME.match(name) and (folder / name).is_file()]
 
 
+def read_sweep_provenance(path: Path) -> dict[str, Any] | Problem | None:
+    """The provenance of a stress sweep (``stress.json`` beside its table, written by ``segrepro stress``),
+    checked against the run-record schema's provenance (both come from ``segrepro.records.provenance``);
+    None when the table has no such file."""
+    if not path.exists():
+        return None
+    try:
+        sweep = json.loads(_read_text(path))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return Problem(str(path), f"not readable JSON: {exc}")
+    prov = sweep.get("provenance") if isinstance(sweep, dict) else None
+    message = _schema_message(_provenance_validator(), prov)
+    return Problem(str(path), f"provenance does not follow the run-record schema's ({message})") if message else prov
+
+
+@cache
+def _provenance_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(run_record_schema()["properties"]["provenance"])
+
+
 # --- CSV tables ---------------------------------------------------------------------------------
 
 
@@ -581,7 +604,7 @@ def load_tables(folders: Folders) -> Tables:
         if frames
         else pd.DataFrame(columns=[*PUBLISHED_COLUMNS, "baseline", "scale", "package"])
     )
-    stress_frames = []
+    stress_frames, sweeps = [], {}
     for source, folder in folders.stress:
         for path in sorted(folder.glob("*/stress.csv")):
             rows = read_csv_rows(path, "stress_row", {"ratio", "achieved_ratio", "value"})
@@ -591,9 +614,14 @@ def load_tables(folders: Folders) -> Tables:
             df = pd.DataFrame(rows)[STRESS_COLUMNS]
             df["dataset"], df["source"] = path.parent.name, source
             stress_frames.append(df)
+            sweep = read_sweep_provenance(path.with_name("stress.json"))
+            if isinstance(sweep, Problem):
+                problems.append(sweep)
+            elif sweep is not None:
+                sweeps[(source, path.parent.name)] = sweep
     stress = (
         pd.concat(stress_frames, ignore_index=True)
         if stress_frames
         else pd.DataFrame(columns=[*STRESS_COLUMNS, "dataset", "source"])
     )
-    return Tables(published, stress, problems)
+    return Tables(published, stress, problems, sweeps)

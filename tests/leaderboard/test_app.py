@@ -86,6 +86,7 @@ def test_reproduced_vs_published_and_open_reproductions(fixture_tree):
 def test_stress_curves(fixture_tree):
     at = run_app({"view": "stress"})
     assert "stress-chart" in [c.key for c in at.get("plotly_chart")]
+    assert "no stress.json beside its table" in at.tabs[TABS.index("stress")].caption[0].value
     curve = frame(at, "stress-table")
     assert set(curve["baseline"]) == {"xnet-sce-iou", "unet-sce"} and curve["ratio"].min() == 0.001
 

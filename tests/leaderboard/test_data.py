@@ -150,9 +150,13 @@ def test_committed_reference_records_match_the_published_fujii2021_table():
         record = json.loads(Path(record_path).read_text())
         rows = matched[matched["baseline"] == record["baseline"]["id"]]
         assert len(rows) == 6  # table 2: five classes and the mean, IoU
-        if "paper" not in record["metrics"]:
-            assert (rows["verdict"] == "not comparable").all() and rows["why"].str.contains("convention").all()
-            assert (rows["scored_as"] == "canonical").all()
+        assert (rows["verdict"] == "not comparable").all() and rows["why"].str.contains("tier quick").all()
+        if "paper" in record["metrics"]:  # scored in the paper's convention: its 5-class mean, as printed
+            assert (rows["scored_as"] == record["metrics"]["paper_convention"]).all()
+            mean = rows.set_index("class").loc["mean", "mean"]
+            assert mean == pytest.approx(record["metrics"]["paper"]["mean"]["iou"])
+        else:  # made before the metrics engine: canonical scores, and the convention is a second reason
+            assert rows["why"].str.contains("convention").all() and (rows["scored_as"] == "canonical").all()
     assert (table.loc[table["tier"].isna(), "verdict"] == "open").all()
 
 
@@ -207,3 +211,17 @@ def test_a_score_that_is_not_a_number_is_a_schema_problem(folders, fixture_tree,
     write_record(fixture_tree["results"] / "runs", record)
     (problem,) = data.load_results(folders).problems
     assert "run-record schema" in problem.message and where in problem.message
+
+
+def test_a_stress_sweep_carries_its_provenance_and_a_bad_one_is_a_problem(folders, fixture_tree):
+    folder = fixture_tree["results"] / "stress" / "synthetic-2d"
+    prov = make_record("synthetic-2d", "unet-ce", "x", "quick", 0, 0)["provenance"]
+    prov["command"] = "segrepro stress --dataset synthetic-2d --baseline unet-ce --ratios 1:1,1:10"
+    (folder / "stress.json").write_text(json.dumps({"config": {}, "provenance": prov}))
+    tables = data.load_tables(folders)
+    assert tables.problems == [] and tables.sweeps[("yours", "synthetic-2d")]["command"] == prov["command"]
+    del prov["command"]
+    (folder / "stress.json").write_text(json.dumps({"provenance": prov}))
+    tables = data.load_tables(folders)
+    assert tables.sweeps == {} and "'command' is a required property" in tables.problems[0].message
+    assert len(tables.stress) == 6  # the table itself is still shown
