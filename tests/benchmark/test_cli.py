@@ -81,7 +81,7 @@ def test_smoke_run_is_schema_valid_and_reproducible(prepared_2d, workdir):
     path = workdir / "results" / "runs" / "synthetic-2d__unet-dicece__smoke__f0__s0.json"
     rec1 = json.loads(path.read_text())
     validate_record(rec1)
-    assert rec1["status"] == "ok" and rec1["provenance"]["wall_time_s"] < 60
+    assert rec1["status"] == "ok"  # its speed is measured in tests/perf/bench_smoke_run.md, not asserted here
     second = run_cli(*args, cwd=workdir)
     assert second.returncode == 0, second.stderr
     rec2 = json.loads(path.read_text())
