@@ -9,57 +9,17 @@ mean-over-foreground scores. ``results/per_class.csv``: the tidy per-class table
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from segrepro.errors import UserError
 from segrepro.io import write_text_atomic
 from segrepro.metrics import CONFUSION_METRICS
+from segrepro.metrics.statistics import bootstrap_ci
 from segrepro.records import validate_record
 
 KEYS = ["dataset", "baseline", "paper", "tier"]
-CI_LEVEL = 0.95
-N_BOOTSTRAP = 2000
-
-
-def bootstrap_ci(
-    values: np.ndarray | pd.Series | list[float], level: float = CI_LEVEL, n_boot: int = N_BOOTSTRAP, seed: int = 0
-) -> tuple[float, float]:
-    """Percentile-bootstrap confidence interval of the mean of ``values`` (one per run).
-
-    Seeded, so the same runs always give the same interval. NaN values are dropped; with fewer
-    than two values there is no spread to resample and the interval is ``(nan, nan)``.
-    """
-    return bootstrap_cis([values], level, n_boot, seed)[0]
-
-
-def bootstrap_cis(
-    groups: Sequence[np.ndarray | pd.Series | list[float]],
-    level: float = CI_LEVEL,
-    n_boot: int = N_BOOTSTRAP,
-    seed: int = 0,
-) -> list[tuple[float, float]]:
-    """``bootstrap_ci`` of each group, for many groups at once (the leaderboard has ~1,000 per view).
-
-    The seed is fixed, so groups of the same size are resampled with the same draws: those are
-    made once per size, as a count matrix (how often each value is drawn in each resample), and
-    the resampled means of all such groups are one matrix product."""
-    clean = [np.asarray(g, dtype=np.float64) for g in groups]
-    clean = [v[np.isfinite(v)] for v in clean]
-    out = [(float("nan"), float("nan"))] * len(clean)
-    alpha = (1.0 - level) / 2.0
-    for n in sorted({v.size for v in clean if v.size >= 2}):
-        which = [i for i, v in enumerate(clean) if v.size == n]
-        draws = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
-        counts = np.bincount((draws + n * np.arange(n_boot)[:, None]).ravel(), minlength=n * n_boot)
-        means = np.stack([clean[i] for i in which]) @ counts.reshape(n_boot, n).T / n
-        low, high = np.quantile(means, [alpha, 1.0 - alpha], axis=1)
-        for i, lo, hi in zip(which, low, high, strict=True):
-            out[i] = (float(lo), float(hi))
-    return out
 
 
 def load_records(runs_dir: Path) -> tuple[list[dict], list[tuple[Path, str]]]:

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segrepro.aggregate import bootstrap_cis
 from segrepro.leaderboard.data import CANONICAL, Results
+from segrepro.metrics.statistics import bootstrap_cis
 
 GROUP = ["tier", "baseline", "paper", "source"]
 LOWER_IS_BETTER = frozenset({"hd95", "loss"})

@@ -3,12 +3,13 @@ confidence interval, and a paired comparison of two baselines on the same cases 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy.stats import wilcoxon
 
-_BOOT_BLOCK = 1000
+N_BOOTSTRAP = 10_000  # resamples for every interval segrepro shows
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
@@ -16,19 +17,35 @@ def _finite(values: np.ndarray) -> np.ndarray:
     return v[np.isfinite(v)]
 
 
-def bootstrap_ci(values: np.ndarray, n_boot: int = 10_000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    """Percentile-bootstrap interval of the mean: resample the cases with replacement ``n_boot`` times
-    (``numpy.random.default_rng(seed)``), take the ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles."""
-    v = np.asarray(values, dtype=np.float64).reshape(-1)
-    if v.size == 0:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    means = np.empty(n_boot)
-    for start in range(0, n_boot, _BOOT_BLOCK):
-        stop = min(start + _BOOT_BLOCK, n_boot)
-        means[start:stop] = v[rng.integers(0, v.size, (stop - start, v.size))].mean(axis=1)
-    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
-    return float(lo), float(hi)
+def bootstrap_ci(
+    values: np.ndarray | Sequence[float], n_boot: int = N_BOOTSTRAP, level: float = 0.95, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile-bootstrap interval of the mean of the finite ``values``: resample them with replacement
+    ``n_boot`` times (``numpy.random.default_rng(seed)``), take the ``(1 - level) / 2`` and
+    ``(1 + level) / 2`` quantiles of the means. Fewer than two finite values: ``(nan, nan)``."""
+    return bootstrap_cis([values], n_boot, level, seed)[0]
+
+
+def bootstrap_cis(
+    groups: Sequence[np.ndarray | Sequence[float]], n_boot: int = N_BOOTSTRAP, level: float = 0.95, seed: int = 0
+) -> list[tuple[float, float]]:
+    """``bootstrap_ci`` of each group, for many groups at once (a leaderboard view has ~1,000).
+
+    The seed is fixed, so groups of the same size are resampled with the same draws: those are made
+    once per size, as a count matrix (how often each value is drawn in each resample), and the
+    resampled means of all such groups are one matrix product."""
+    clean = [_finite(g) for g in groups]
+    out = [(float("nan"), float("nan"))] * len(clean)
+    alpha = (1.0 - level) / 2.0
+    for n in sorted({v.size for v in clean if v.size >= 2}):
+        which = [i for i, v in enumerate(clean) if v.size == n]
+        draws = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+        counts = np.bincount((draws + n * np.arange(n_boot)[:, None]).ravel(), minlength=n * n_boot)
+        means = np.stack([clean[i] for i in which]) @ counts.reshape(n_boot, n).T / n
+        low, high = np.quantile(means, [alpha, 1.0 - alpha], axis=1)
+        for i, lo, hi in zip(which, low, high, strict=True):
+            out[i] = (float(lo), float(hi))
+    return out
 
 
 @dataclass(frozen=True)
@@ -46,7 +63,7 @@ class Estimate:
         return asdict(self)
 
 
-def estimate(values: np.ndarray, n_boot: int = 10_000, level: float = 0.95, seed: int = 0) -> Estimate:
+def estimate(values: np.ndarray, n_boot: int = N_BOOTSTRAP, level: float = 0.95, seed: int = 0) -> Estimate:
     """Mean, std and bootstrap CI of the finite ``values`` (one per image, fold or seed)."""
     v = _finite(values)
     nan = float("nan")
@@ -82,7 +99,7 @@ def paired_comparison(
     name_b: str = "B",
     metric: str = "score",
     higher_is_better: bool = True,
-    n_boot: int = 10_000,
+    n_boot: int = N_BOOTSTRAP,
     level: float = 0.95,
     seed: int = 0,
 ) -> PairedComparison:

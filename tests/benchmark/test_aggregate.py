@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segrepro.aggregate import aggregate, bootstrap_ci, bootstrap_cis
+from segrepro.aggregate import aggregate
 from segrepro.errors import UserError
+from segrepro.metrics.statistics import bootstrap_ci, bootstrap_cis
 
 
 def record(run_id, dataset, baseline, dice, status="ok", seed=0):
@@ -96,6 +97,6 @@ def test_many_groups_at_once_match_the_plain_percentile_bootstrap():
     groups = [rng.uniform(size=n) for n in (2, 5, 5, 9)] + [np.array([0.4, np.nan, 0.6, 0.9])]
     for group, (lo, hi) in zip(groups, bootstrap_cis(groups), strict=True):
         v = group[np.isfinite(group)]
-        draws = np.random.default_rng(0).integers(0, v.size, size=(2000, v.size))
+        draws = np.random.default_rng(0).integers(0, v.size, size=(10_000, v.size))
         assert (lo, hi) == pytest.approx(tuple(np.quantile(v[draws].mean(axis=1), [0.025, 0.975])), abs=1e-12)
     assert np.isnan(bootstrap_cis([[0.5]])[0]).all()
