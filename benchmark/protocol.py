@@ -28,8 +28,7 @@ from segrepro.metrics.evaluate import RunEvaluation
 from segrepro.overlays import save_overlays
 from segrepro.records import (
     SCHEMA_VERSION,
-    now_iso,
-    peak_memory_mb,
+    finish_provenance,
     provenance,
     write_record,
 )
@@ -121,12 +120,7 @@ def execute(
     except Exception as exc:  # recorded, not hidden: the record says why the run failed
         record["reason"] = f"{type(exc).__name__}: {exc}"
         record["traceback"] = traceback.format_exc(limit=8)
-    prov = record["provenance"]
-    prov["finished"] = now_iso()
-    prov["wall_time_s"] = round(time.perf_counter() - t0, 3)
-    prov["peak_memory_mb"] = round(
-        torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else peak_memory_mb(), 1
-    )
+    finish_provenance(record["provenance"], time.perf_counter() - t0, device)
     write_record(out, record)
     return record
 

@@ -96,6 +96,16 @@ def command_line() -> str:
     return " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]])
 
 
+def finish_provenance(prov: dict[str, Any], wall_time_s: float, device: torch.device) -> None:
+    """Fill in the end of a ``provenance()`` block: finish time, wall time and peak memory (GPU or process)."""
+    import torch
+
+    prov["finished"] = now_iso()
+    prov["wall_time_s"] = round(wall_time_s, 3)
+    peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else peak_memory_mb()
+    prov["peak_memory_mb"] = round(peak, 1)
+
+
 def provenance(device: torch.device) -> dict[str, Any]:
     """Where a result comes from: commit, package versions, device, the command, start time and threads
     (``finished``, ``wall_time_s`` and ``peak_memory_mb`` are filled in at the end)."""

@@ -47,7 +47,7 @@ from segrepro.io import write_bytes_atomic, write_json_atomic, write_text_atomic
 from segrepro.metrics import pooled_summary
 from segrepro.metrics.conventions import CANONICAL
 from segrepro.protocol import Case, case_counts, load_cases, normalise
-from segrepro.records import now_iso, peak_memory_mb, provenance
+from segrepro.records import finish_provenance, provenance
 from segrepro.sampling import PatchSampler, TrainVolume, make_train_volume
 from segrepro.training import pick_device, seed_everything, train
 
@@ -293,12 +293,12 @@ def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool
     Returns ``out_dir``."""
     sweep = Sweep(config)
     out_dir = out_dir or paths.results_dir() / "stress" / config.dataset
-    started = time.perf_counter()
+    started, device = time.perf_counter(), pick_device()
     about = {
         "config": asdict(config),
         "data_hash": sweep.data.data_hash,
         "recipes": {e.id: e.recipe(config.tier).to_dict() for e in sweep.entries},
-        "provenance": provenance(pick_device()),
+        "provenance": provenance(device),
     }
     val, test = load_cases(sweep.data, sweep.fold.val), load_cases(sweep.data, sweep.fold.test)
     names = sweep.data.class_names
@@ -330,11 +330,7 @@ def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool
             bar.update()
     bar.close()
     plot(out_dir / "stress.csv", out_dir / "stress.png", title=f"{config.dataset}, {config.tier} tier")
-    about["provenance"].update(
-        finished=now_iso(),
-        wall_time_s=round(time.perf_counter() - started, 1),
-        peak_memory_mb=round(peak_memory_mb(), 1),
-    )
+    finish_provenance(about["provenance"], time.perf_counter() - started, device)
     write_json_atomic(out_dir / "stress.json", about)
     return out_dir
 
