@@ -4,7 +4,7 @@ Entries in this repo register with ``@register_baseline``; an outside package re
 ``segrepro.baselines`` entry-point group (see the README), so a new method never needs a fork.
 """
 
-from segrepro.baselines.entry import TIERS, BaselineEntry, Recipe
 from segrepro.baselines.registry import BASELINES, get_baseline, register_baseline
+from segrepro.entry import TIERS, BaselineEntry, Recipe
 
 __all__ = ["BASELINES", "TIERS", "BaselineEntry", "Recipe", "get_baseline", "register_baseline"]

@@ -9,9 +9,9 @@ from __future__ import annotations
 from monai.networks.nets import UNet
 from torch import nn
 
-from segrepro.baselines.entry import BaselineEntry, Recipe
 from segrepro.baselines.losses import MaskedCELoss, MaskedDiceCELoss
 from segrepro.baselines.registry import register_baseline
+from segrepro.entry import BaselineEntry, Recipe
 
 CITATION = (
     "Ronneberger O, Fischer P, Brox T. U-Net: Convolutional Networks for Biomedical Image Segmentation. "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from segrepro.baselines.entry import BaselineEntry
+from segrepro.entry import BaselineEntry
 from segrepro.registry import Registry
 
 BASELINES: Registry[BaselineEntry] = Registry(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from segrepro import paths
 from segrepro.errors import UserError
+from segrepro.tiers import TIERS
 
 
 def _datasets_list(args: argparse.Namespace) -> int:
@@ -98,7 +99,7 @@ def _baselines_list(args: argparse.Namespace) -> int:
 
 def _baselines_show(args: argparse.Namespace) -> int:
     from segrepro.baselines import get_baseline
-    from segrepro.baselines.entry import count_parameters
+    from segrepro.entry import count_parameters
 
     entry = get_baseline(args.id)
     card = entry.card()
@@ -269,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--baseline", required=True)
     r.add_argument("--fold", type=int, default=0)
     r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--tier", default="smoke", choices=["smoke", "quick", "paper"])
+    r.add_argument("--tier", default="smoke", choices=TIERS)
     r.add_argument(
         "--allow-failure",
         action="store_true",
@@ -298,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="foreground:background ratios (1:1,1:10,1:1000), numbers (0.01) or class-ratio vectors as in "
         "paper 000's table 6 (one share per foreground class, then the background: 0.27/0.18/0.05/0.5)",
     )
-    st.add_argument("--tier", default="quick", choices=["smoke", "quick", "paper"])
+    st.add_argument("--tier", default="quick", choices=TIERS)
     st.add_argument("--fold", type=int, default=0, help="fold whose validation and test images are used")
     st.add_argument("--seed", type=int, default=0)
     st.add_argument("--out", type=Path, help="output folder (default results/stress/DATASET)")

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from monai.inferers import sliding_window_inference
 
-from segrepro.baselines.entry import BaselineEntry
+from segrepro.entry import BaselineEntry
 
 
 @torch.no_grad()

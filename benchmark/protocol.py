@@ -18,9 +18,9 @@ import torch
 from tqdm import tqdm
 
 from segrepro import paths
-from segrepro.baselines import BaselineEntry, get_baseline
-from segrepro.baselines.entry import TIERS, count_parameters
+from segrepro.baselines import get_baseline
 from segrepro.datasets import PreparedDataset, get_dataset, load_prepared
+from segrepro.entry import TIERS, BaselineEntry, count_parameters
 from segrepro.errors import UserError
 from segrepro.inference import predict_volume
 from segrepro.metrics import confusion_matrix, counts_from_matrix, get_convention, pooled_summary

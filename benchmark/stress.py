@@ -38,10 +38,10 @@ import torch
 from tqdm import tqdm
 
 from segrepro import paths
-from segrepro.baselines import BaselineEntry, get_baseline
-from segrepro.baselines.entry import TIERS
+from segrepro.baselines import get_baseline
 from segrepro.datasets import PreparedDataset, get_dataset, load_prepared
 from segrepro.datasets.synthetic import SyntheticAdapter, generate
+from segrepro.entry import TIERS, BaselineEntry
 from segrepro.errors import UserError
 from segrepro.io import write_bytes_atomic, write_json_atomic, write_text_atomic
 from segrepro.metrics import pooled_summary

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from segrepro.baselines.entry import Recipe
+from segrepro.entry import Recipe
 from segrepro.sampling import PatchSampler
 
 

@@ -12,10 +12,10 @@ from functools import partial
 
 from torch import nn
 
-from segrepro.baselines.entry import BaselineEntry, Recipe
 from segrepro.baselines.fujii2021.losses import FujiiLoss, Second
 from segrepro.baselines.fujii2021.networks import DoubleUNet, EnsembleUNet, UNet, XNet
 from segrepro.baselines.registry import register_baseline
+from segrepro.entry import BaselineEntry, Recipe
 
 CITATION = (
     "Fujii H, Tanaka H, Ikeuchi M, Hotta K. X-Net with Different Loss Functions for Cell Image "

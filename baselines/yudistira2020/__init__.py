@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from torch import nn
 
-from segrepro.baselines.entry import BaselineEntry, Recipe
 from segrepro.baselines.registry import register_baseline
 from segrepro.baselines.yudistira2020.losses import (
     CompoundDiceLoss,
@@ -34,6 +33,7 @@ from segrepro.baselines.yudistira2020.losses import (
     RegularizedWeightedCompoundDiceLoss,
 )
 from segrepro.baselines.yudistira2020.network import TABLE1_TYPOS, balanced_unet
+from segrepro.entry import BaselineEntry, Recipe
 
 PAPER = "000"
 CITATION = (

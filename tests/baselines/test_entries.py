@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from segrepro.baselines import BASELINES
-from segrepro.baselines.entry import count_parameters
+from segrepro.entry import count_parameters
 
 ENTRIES = [entry for _, entry in BASELINES]
 IDS = [entry.id for entry in ENTRIES]

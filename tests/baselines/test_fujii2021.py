@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from segrepro.baselines import BASELINES, get_baseline
-from segrepro.baselines.entry import count_parameters
 from segrepro.baselines.fujii2021.entries import ROWS, make_entry
 from segrepro.baselines.fujii2021.losses import FujiiLoss, batch_class_weights, dice_loss, iou_loss, weighted_sce
 from segrepro.baselines.fujii2021.networks import DoubleUNet, EnsembleUNet, UNet, XNet
+from segrepro.entry import count_parameters
 
 PKG = Path(__file__).resolve().parents[2] / "baselines" / "fujii2021"
 ARCH_ENTRIES = {

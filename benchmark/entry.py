@@ -1,4 +1,7 @@
-"""What a baseline entry is: frozen metadata plus factories, and a recipe per tier as data."""
+"""The baseline-entry contract (tiers, `Recipe`, `BaselineEntry`): engine types that `segrepro.baselines` builds on.
+
+They live in the engine so that the dependency points one way: `baselines/` imports the engine, never the reverse.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,9 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-TIERS = ("smoke", "quick", "paper")
-Tier = Literal["smoke", "quick", "paper"]
+from segrepro.tiers import TIERS, Tier
+
+__all__ = ["TIERS", "BaselineEntry", "Recipe", "Tier", "count_parameters"]
 
 
 @dataclass(frozen=True)
