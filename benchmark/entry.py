@@ -5,6 +5,8 @@ They live in the engine so that the dependency points one way: `baselines/` impo
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -44,6 +46,12 @@ class Recipe:
         d = asdict(self)
         d["patch_size"] = {str(k): list(v) for k, v in self.patch_size.items()}
         return d
+
+    def hash(self) -> str:
+        """16 hex digits of the SHA-256 of the recipe as canonical JSON: a record whose ``recipe_hash``
+        differs from its entry's current recipe was made by another recipe (stale)."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 ModelFactory = Callable[..., nn.Module]

@@ -106,6 +106,7 @@ def execute(
         "seed": spec.seed,
         "tier": spec.tier,
         "recipe": entry.recipe(spec.tier).to_dict(),
+        "recipe_hash": entry.recipe(spec.tier).hash(),
         "n_parameters": None,
         "metrics": None,
         "curves": None,
