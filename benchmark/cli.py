@@ -103,8 +103,9 @@ def _baselines_show(args: argparse.Namespace) -> int:
 
     entry = get_baseline(args.id)
     card = entry.card()
+    classes = [f"class {k}" for k in range(args.classes)]
     card["parameters"] = {
-        f"{tier} ({dims}-D, {args.classes} classes)": count_parameters(entry.build_model(1, args.classes, dims, tier))
+        f"{tier} ({dims}-D, {args.classes} classes)": count_parameters(entry.build_model(classes, dims, tier))
         for tier in entry.recipes
         for dims in entry.spatial_dims
     }

@@ -14,6 +14,11 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from segrepro.inference import Inference
+from segrepro.postprocess import Decide, Postprocess
+from segrepro.preprocess import Preprocess, ZScore
+from segrepro.sampling import Sampling
+from segrepro.targets import DatasetClasses, TargetTransform
 from segrepro.tiers import TIERS, Tier
 
 __all__ = ["TIERS", "BaselineEntry", "Recipe", "Tier", "count_parameters"]
@@ -26,7 +31,7 @@ class Recipe:
     ``patch_size`` is keyed by spatial dims (2 or 3). ``schedule`` is ``constant``, ``step``
     (lr x ``gamma`` every ``step_size`` iterations) or ``multistep`` (x ``gamma`` at each of
     ``milestones``). Validation runs every ``val_every`` iterations and keeps the best model.
-    ``fg_oversample`` is the fraction of patches centred on a voxel of a random foreground class.
+    Which patches are drawn is the entry's ``sampling`` hook, not the recipe's.
     """
 
     iterations: int
@@ -39,7 +44,6 @@ class Recipe:
     schedule: Literal["constant", "step", "multistep"] = "constant"
     schedule_kwargs: dict[str, Any] = field(default_factory=dict)
     model_kwargs: dict[str, Any] = field(default_factory=dict)
-    fg_oversample: float = 0.5
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -68,7 +72,11 @@ where scored. Masked voxels must contribute nothing to the value or the gradient
 
 @dataclass(frozen=True)
 class BaselineEntry:
-    """One registered method. ``output`` is ``softmax`` (K channels, argmax) or ``sigmoid``
+    """One registered method: metadata, model and loss factories, a recipe per tier, and the hooks
+    (each defaulting to the plain behaviour): ``preprocess`` (image → input channels, default z-score),
+    ``target_transform`` (labels → training classes, default the dataset's), ``sampling`` (patch policy and
+    augmentation), ``inference`` (sliding-window settings) and ``postprocess`` (probabilities → the scored
+    prediction, default the decision rule below). ``output`` is ``softmax`` (K channels, argmax) or ``sigmoid``
     (K-1 foreground channels, multi-label; a voxel takes the most probable foreground class whose
     probability exceeds ``threshold``, else background)."""
 
@@ -87,6 +95,11 @@ class BaselineEntry:
     loss_name: str = ""
     description: str = ""
     reconstructions: tuple[str, ...] = ()
+    preprocess: Preprocess = field(default_factory=ZScore)
+    target_transform: TargetTransform = field(default_factory=DatasetClasses)
+    sampling: Sampling = field(default_factory=Sampling)
+    inference: Inference = field(default_factory=Inference)
+    postprocess: Postprocess = field(default_factory=Decide)
 
     def out_channels(self, n_classes: int) -> int:
         return n_classes if self.output == "softmax" else n_classes - 1
@@ -98,8 +111,15 @@ class BaselineEntry:
             raise UserError(f"baseline {self.id} has no {tier!r} tier; it has {', '.join(self.recipes)}")
         return self.recipes[tier]
 
-    def build_model(self, in_channels: int, n_classes: int, spatial_dims: int, tier: str) -> nn.Module:
-        return self.model(in_channels, self.out_channels(n_classes), spatial_dims, **self.recipe(tier).model_kwargs)
+    def training_classes(self, dataset_classes: list[str]) -> list[str]:
+        """The classes the network is trained on (the ``target_transform`` hook's)."""
+        return self.target_transform.classes(dataset_classes)
+
+    def build_model(self, dataset_classes: list[str], spatial_dims: int, tier: str) -> nn.Module:
+        """The network for data with ``dataset_classes``: input channels from ``preprocess``, one output
+        per training class (softmax) or per foreground training class (sigmoid)."""
+        out = self.out_channels(len(self.training_classes(dataset_classes)))
+        return self.model(self.preprocess.channels, out, spatial_dims, **self.recipe(tier).model_kwargs)
 
     def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
         """``(B, K, ...)`` class scores; for sigmoid entries channel 0 is 1 - max foreground score."""
@@ -130,6 +150,13 @@ class BaselineEntry:
             "convention": self.convention,
             "description": self.description,
             "reconstructions": list(self.reconstructions),
+            "hooks": {
+                "preprocess": repr(self.preprocess),
+                "target_transform": repr(self.target_transform),
+                "sampling": self.sampling.to_dict(),
+                "inference": self.inference.to_dict(),
+                "postprocess": repr(self.postprocess),
+            },
             "recipes": {tier: r.to_dict() for tier, r in self.recipes.items()},
         }
 

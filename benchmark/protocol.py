@@ -32,7 +32,7 @@ from segrepro.records import (
     provenance,
     write_record,
 )
-from segrepro.sampling import PatchSampler, make_train_volume
+from segrepro.sampling import PatchSampler, TrainVolume, make_train_volume
 from segrepro.training import pick_device, seed_everything, train
 
 
@@ -47,12 +47,6 @@ class RunSpec:
     @property
     def run_id(self) -> str:
         return f"{self.dataset}__{self.baseline}__{self.tier}__f{self.fold}__s{self.seed}"
-
-
-def normalise(image: np.ndarray) -> np.ndarray:
-    """Per-volume z-score (the default preprocessing)."""
-    img = np.asarray(image, dtype=np.float32)
-    return (img - img.mean()) / max(float(img.std()), 1e-6)
 
 
 def record_path(spec: RunSpec, runs_dir: Path | None = None) -> Path:
@@ -140,12 +134,12 @@ def _train_and_evaluate(
     dims = data.spatial_dims
     patch = tuple(recipe.patch_size[dims])
     seed_everything(spec.seed)
-    model = entry.build_model(1, data.n_classes, dims, spec.tier)
+    model = entry.build_model(data.class_names, dims, spec.tier)
     n_params = count_parameters(model)
 
-    train_vols = [make_train_volume(img, lab, msk, data.n_classes) for _, img, lab, msk in load_cases(data, fold.train)]
-    val_cases, test_cases = load_cases(data, fold.val), load_cases(data, fold.test)
-    sampler = PatchSampler(train_vols, patch, recipe.fg_oversample, seed=spec.seed)
+    train_vols = train_volumes(entry, data, load_cases(entry, data, fold.train))
+    val_cases, test_cases = load_cases(entry, data, fold.val), load_cases(entry, data, fold.test)
+    sampler = PatchSampler(train_vols, patch, entry.sampling, spec.seed, recipe.batch_size)
 
     def validate(m: torch.nn.Module) -> float:
         counts = case_counts(m, entry, val_cases, patch, device, data.n_classes, desc=None)
@@ -171,16 +165,22 @@ def _train_and_evaluate(
     }
 
 
-Case = tuple[str, np.ndarray, np.ndarray, np.ndarray]  # (volume id, normalised image, label, mask)
+Case = tuple[str, np.ndarray, np.ndarray, np.ndarray]  # (volume id, preprocessed image (C, *spatial), label, mask)
 
 
-def load_cases(data: PreparedDataset, ids: Sequence[str]) -> list[Case]:
-    """The prepared volumes ``ids``, images normalised as the models see them."""
+def load_cases(entry: BaselineEntry, data: PreparedDataset, ids: Sequence[str]) -> list[Case]:
+    """The prepared volumes ``ids``, images preprocessed as ``entry``'s network sees them."""
     out = []
     for vid in ids:
         img, lab, msk = data.load(vid)
-        out.append((vid, normalise(img), np.asarray(lab), np.asarray(msk)))
+        out.append((vid, entry.preprocess(img), np.asarray(lab), np.asarray(msk)))
     return out
+
+
+def train_volumes(entry: BaselineEntry, data: PreparedDataset, cases: Sequence[Case]) -> list[TrainVolume]:
+    """Training volumes of ``cases``: labels mapped to the entry's training classes."""
+    k = len(entry.training_classes(data.class_names))
+    return [make_train_volume(img, entry.target_transform(lab), msk, k) for _, img, lab, msk in cases]
 
 
 def case_counts(
@@ -199,7 +199,8 @@ def case_counts(
     and the first ``keep`` predictions go into ``kept``."""
     out = {}
     for vid, img, lab, msk in tqdm(cases, desc=desc, unit="img", disable=desc is None, leave=False):
-        probs, pred = predict_volume(model, entry, img, patch, device)
+        probs, prediction = predict_volume(model, entry, img, patch, device)
+        pred = prediction.classes
         if evaluation is not None:
             out[vid] = evaluation.add(vid, probs, pred, lab, msk)
         else:

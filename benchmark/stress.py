@@ -16,7 +16,8 @@ How the training set is rebuilt:
   achieved ratio is recorded next to it (``--dry-run`` shows it without training). Vectors need a
   generated dataset: tiles cannot re-split the classes.
 
-Patches are drawn uniformly (``fg_oversample = 0``), so the model sees the training set's ratio.
+Patches are drawn uniformly (``fg_fraction = 0``, the entry's augmentations kept), so the model sees the
+training set's ratio.
 Besides the scores, each model's rows record its training set: ``train_share`` per class (pixel
 shares, background included), ``train_items`` (images or tiles) and ``train_seconds``.
 Scores are canonical (counts pooled over the test images): per foreground class and their mean
@@ -46,7 +47,8 @@ from segrepro.errors import UserError
 from segrepro.io import write_bytes_atomic, write_json_atomic, write_text_atomic
 from segrepro.metrics import pooled_summary
 from segrepro.metrics.conventions import CANONICAL
-from segrepro.protocol import Case, case_counts, load_cases, normalise
+from segrepro.preprocess import Preprocess
+from segrepro.protocol import Case, case_counts, load_cases
 from segrepro.records import finish_provenance, provenance
 from segrepro.sampling import PatchSampler, TrainVolume, make_train_volume
 from segrepro.training import pick_device, seed_everything, train
@@ -126,7 +128,9 @@ def fg_bg_ratio(volumes: Sequence[TrainVolume]) -> float:
     return fg / bg if bg else float("inf")
 
 
-def synthetic_training_set(adapter: SyntheticAdapter, n_images: int, target: Target, seed: int) -> list[TrainVolume]:
+def synthetic_training_set(
+    adapter: SyntheticAdapter, n_images: int, target: Target, seed: int, preprocess: Preprocess
+) -> list[TrainVolume]:
     """``n_images`` generated images at ``target`` (exact up to one pixel per class and image)."""
     cfg = adapter.config
     split = np.asarray(target.split if target.split is not None else cfg.fractions, dtype=np.float64)
@@ -137,7 +141,7 @@ def synthetic_training_set(adapter: SyntheticAdapter, n_images: int, target: Tar
             image, label, mask = generate(cfg.shape, tuple(fractions), seed=SYNTHETIC_SEED_OFFSET + seed * 1000 + i)
         except ValueError as exc:
             raise UserError(f"ratio {target.text!r} cannot be generated: {exc}") from None
-        vols.append(make_train_volume(normalise(image), label, mask, len(cfg.fractions) + 1))
+        vols.append(make_train_volume(preprocess(image), label, mask, len(cfg.fractions) + 1))
     return vols
 
 
@@ -149,7 +153,7 @@ def tiles(volume: TrainVolume, patch: tuple[int, ...], n_classes: int) -> list[T
     out = []
     for origin in np.array(np.meshgrid(*starts, indexing="ij")).reshape(len(patch), -1).T:
         sl = tuple(slice(o, o + p) for o, p in zip(origin, patch, strict=True))
-        out.append(make_train_volume(volume.image[sl], volume.label[sl], volume.mask[sl], n_classes))
+        out.append(make_train_volume(volume.image[(slice(None), *sl)], volume.label[sl], volume.mask[sl], n_classes))
     return out
 
 
@@ -214,25 +218,34 @@ class Sweep:
             if self.data.spatial_dims not in entry.spatial_dims:
                 raise UserError(f"baseline {entry.id} supports {entry.spatial_dims}-D data, {config.dataset} is not")
         self.fold = self.data.fold(config.fold)
-        self._whole: list[TrainVolume] | None = None
+        self._cases: dict[tuple, list[Case]] = {}
         self._sets: dict[tuple, list[TrainVolume]] = {}
 
     def patch(self, entry: BaselineEntry) -> tuple[int, ...]:
         return tuple(entry.recipe(self.config.tier).patch_size[self.data.spatial_dims])
 
-    def training_set(self, target: Target, patch: tuple[int, ...]) -> list[TrainVolume]:
-        """Generated or resampled at ``target``; shared by the baselines (synthetic: by all of them)."""
-        key = (target.ratio,) if self.synthetic else (target.ratio, patch)
+    def cases(self, entry: BaselineEntry, part: str) -> list[Case]:
+        """The fold's ``train``, ``val`` or ``test`` volumes as ``entry`` sees them (kept per preprocessing)."""
+        key = (part, entry.preprocess)
+        if key not in self._cases:
+            self._cases[key] = load_cases(entry, self.data, getattr(self.fold, part))
+        return self._cases[key]
+
+    def training_set(self, target: Target, entry: BaselineEntry) -> list[TrainVolume]:
+        """Generated or resampled at ``target``; shared by the baselines with the same preprocessing (and,
+        on real data, the same patch size)."""
+        patch = self.patch(entry)
+        key = (target.ratio, entry.preprocess) if self.synthetic else (target.ratio, entry.preprocess, patch)
         if key not in self._sets:
             if self.synthetic:
                 assert isinstance(self.adapter, SyntheticAdapter)
-                vols = synthetic_training_set(self.adapter, len(self.fold.train), target, self.config.seed)
+                vols = synthetic_training_set(
+                    self.adapter, len(self.fold.train), target, self.config.seed, entry.preprocess
+                )
             else:
-                if self._whole is None:
-                    k = self.data.n_classes
-                    cases = load_cases(self.data, self.fold.train)
-                    self._whole = [make_train_volume(img, lab, msk, k) for _, img, lab, msk in cases]
-                vols = resampled_training_set(self._whole, patch, target.ratio, self.data.n_classes)
+                k = self.data.n_classes
+                whole = [make_train_volume(img, lab, msk, k) for _, img, lab, msk in self.cases(entry, "train")]
+                vols = resampled_training_set(whole, patch, target.ratio, k)
             self._sets = {k: v for k, v in self._sets.items() if k[0] == target.ratio}  # keep one target's sets
             self._sets[key] = vols
         return self._sets[key]
@@ -240,9 +253,9 @@ class Sweep:
     def plan(self) -> list[str]:
         """One line per (target, patch size): what the training set achieves, without training."""
         lines = []
-        for patch in dict.fromkeys(self.patch(e) for e in self.entries):
+        for patch, entry in {self.patch(e): e for e in reversed(self.entries)}.items():
             for t in self.targets:
-                vols = self.training_set(t, patch)
+                vols = self.training_set(t, entry)
                 shares = pixel_shares(vols, self.data.n_classes)
                 split = " ".join(f"{n} {s:.4g}" for n, s in zip(self.data.class_names, shares, strict=True))
                 unit = "images" if self.synthetic else f"{'x'.join(map(str, patch))} tiles"
@@ -270,16 +283,17 @@ def train_one(
 ) -> dict[str, np.ndarray]:
     """Train ``entry`` on ``vols`` (best model on ``val``), return its per-image test counts."""
     cfg, data = sweep.config, sweep.data
-    recipe = replace(entry.recipe(cfg.tier), fg_oversample=0.0)
+    recipe = entry.recipe(cfg.tier)
     patch, k, device = sweep.patch(entry), data.n_classes, pick_device()
     seed_everything(cfg.seed)
-    model = entry.build_model(1, k, data.spatial_dims, cfg.tier)
+    model = entry.build_model(data.class_names, data.spatial_dims, cfg.tier)
 
     def validate(m: torch.nn.Module) -> float:
         score = pooled_summary(case_counts(m, entry, val, patch, device, k, None), data.class_names)
         return -1.0 if score["mean"]["dice"] is None else score["mean"]["dice"]
 
-    sampler = PatchSampler(vols, patch, 0.0, seed=cfg.seed)
+    uniform = replace(entry.sampling, fg_fraction=0.0, class_probabilities=None)
+    sampler = PatchSampler(vols, patch, uniform, cfg.seed, recipe.batch_size)
     result = train(model, entry.loss(), sampler, recipe, validate, device, progress=False)
     model.load_state_dict(result.best_state)
     return case_counts(model, entry, test, patch, device, k, None)
@@ -300,7 +314,6 @@ def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool
         "recipes": {e.id: e.recipe(config.tier).to_dict() for e in sweep.entries},
         "provenance": provenance(device),
     }
-    val, test = load_cases(sweep.data, sweep.fold.val), load_cases(sweep.data, sweep.fold.test)
     names = sweep.data.class_names
     rows: list[tuple] = []
     failures: list[tuple] = []
@@ -309,14 +322,14 @@ def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool
     for target in sweep.targets:
         for entry in sweep.entries:
             bar.set_postfix(ratio=target.text, baseline=entry.id)
-            vols = sweep.training_set(target, sweep.patch(entry))
+            vols = sweep.training_set(target, entry)
             achieved = fg_bg_ratio(vols)
             shares = zip(names, pixel_shares(vols, sweep.data.n_classes), strict=True)
             rows += [(target.ratio, achieved, entry.id, n, "train_share", s) for n, s in shares]
             rows.append((target.ratio, achieved, entry.id, "all", "train_items", len(vols)))
             t0 = time.perf_counter()
             try:
-                counts = train_one(sweep, entry, vols, val, test)
+                counts = train_one(sweep, entry, vols, sweep.cases(entry, "val"), sweep.cases(entry, "test"))
             except (FloatingPointError, RuntimeError, ValueError) as exc:  # recorded, the sweep goes on
                 reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
                 print(f"segrepro: {entry.id} at ratio {target.text} failed: {reason}", file=sys.stderr)

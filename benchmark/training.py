@@ -15,7 +15,7 @@ import torch
 from tqdm import tqdm
 
 from segrepro.entry import Recipe
-from segrepro.sampling import PatchSampler
+from segrepro.sampling import PatchSampler, batches
 
 
 def pick_device() -> torch.device:
@@ -66,12 +66,14 @@ def train(
     device: torch.device,
     progress: bool = True,
     after_step: Callable[[torch.nn.Module], None] | None = None,
+    workers: int = 0,
 ) -> TrainResult:
     """Train for ``recipe.iterations`` steps; keep the weights that score best on ``validate``.
 
     ``validate`` scores the model on the validation volumes only (higher is better): model
     selection never sees the test set. ``after_step`` lets an entry constrain weights after each
-    optimiser step (e.g. zero-mean kernels).
+    optimiser step (e.g. zero-mean kernels). ``workers`` > 0 draws batches in DataLoader worker
+    processes (same batches, so the same result).
     """
     model.to(device)
     opt = make_optimizer(model, recipe)
@@ -80,10 +82,11 @@ def train(
     result = TrainResult(best_state=copy.deepcopy(model.state_dict()), best_iteration=0)
     best = -np.inf
     running: list[float] = []
+    stream = batches(sampler, 1, recipe.iterations + 1, workers)
     bar = tqdm(range(1, recipe.iterations + 1), desc="train", unit="it", disable=not progress, leave=False)
-    for it in bar:
+    for it, batch in zip(bar, stream, strict=True):
         model.train()
-        x, y, m = (torch.from_numpy(a).to(device) for a in sampler.sample(recipe.batch_size))
+        x, y, m = (torch.from_numpy(a).to(device) for a in batch)
         opt.zero_grad(set_to_none=True)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             out = model(x)

@@ -16,6 +16,7 @@ from segrepro.baselines.fujii2021.losses import FujiiLoss, Second
 from segrepro.baselines.fujii2021.networks import DoubleUNet, EnsembleUNet, UNet, XNet
 from segrepro.baselines.registry import register_baseline
 from segrepro.entry import BaselineEntry, Recipe
+from segrepro.sampling import Sampling
 
 CITATION = (
     "Fujii H, Tanaka H, Ikeuchi M, Hotta K. X-Net with Different Loss Functions for Cell Image "
@@ -33,7 +34,6 @@ RECIPES = {
         lr=1e-3,
         patch_size={2: (64, 64)},
         val_every=10,
-        fg_oversample=0.0,
         model_kwargs={"width": 4},
         note="CI only: checks that the entry trains.",
     ),
@@ -45,7 +45,6 @@ RECIPES = {
         val_every=200,
         schedule="multistep",
         schedule_kwargs={"milestones": [560], "gamma": 0.1},
-        fg_oversample=0.0,
         model_kwargs={"width": 8},
         note=(
             "CPU-sized paper recipe (X-Net trains in under 30 min on one shared core): width 8 instead of 64, "
@@ -61,7 +60,6 @@ RECIPES = {
         val_every=10 * EPOCH,
         schedule="multistep",
         schedule_kwargs={"milestones": [1000 * EPOCH], "gamma": 0.1},
-        fg_oversample=0.0,
         model_kwargs={"width": 64},
         note=(
             "Paper 001: Adam, lr 1e-3 then 1e-4 after epoch 1000, 1500 epochs of 24 iterations (192 crops, "
@@ -122,6 +120,7 @@ def make_entry(arch: str, second: Second, split: bool) -> BaselineEntry:
         loss_name=f"{loss_label} (γ = 1e-5, masked): {how}",
         description=f"Paper 001 table row {title}({loss_label}); softmax output, argmax decision.",
         reconstructions=RECONSTRUCTIONS,
+        sampling=Sampling(fg_fraction=0.0),  # the paper trains on uniformly drawn crops
     )
 
 

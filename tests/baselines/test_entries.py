@@ -29,7 +29,7 @@ def test_card_is_complete(entry):
 def test_forward_backward_every_cpu_tier(entry, tier):
     for dims in entry.spatial_dims:
         torch.manual_seed(0)
-        model = entry.build_model(1, N_CLASSES, dims, tier)
+        model = entry.build_model([str(k) for k in range(N_CLASSES)], dims, tier)
         assert count_parameters(model) > 0
         x = small_input(dims)
         model.train()

@@ -36,7 +36,7 @@ def test_eight_rows_registered_with_distinct_ids():
 def test_shapes_and_gradients_cpu_tiers(arch, tier):
     entry = get_baseline(ARCH_ENTRIES[arch])
     torch.manual_seed(0)
-    model = entry.build_model(1, K, 2, tier)
+    model = entry.build_model([str(k) for k in range(K)], 2, tier)
     x = torch.randn(2, 1, 48, 64)
     model.train()
     out = model(x)
@@ -75,7 +75,7 @@ def test_paper_tier_one_training_step(arch):
     recipe = entry.recipe("paper")
     assert recipe.model_kwargs["width"] == 64 and recipe.batch_size == 8 and recipe.iterations == 36000
     torch.manual_seed(0)
-    model = entry.build_model(1, K, 2, "paper")
+    model = entry.build_model([str(k) for k in range(K)], 2, "paper")
     opt = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     x = torch.randn(2, 1, 64, 64)
     target = torch.randint(0, K, (2, 64, 64))

@@ -14,6 +14,7 @@ from segrepro.datasets import get_dataset
 from segrepro.errors import UserError
 from segrepro.leaderboard.data import Problem, read_csv_rows
 from segrepro.metrics import confusion_matrix, counts_from_matrix
+from segrepro.preprocess import ZScore
 from segrepro.sampling import make_train_volume
 from segrepro.stress import (
     COLUMNS,
@@ -59,7 +60,7 @@ def test_parse_ratios_rejects(text, words):
 @pytest.mark.parametrize("target", [Target(1.0), Target(0.01), Target(0.001), Target(0.25, (0.0, 0.5, 0.5))])
 def test_synthetic_training_set_is_exact_up_to_whole_pixels(target):
     adapter = get_dataset("synthetic-2d")
-    vols = synthetic_training_set(adapter, 3, target, seed=0)
+    vols = synthetic_training_set(adapter, 3, target, seed=0, preprocess=ZScore())
     n_pix = np.prod(adapter.config.shape)
     fg_wanted = target.ratio / (1 + target.ratio) * n_pix
     for v in vols:

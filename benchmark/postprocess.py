@@ -1,0 +1,38 @@
+"""The ``postprocess`` hook: a network's class probabilities → the prediction that is scored.
+
+A prediction is class ids in the dataset's classes and, for entries that produce them (paper 002's MAP
+and watershed), instance labels. The default is the entry's decision rule (argmax, or the thresholded
+multi-label sigmoid), without instances.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass
+class Prediction:
+    classes: np.ndarray  # (*spatial) int64 class ids of the dataset
+    instances: np.ndarray | None = None  # (*spatial) int32 instance ids, 0 = no instance
+
+
+@runtime_checkable
+class Postprocess(Protocol):
+    """Called with ``probs`` ``(B, K, *spatial)`` (K training classes) and the entry's own decision
+    ``decided`` ``(B, *spatial)``; returns one ``Prediction`` per batch item."""
+
+    def __call__(self, probs: torch.Tensor, decided: torch.Tensor) -> list[Prediction]: ...
+
+
+@dataclass(frozen=True)
+class Decide:
+    """Keep the entry's decision rule (argmax, or thresholded sigmoid); no instances."""
+
+    def __call__(self, probs: torch.Tensor, decided: torch.Tensor) -> list[Prediction]:
+        return [Prediction(d.cpu().numpy().astype(np.int64)) for d in decided]
