@@ -4,7 +4,8 @@
 many windows go through the network at once, and paper 003's ``centre_tile`` strategy (stride = window/3,
 each voxel taken from the window whose central third contains it: the volume is reflect-padded by a third
 of the window so that every voxel lies in some window's centre, and each window's weight map is 1 in its
-central third and 1e-3 elsewhere).
+central third and 1e-3 elsewhere, the floor MONAI puts under any window weight: off-centre windows
+leak in at that weight).
 """
 
 from __future__ import annotations
@@ -76,9 +77,9 @@ def predict_volume(
     image: np.ndarray,
     roi: tuple[int, ...],
     device: torch.device,
-) -> tuple[np.ndarray, Prediction]:
-    """Class probabilities ``(K, *spatial)`` float32 (K training classes) and the entry's ``Prediction`` for
-    one preprocessed volume ``image`` ``(C, *spatial)``."""
+) -> Prediction:
+    """The entry's ``Prediction`` (in the dataset's classes) for one preprocessed volume ``image``
+    ``(C, *spatial)``."""
     import torch
 
     model.eval()
@@ -88,5 +89,4 @@ def predict_volume(
     with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
         logits = sliding_window_logits(model, x, roi, entry.inference)
     probs = entry.probabilities(logits.float())
-    prediction = entry.postprocess(probs, entry.decide(probs))[0]
-    return probs[0].cpu().numpy(), prediction
+    return entry.postprocess(probs, entry.decide(probs))[0]

@@ -1,8 +1,9 @@
 """The ``postprocess`` hook: a network's class probabilities → the prediction that is scored.
 
-A prediction is class ids in the dataset's classes and, for entries that produce them (paper 002's MAP
-and watershed), instance labels. The default is the entry's decision rule (argmax, or the thresholded
-multi-label sigmoid), without instances.
+A prediction is in the dataset's classes: class ids, per-class scores (what ROC AUC is computed from) and,
+for entries that produce them (paper 002's MAP and watershed), instance labels. An entry whose
+``target_transform`` trains on other classes maps back here. The default keeps the entry's decision rule
+(argmax, or the thresholded multi-label sigmoid) and its probabilities, without instances.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 @dataclass
 class Prediction:
     classes: np.ndarray  # (*spatial) int64 class ids of the dataset
+    scores: np.ndarray  # (K, *spatial) float32 per-class scores of the dataset's K classes
     instances: np.ndarray | None = None  # (*spatial) int32 instance ids, 0 = no instance
 
 
@@ -32,7 +34,10 @@ class Postprocess(Protocol):
 
 @dataclass(frozen=True)
 class Decide:
-    """Keep the entry's decision rule (argmax, or thresholded sigmoid); no instances."""
+    """Keep the entry's decision rule (argmax, or thresholded sigmoid) and its probabilities; no instances."""
 
     def __call__(self, probs: torch.Tensor, decided: torch.Tensor) -> list[Prediction]:
-        return [Prediction(d.cpu().numpy().astype(np.int64)) for d in decided]
+        return [
+            Prediction(d.cpu().numpy().astype(np.int64), p.cpu().numpy().astype(np.float32))
+            for p, d in zip(probs, decided, strict=True)
+        ]

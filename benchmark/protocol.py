@@ -199,10 +199,10 @@ def case_counts(
     and the first ``keep`` predictions go into ``kept``."""
     out = {}
     for vid, img, lab, msk in tqdm(cases, desc=desc, unit="img", disable=desc is None, leave=False):
-        probs, prediction = predict_volume(model, entry, img, patch, device)
+        prediction = predict_volume(model, entry, img, patch, device)
         pred = prediction.classes
         if evaluation is not None:
-            out[vid] = evaluation.add(vid, probs, pred, lab, msk)
+            out[vid] = evaluation.add(vid, prediction.scores, pred, lab, msk)
         else:
             out[vid] = counts_from_matrix(confusion_matrix(pred, lab, n_classes, msk))
         if kept is not None and len(kept) < keep:
