@@ -36,14 +36,14 @@ def test_malformed_target_is_refused(target):
         Lazy(target)
 
 
-def test_evaluate_without_hd95_loads_no_torch(tmp_path):
+def test_evaluate_without_hd95_or_instances_loads_no_torch_monai_or_ndimage(tmp_path):
     labels = (np.arange(32 * 32).reshape(32, 32) % 3).astype(np.uint8)
     np.save(tmp_path / "t.npy", labels)
     code = (
         "import sys\n"
         "from segrepro.cli import main\n"
         "assert main(['evaluate', '--target', 't.npy', '--pred', 't.npy', '--n-classes', '3']) == 0\n"
-        "print('HEAVY', sorted(m for m in ('torch', 'monai') if m in sys.modules))\n"
+        "print('HEAVY', sorted(m for m in ('torch', 'monai', 'scipy.ndimage') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path).stdout
     assert "HEAVY []" in out and '"dice"' in out
