@@ -265,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
         func=_datasets_list
     )
     s = ds_sub.add_parser("show", help="a dataset's card and its prepared class frequencies")
-    s.add_argument("name")
+    s.add_argument("name", help="a registered dataset or one prepared from a YAML card (see: segrepro datasets list)")
     s.add_argument("--json", action="store_true", help="print the card and the prepared summary as JSON")
     s.set_defaults(func=_datasets_show)
     s = ds_sub.add_parser("fetch", help="download (or copy from a mirror) and verify a dataset's files")
@@ -286,12 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
     bl_sub = bl.add_subparsers(dest="action", required=True, metavar="ACTION")
     bl_sub.add_parser("list", help="registered baseline ids").set_defaults(func=_baselines_list)
     s = bl_sub.add_parser("show", help="an entry's card: paper, model, loss, recipe and parameters per tier")
-    s.add_argument("id")
+    s.add_argument("id", help="a registered baseline id (see: segrepro baselines list)")
     s.add_argument(
         "--classes",
         type=int,
         default=4,
-        help="number of classes, background included, to count parameters for (2 or more; default 4)",
+        help=f"number of classes, background included, to count parameters for (2 to {MAX_CLASSES}; default 4)",
     )
     s.add_argument("--json", action="store_true", help="print the card, recipes and parameter counts as JSON")
     s.set_defaults(func=_baselines_show)
