@@ -22,11 +22,17 @@ from segrepro.paths import check_slug
 T = TypeVar("T")
 
 
+def _reraise(name: str) -> None:
+    """``walk_packages`` calls this inside its ``except``: a subpackage that fails to import is an
+    error, not silently a package without entries."""
+    raise
+
+
 def discover_modules(package: str, entry_module: str | None = None) -> list[str]:
     """Dotted names of the modules under ``package`` (only those whose last part is ``entry_module``
     when given), sorted. Walking imports the subpackages' ``__init__`` files, not the modules."""
     root = importlib.import_module(package)
-    found = pkgutil.walk_packages(root.__path__, f"{package}.")
+    found = pkgutil.walk_packages(root.__path__, f"{package}.", onerror=_reraise)
     return sorted(m.name for m in found if entry_module is None or m.name.rsplit(".", 1)[-1] == entry_module)
 
 

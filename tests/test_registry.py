@@ -78,3 +78,10 @@ def test_a_new_package_is_discovered_without_a_hand_edit(plugin_tree):
 
     assert THINGS.names() == ["a-one"]  # imports the entry modules only (the others raise on import)
     assert THINGS.modules() == {"fakepkg.paper_a.entries": ["a-one"], "fakepkg.paper_b.entries": []}
+
+
+def test_a_subpackage_that_fails_to_import_is_an_error_not_skipped(plugin_tree, tmp_path):
+    (tmp_path / "fakepkg" / "paper_c").mkdir()
+    (tmp_path / "fakepkg" / "paper_c" / "__init__.py").write_text("import no_such_module_anywhere\n")
+    with pytest.raises(ModuleNotFoundError, match="no_such_module_anywhere"):
+        discover_modules("fakepkg", "entries")
