@@ -15,16 +15,20 @@ from segrepro.tiers import TIERS
 
 def _datasets_list(args: argparse.Namespace) -> int:
     from segrepro.datasets import DATASETS
+    from segrepro.display import columns, show
 
+    rows = []
     for name, adapter in DATASETS:
         card = adapter.card
         state = "prepared" if (paths.prepared_dir(name) / "meta.json").exists() else "not prepared"
-        print(f"{name:22s} {card.spatial_dims}-D  {card.n_classes} classes  [{state}]  {card.title}")
+        rows.append((name, f"{card.spatial_dims}-D", card.n_classes, state, card.title))
     prepared_root = paths.data_dir() / "prepared"
     for meta in sorted(prepared_root.glob("*/meta.json")) if prepared_root.is_dir() else []:
         if meta.parent.name not in DATASETS:  # prepared from a YAML card (--card)
             card = json.loads(meta.read_text())["card"]
-            print(f"{meta.parent.name:22s} {card['spatial_dims']}-D  {len(card['classes'])} classes  [prepared, card]")
+            dims, title = f"{card['spatial_dims']}-D", card.get("title", "")
+            rows.append((meta.parent.name, dims, len(card["classes"]), "prepared (YAML card)", title))
+    show(columns(("name", "dims", "classes", "state", "title"), rows))
     return 0
 
 
@@ -35,13 +39,15 @@ def _datasets_show(args: argparse.Namespace) -> int:
     prepared = json.loads(meta.read_text()) if meta.exists() else None
     # A dataset prepared from a YAML card is not registered: its card lives in meta.json.
     card = prepared["card"] if prepared and args.name not in DATASETS else get_dataset(args.name).card.to_dict()
-    if prepared:
-        card["prepared"] = {
-            k: prepared[k] for k in ("class_counts", "class_frequencies", "masked_fraction", "data_hash")
-        }
-    else:
-        card["prepared"] = f"not prepared; run: segrepro datasets prepare {args.name}"
-    print(json.dumps(card, indent=2))
+    keys = ("class_counts", "class_frequencies", "masked_fraction", "data_hash")
+    summary = {k: prepared[k] for k in keys} if prepared else None
+    if args.json:
+        card["prepared"] = summary or f"not prepared; run: segrepro datasets prepare {args.name}"
+        print(json.dumps(card, indent=2))
+        return 0
+    from segrepro.display import dataset_card, show
+
+    show(*dataset_card(card, summary, args.name))
     return 0
 
 
@@ -91,25 +97,42 @@ def _datasets_prepare(args: argparse.Namespace) -> int:
 
 def _baselines_list(args: argparse.Namespace) -> int:
     from segrepro.baselines import BASELINES
+    from segrepro.display import columns, show
 
-    for entry_id, entry in BASELINES:
-        print(f"{entry_id:28s} paper {entry.paper:9s} {entry.title}")
+    show(columns(("id", "paper", "title"), ((entry_id, e.paper, e.title) for entry_id, e in BASELINES)))
     return 0
+
+
+MAX_CLASSES = 65536
 
 
 def _baselines_show(args: argparse.Namespace) -> int:
     from segrepro.baselines import get_baseline
+
+    if not 2 <= args.classes <= MAX_CLASSES:
+        raise UserError(
+            f"--classes is the number of classes (background included) to count parameters for: "
+            f"2 to {MAX_CLASSES}, not {args.classes}"
+        )
+    import torch
+
     from segrepro.entry import count_parameters
 
     entry = get_baseline(args.id)
+    counts: dict[str, dict[str, int]] = {}
+    for dims in entry.spatial_dims:
+        for tier in entry.recipes:
+            with torch.device("meta"):  # shapes only: no memory, no initialisation, any class count
+                model = entry.build_model([f"class {k}" for k in range(args.classes)], dims, tier)
+            counts.setdefault(f"{dims}-D, {args.classes} classes", {})[tier] = count_parameters(model)
     card = entry.card()
-    classes = [f"class {k}" for k in range(args.classes)]
-    card["parameters"] = {
-        f"{tier} ({dims}-D, {args.classes} classes)": count_parameters(entry.build_model(classes, dims, tier))
-        for tier in entry.recipes
-        for dims in entry.spatial_dims
-    }
-    print(json.dumps(card, indent=2, default=str))
+    if args.json:
+        card["parameters"] = {f"{t} ({what})": n for what, per_tier in counts.items() for t, n in per_tier.items()}
+        print(json.dumps(card, indent=2, default=str))
+        return 0
+    from segrepro.display import baseline_card, show
+
+    show(*baseline_card(card, counts))
     return 0
 
 
@@ -242,7 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
         func=_datasets_list
     )
     s = ds_sub.add_parser("show", help="a dataset's card and its prepared class frequencies")
-    s.add_argument("name")
+    s.add_argument("name", help="a registered dataset or one prepared from a YAML card (see: segrepro datasets list)")
+    s.add_argument("--json", action="store_true", help="print the card and the prepared summary as JSON")
     s.set_defaults(func=_datasets_show)
     s = ds_sub.add_parser("fetch", help="download (or copy from a mirror) and verify a dataset's files")
     s.add_argument("name")
@@ -262,8 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
     bl_sub = bl.add_subparsers(dest="action", required=True, metavar="ACTION")
     bl_sub.add_parser("list", help="registered baseline ids").set_defaults(func=_baselines_list)
     s = bl_sub.add_parser("show", help="an entry's card: paper, model, loss, recipe and parameters per tier")
-    s.add_argument("id")
-    s.add_argument("--classes", type=int, default=4, help="number of classes to count parameters for (default 4)")
+    s.add_argument("id", help="a registered baseline id (see: segrepro baselines list)")
+    s.add_argument(
+        "--classes",
+        type=int,
+        default=4,
+        help=f"number of classes, background included, to count parameters for (2 to {MAX_CLASSES}; default 4)",
+    )
+    s.add_argument("--json", action="store_true", help="print the card, recipes and parameter counts as JSON")
     s.set_defaults(func=_baselines_show)
 
     r = sub.add_parser("run", help="train and evaluate one (dataset, baseline, fold, seed, tier)")

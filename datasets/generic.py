@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from segrepro import paths
 from segrepro.datasets.adapter import DatasetAdapter, Fold, Volume
 from segrepro.datasets.card import ClassSpec, DatasetCard
 from segrepro.datasets.readers import map_labels, paired_files, read_array
@@ -113,6 +114,10 @@ def check_spec(spec: Any, path: Path) -> None:
     unknown = sorted(set(spec) - set(REQUIRED) - set(OPTIONAL))
     if unknown:
         raise UserError(f"{path}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(REQUIRED + OPTIONAL)}")
+    try:
+        paths.check_slug(spec["name"], "name")
+    except UserError as exc:
+        raise UserError(f"{path}: {exc}") from None
     if spec["spatial_dims"] not in (2, 3):
         raise UserError(f"{path}: spatial_dims must be 2 or 3, not {spec['spatial_dims']!r}")
     classes = spec["classes"]

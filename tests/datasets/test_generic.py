@@ -60,11 +60,13 @@ def test_cli_prepare_with_card_then_show(tmp_path, workdir, capsys):
     assert set(np.unique(lab)) == {0, 1}
     assert len(data.folds) == 3
     capsys.readouterr()
-    assert main(["datasets", "show", "my-cells"]) == 0
+    assert main(["datasets", "show", "my-cells", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["title"] == "My cells" and shown["prepared"]["class_counts"]["cell"] > 0
+    assert main(["datasets", "show", "my-cells"]) == 0
+    assert re.search(r"1\s+cell\s+255\s+#3cb44b\s+[\d,]+\s+0\.\d+", capsys.readouterr().out)
     assert main(["datasets", "list"]) == 0
-    assert re.search(r"my-cells\s+2-D\s+2 classes\s+\[prepared, card\]", capsys.readouterr().out)
+    assert re.search(r"my-cells\s+2-D\s+2\s+prepared \(YAML card\)\s+My cells", capsys.readouterr().out)
 
 
 def test_nifti_volumes_and_explicit_split(tmp_path):
