@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from segrepro import paths
 from segrepro.datasets import get_dataset
+
+sys.path.insert(0, str(Path(__file__).parent))  # the plain helper module mirrors.py beside this file
 
 
 @pytest.fixture

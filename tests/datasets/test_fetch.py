@@ -3,18 +3,19 @@ unpinned files are never used, and every error names the file and both checksums
 
 import gzip
 import shutil
+from dataclasses import replace
 from http.server import SimpleHTTPRequestHandler
-from pathlib import Path
 
 import pytest
+from mirrors import mirror_path, needs_mirror
 
 from segrepro.cli import main
-from segrepro.datasets import ClassSpec, DatasetCard, SourceFile
+from segrepro.datasets import ClassSpec, DatasetCard, SourceFile, get_dataset, urocell
 from segrepro.datasets.fetch import PINNED, fetch_sources, read_pinned, sha256_of
 from segrepro.datasets.urocell import LABEL_SHA256, VOLUMES, UroCellAdapter
 from segrepro.errors import UserError
 
-REAL_LABELS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "urocell-labels"
+REAL_LABELS = mirror_path("urocell-labels")
 
 
 def card(*sources: SourceFile) -> DatasetCard:
@@ -22,20 +23,36 @@ def card(*sources: SourceFile) -> DatasetCard:
 
 
 @pytest.fixture
-def upstream(tmp_path, urocell_layout):
-    """A copy of the UroCell upstream layout: the real mirrored labels + small generated raw volumes."""
+def upstream(tmp_path, urocell_layout, monkeypatch):
+    """The UroCell upstream layout on small generated volumes, with the card's label checksums (for
+    new adapters and the registered one) pointed at these labels; the real labels are checked against
+    the real checksums in ``test_real_labels_match_the_card_and_fetch_from_the_mirror``."""
     root = tmp_path / "upstream"
-    urocell_layout(root)  # writes raw volumes and small labels ...
-    for rel in LABEL_SHA256:  # ... whose labels are replaced by the real ones (checksums in the card)
-        shutil.copyfile(REAL_LABELS / rel, root / rel)
+    urocell_layout(root)
+    monkeypatch.setattr(urocell, "LABEL_SHA256", {rel: sha256_of(root / rel) for rel in LABEL_SHA256})
+    registered = get_dataset("urocell")
+    monkeypatch.setattr(registered, "card", replace(registered.card, sources=urocell.sources()))
     return root
+
+
+@needs_mirror("urocell-labels")
+def test_real_labels_match_the_card_and_fetch_from_the_mirror(tmp_path, urocell_layout):
+    root = tmp_path / "upstream"
+    urocell_layout(root)  # raw volumes (not mirrored) are generated; the labels are the real ones
+    for rel, digest in LABEL_SHA256.items():
+        assert sha256_of(REAL_LABELS / rel) == digest
+        shutil.copyfile(REAL_LABELS / rel, root / rel)
+    raw = tmp_path / "raw"
+    UroCellAdapter().fetch(raw, mirror=root)
+    assert all(sha256_of(raw / rel) == digest for rel, digest in LABEL_SHA256.items())
+    assert sorted(read_pinned(raw)) == [f"data/{v}.nii.gz" for v in VOLUMES]
 
 
 def test_download_verifies_labels_and_pins_raw_volumes(tmp_path, upstream, serve):
     url = serve(upstream)
     raw = tmp_path / "raw"
     UroCellAdapter().fetch(raw, base_url=url)
-    for rel, digest in LABEL_SHA256.items():
+    for rel, digest in urocell.LABEL_SHA256.items():
         assert sha256_of(raw / rel) == digest
     pins = read_pinned(raw)
     assert sorted(pins) == [f"data/{v}.nii.gz" for v in VOLUMES]
@@ -53,7 +70,7 @@ def test_corrupted_download_names_file_and_both_checksums_and_is_not_used(tmp_pa
     with pytest.raises(UserError) as info:
         UroCellAdapter().fetch(raw, base_url=serve(upstream))
     msg = str(info.value)
-    assert rel in msg and LABEL_SHA256[rel] in msg and got in msg and "\n" not in msg
+    assert rel in msg and urocell.LABEL_SHA256[rel] in msg and got in msg and "\n" not in msg
     assert not (raw / rel).exists()
     assert not list(raw.rglob("*.part"))
 
@@ -133,7 +150,7 @@ def test_cli_corrupted_mirror_fails_and_leaves_no_prepared_data(workdir, upstrea
     (upstream / rel).write_bytes(b"corrupted")
     assert main(["datasets", "fetch", "urocell", "--mirror", str(upstream)]) == 2
     err = capsys.readouterr().err
-    assert rel in err and LABEL_SHA256[rel] in err and sha256_of(upstream / rel) in err
+    assert rel in err and urocell.LABEL_SHA256[rel] in err and sha256_of(upstream / rel) in err
     assert main(["datasets", "prepare", "urocell"]) == 2
     assert "missing" in capsys.readouterr().err
     assert not (workdir / "data" / "prepared" / "urocell").exists()
