@@ -4,13 +4,12 @@ resizing, folds)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from segrepro.datasets.adapter import Fold
+from segrepro.datasets.adapter import Fold, natural_key
 from segrepro.datasets.card import ClassSpec
 from segrepro.errors import UserError
 
@@ -24,11 +23,6 @@ def stem(path: Path) -> str:
         if name.lower().endswith(suffix):
             return name[: -len(suffix)]
     return path.stem
-
-
-def natural_key(text: str) -> list[object]:
-    """Sort key that orders ``img2`` before ``img10``."""
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", text)]
 
 
 def image_files(folder: Path) -> list[Path]:

@@ -3,14 +3,13 @@ unpinned files are never used, and every error names the file and both checksums
 
 import gzip
 import shutil
-from dataclasses import replace
 from http.server import SimpleHTTPRequestHandler
 
 import pytest
 from mirrors import mirror_path, needs_mirror
 
 from segrepro.cli import main
-from segrepro.datasets import ClassSpec, DatasetCard, SourceFile, get_dataset, urocell
+from segrepro.datasets import ClassSpec, DatasetCard, SourceFile, urocell
 from segrepro.datasets.fetch import PINNED, fetch_sources, read_pinned, sha256_of
 from segrepro.datasets.urocell import LABEL_SHA256, VOLUMES, UroCellAdapter
 from segrepro.errors import UserError
@@ -23,22 +22,19 @@ def card(*sources: SourceFile) -> DatasetCard:
 
 
 @pytest.fixture
-def upstream(tmp_path, urocell_layout, monkeypatch):
-    """The UroCell upstream layout on small generated volumes, with the card's label checksums (for
-    new adapters and the registered one) pointed at these labels; the real labels are checked against
-    the real checksums in ``test_real_labels_match_the_card_and_fetch_from_the_mirror``."""
+def upstream(tmp_path, urocell_layout):
+    """The UroCell upstream layout on small generated volumes, with the card's label checksums pointed
+    at these labels; the real labels are checked against the real checksums in
+    ``test_real_labels_match_the_card_and_fetch_from_the_mirror``."""
     root = tmp_path / "upstream"
     urocell_layout(root)
-    monkeypatch.setattr(urocell, "LABEL_SHA256", {rel: sha256_of(root / rel) for rel in LABEL_SHA256})
-    registered = get_dataset("urocell")
-    monkeypatch.setattr(registered, "card", replace(registered.card, sources=urocell.sources()))
     return root
 
 
 @needs_mirror("urocell-labels")
 def test_real_labels_match_the_card_and_fetch_from_the_mirror(tmp_path, urocell_layout):
     root = tmp_path / "upstream"
-    urocell_layout(root)  # raw volumes (not mirrored) are generated; the labels are the real ones
+    urocell_layout(root, pin=False)  # raw volumes (not mirrored) are generated; the labels are the real ones
     for rel, digest in LABEL_SHA256.items():
         assert sha256_of(REAL_LABELS / rel) == digest
         shutil.copyfile(REAL_LABELS / rel, root / rel)

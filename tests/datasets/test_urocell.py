@@ -46,12 +46,13 @@ def test_leave_one_volume_out_folds():
         assert len(f.train) == 3 and not set(f.train) & set(f.val + f.test)
 
 
-def test_label_value_not_in_card_names_the_file(tmp_path, urocell_layout, nifti):
+def test_label_value_not_in_card_names_the_file(tmp_path, urocell_layout, nifti, pin_urocell):
     raw = tmp_path / "raw"
     urocell_layout(raw)
     bad = np.zeros((20, 18, 16), np.float32)
     bad[0, 0, 0] = 0.5
     nifti(raw / "lyso" / "binary" / "fib1-1-0-3.nii.gz", bad)
+    pin_urocell(raw)  # as if upstream's file were this one
     with pytest.raises(UserError, match=r"lyso/binary/fib1-1-0-3.nii.gz: label values \[0.5\] are not in the card"):
         UroCellAdapter().prepare(raw, tmp_path / "prep")
     assert not (tmp_path / "prep").exists()
