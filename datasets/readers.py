@@ -33,12 +33,13 @@ def image_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
-def read_array(path: Path, squeeze: bool = True) -> np.ndarray:
+def read_array(path: Path, squeeze: bool = True, labels: bool = False) -> np.ndarray:
     """Read one TIFF, PNG, NIfTI or NumPy ``.npy`` file as stored (NIfTI in its ``(x, y, z)`` array order).
 
     Singleton axes are dropped unless ``squeeze`` is False (``segrepro evaluate`` compares the
     shapes as stored); a PNG with colour channels is converted to grey levels, a palette PNG gives
-    its indices (the usual label-map encoding). Any reading failure becomes a one-line
+    its indices (the usual label-map encoding). With ``labels``, a colour PNG whose channels differ
+    is refused: grey levels of colours are not label values. Any reading failure becomes a one-line
     ``UserError`` naming the file.
     """
     if not path.is_file():
@@ -59,6 +60,11 @@ def read_array(path: Path, squeeze: bool = True) -> np.ndarray:
             from PIL import Image
 
             with Image.open(path) as im:
+                if im.mode in ("RGB", "RGBA") and labels and _colourful(im):
+                    raise UserError(
+                        f"{path}: a colour ({im.mode}) label image; label files hold one label value per "
+                        "pixel: save it as a grey or palette PNG"
+                    )
                 if im.mode in ("RGB", "RGBA", "LA"):
                     im = im.convert("L")
                 arr = np.asarray(im)
@@ -77,6 +83,12 @@ def read_array(path: Path, squeeze: bool = True) -> np.ndarray:
     return arr
 
 
+def _colourful(im: object) -> bool:
+    """Whether an RGB(A) image's colour channels differ anywhere (a grey image saved as RGB does not)."""
+    rgb = np.asarray(im)[..., :3]
+    return bool((rgb != rgb[..., :1]).any())
+
+
 def read_slice(path: Path) -> np.ndarray:
     """One 2-D image; colour (RGB/RGBA in the last axis) is converted to grey levels."""
     arr = read_array(path)
@@ -88,7 +100,8 @@ def read_slice(path: Path) -> np.ndarray:
 
 
 def paired_files(image_dir: Path, label_dir: Path, expects: str) -> list[tuple[str, Path, Path]]:
-    """``(stem, image, label)`` for every image in ``image_dir``; each needs a label of the same stem."""
+    """``(stem, image, label)`` for every image in ``image_dir``; each needs a label of the same stem,
+    and each label an image (a stray label file means a missing or misnamed image)."""
     images = image_files(image_dir)
     if not images:
         raise UserError(f"{image_dir}: no TIFF/PNG/NIfTI images; expected {expects}")
@@ -97,7 +110,10 @@ def paired_files(image_dir: Path, label_dir: Path, expects: str) -> list[tuple[s
     for img in images:
         if stem(img) not in labels:
             raise UserError(f"{label_dir / img.name}: missing label for {img}; expected {expects}")
-        pairs.append((stem(img), img, labels[stem(img)]))
+        pairs.append((stem(img), img, labels.pop(stem(img))))
+    if labels:
+        orphan = next(iter(labels.values()))
+        raise UserError(f"{orphan}: a label file with no image ({image_dir / stem(orphan)}.*); expected {expects}")
     return pairs
 
 
