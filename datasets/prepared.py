@@ -65,9 +65,9 @@ class PreparedDataset:
 
     def repair_command(self) -> str:
         """The command that prepares this dataset again (from its YAML card, if it came from one)."""
-        try:
-            card_file = self.meta["card"]["extra"].get("card_file")
-        except (UserError, KeyError, TypeError, AttributeError):  # e.g. meta.json is the damaged file
+        try:  # read directly, not via ``meta``: meta.json may be the damaged file being reported
+            card_file = json.loads((self.root / "meta.json").read_text())["card"]["extra"].get("card_file")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             card_file = None
         return f"segrepro datasets prepare {f'--card {card_file}' if card_file else self.name}"
 
