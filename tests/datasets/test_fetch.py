@@ -6,6 +6,7 @@ import shutil
 from http.server import SimpleHTTPRequestHandler
 
 import pytest
+from disks import fill, only_filler_left
 from mirrors import mirror_path, needs_mirror
 
 from segrepro.cli import main
@@ -159,3 +160,20 @@ def test_cli_fetch_source_url_and_upstream(workdir, upstream, serve, capsys):
     assert (workdir / "data" / "raw" / "synthetic-2d").is_dir()
     assert main(["datasets", "fetch", "urocell", "--source", str(workdir / "nope")]) == 2
     assert "is not a directory" in capsys.readouterr().err
+
+
+def test_fetch_on_a_full_disk_is_one_line_and_leaves_nothing(small_disk, upstream, monkeypatch, capsys):
+    monkeypatch.setenv("SEGREPRO_DATA_DIR", str(small_disk / "data"))
+    fill(small_disk)
+    assert main(["datasets", "fetch", "urocell", "--mirror", str(upstream)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1].split("\r")[-1]
+    assert err.startswith(f"segrepro: error: {small_disk / 'data' / 'raw' / 'urocell' / 'data'}: no space left")
+    assert only_filler_left(small_disk)  # no .part file, no empty folder
+
+
+@pytest.mark.parametrize("name", ["urocell", "drosophila-vnc", "c-merolae", "ctc"])
+def test_fetch_from_a_folder_in_another_layout_leaves_no_folders(workdir, name, capsys):
+    assert main(["datasets", "fetch", name, "--mirror", "/etc"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1].split("\r")[-1]
+    assert err.startswith("segrepro: error: /etc")
+    assert not (workdir / "data").exists()

@@ -44,7 +44,7 @@ def test_damaged_prepared_image_stops_a_run_before_training(prepared_2d, capsys,
     path = prepared_2d / "images" / "img007.npy"
     damage(path)
     assert main(["run", "--dataset", "synthetic-2d", "--baseline", "unet-ce", "--quiet"]) == 2
-    err = capsys.readouterr().err.strip().split("\r")[-1]
+    err = capsys.readouterr().err.strip().splitlines()[-1].split("\r")[-1]
     assert re.fullmatch(rf"segrepro: error: {re.escape(str(path))}: {problem}; {REPAIR}", err), err
     assert not (prepared_2d.parent.parent.parent / "results").exists()  # nothing ran, nothing recorded
 
@@ -136,7 +136,7 @@ def test_prepare_verifies_fetched_raw_files_first(tmp_path, urocell_layout, work
         flip_byte(raw / rel, 40)
         capsys.readouterr()
         assert main(["datasets", "prepare", "urocell"]) == 2
-        err = capsys.readouterr().err.strip().split("\r")[-1]  # after the progress bars
+        err = capsys.readouterr().err.strip().splitlines()[-1].split("\r")[-1]  # after the progress bars
         assert re.fullmatch(
             rf"segrepro: error: {re.escape(str(raw / rel))}: sha256 [0-9a-f]{{64}}, expected [0-9a-f]{{64}}: "
             r"changed since it was fetched; run: segrepro datasets fetch urocell",
