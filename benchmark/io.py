@@ -10,9 +10,9 @@ from __future__ import annotations
 import errno
 import json
 import os
+import secrets
 import shutil
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -41,23 +41,25 @@ def writing_into(folder: Path) -> Iterator[None]:
         raise
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _fresh(final: Path, suffix: str, make: Callable[[Path], None]) -> Path:
+    """A new, uniquely named file or folder beside ``final``, made by ``make`` with the kernel
+    applying the umask (``tempfile`` would make it private: 0600 or 0700)."""
+    try:
+        with writing_into(final.parent):
+            final.parent.mkdir(parents=True, exist_ok=True)
+            while True:
+                candidate = final.with_name(f".{final.name}.{secrets.token_hex(4)}{suffix}")
+                try:
+                    make(candidate)
+                    return candidate
+                except FileExistsError:
+                    continue
+    except OSError as exc:  # not a full disk (that is a UserError already): e.g. a read-only folder
+        raise UserError(f"cannot write to {final.parent}: {exc.strerror}") from exc
 
 
 def _tmp_beside(path: Path) -> Path:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        if exc.errno in NO_SPACE:
-            raise no_space_error(path.parent) from exc
-        raise UserError(f"cannot write to {path.parent}: {exc.strerror}") from exc
-    os.fchmod(fd, 0o666 & ~_umask())
-    os.close(fd)
-    return Path(tmp)
+    return _fresh(path, ".tmp", lambda p: os.close(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)))
 
 
 @contextmanager
@@ -99,16 +101,8 @@ def replace_dir_atomic(staging: Path, final: Path) -> None:
 
 
 def staging_dir(final: Path) -> Path:
-    """A fresh empty directory beside ``final`` to build it in (mode as ``mkdir`` under the umask)."""
-    try:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
-    except OSError as exc:
-        if exc.errno in NO_SPACE:
-            raise no_space_error(final.parent) from exc
-        raise UserError(f"cannot write to {final.parent}: {exc.strerror}") from exc
-    stage.chmod(0o777 & ~_umask())
-    return stage
+    """A fresh empty directory beside ``final`` to build it in."""
+    return _fresh(final, ".partial", lambda p: p.mkdir())
 
 
 @contextmanager

@@ -177,6 +177,11 @@ def check_split(split: Any, path: Path) -> None:
             "{train: [...], val: [...], test: [...]}"
         )
     explicit = [key for key in EXPLICIT if key in split]
+    if "folds" in split and (not isinstance(split["folds"], int) or isinstance(split["folds"], bool)):
+        raise UserError(f"{path}: split.folds must be a whole number, not {split['folds']!r}")
+    for key in explicit:
+        if not isinstance(split[key], list):
+            raise UserError(f"{path}: split.{key} must be a list of file names without suffix, not {split[key]!r}")
     if "folds" in split and explicit:
         raise UserError(
             f"{path}: split has both folds (rotating folds) and {', '.join(explicit)} (one explicit fold); keep one"
@@ -184,6 +189,6 @@ def check_split(split: Any, path: Path) -> None:
     if "blocks" in split and ("folds" not in split or split["blocks"] not in BLOCKS):
         raise UserError(f"{path}: split.blocks goes with folds: K and is one of {', '.join(BLOCKS)}")
     for a, b in combinations(explicit, 2):
-        both = sorted({str(n) for n in split[a] or ()} & {str(n) for n in split[b] or ()})
+        both = sorted({str(n) for n in split[a]} & {str(n) for n in split[b]})
         if both:
             raise UserError(f"{path}: split lists {both[:3]} in both {a} and {b}; a file belongs to one part")

@@ -126,6 +126,8 @@ def test_tiff_stack_for_2d_card_is_rejected(tmp_path):
             r"split lists \['slice1'\] in both train and test",
         ),
         ({"split": {"folds": 3, "blocks": "random"}}, r"split.blocks goes with folds: K and is one of"),
+        ({"split": {"folds": "3"}}, r"split.folds must be a whole number, not '3'"),
+        ({"split": {"train": "slice0", "val": ["slice1"], "test": ["slice2"]}}, r"split.train must be a list"),
         ({"colour_map": 1}, "unknown key"),
         ({"split": {"folds": 9}}, r"split.folds=9 needs 3 <= folds <= 6"),
         ({"split": {"train": ["slice0"], "val": ["nope"], "test": ["slice1"]}}, r"unknown files \['nope'\]"),
