@@ -37,14 +37,14 @@ def prepared_checksums(folder: Path) -> tuple[str, dict[str, dict[str, Any]]]:
     total = hashlib.sha256()
     files = {}
     for path in sorted(folder.rglob("*.npy")):
-        rel = path.relative_to(folder).as_posix()
-        total.update(str(path.relative_to(folder)).encode())
+        rel = path.relative_to(folder)
+        total.update(str(rel).encode())
         one = hashlib.sha256()
         with open(path, "rb") as f:
             for chunk in iter(lambda: f.read(CHUNK), b""):
                 total.update(chunk)
                 one.update(chunk)
-        files[rel] = file_record(path, one.hexdigest())
+        files[rel.as_posix()] = file_record(path, one.hexdigest())
     return total.hexdigest(), files
 
 
