@@ -19,7 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from segrepro.datasets.card import DatasetCard
-from segrepro.datasets.checksums import file_record, prepared_checksums, sha256_of
+from segrepro.datasets.checksums import file_record, prepared_checksums, sha256_of, write_stamp
 from segrepro.datasets.fetch import fetch_sources, verify_sources
 from segrepro.errors import UserError
 from segrepro.io import replace_dir_atomic, staging_dir, write_json_atomic, writing_into
@@ -96,20 +96,22 @@ class DatasetAdapter(ABC):
         """Write the canonical prepared form of the dataset to ``out_dir`` atomically.
 
         Source files with a known checksum are verified before they are read; the prepared files'
-        checksums are kept in ``meta.json`` for ``PreparedDataset.verify``.
+        checksums are kept in ``meta.json`` (and their stamp beside it) for ``PreparedDataset.verify``.
         """
         verify_sources(self.card, raw_dir)
         stage = staging_dir(out_dir)
         try:
             with writing_into(out_dir.parent):
-                self._write_prepared(raw_dir, stage)
+                names = self._write_prepared(raw_dir, stage)
             replace_dir_atomic(stage, out_dir)
         except BaseException:
             shutil.rmtree(stage, ignore_errors=True)
             raise
+        write_stamp(out_dir, names)
         return out_dir
 
-    def _write_prepared(self, raw_dir: Path, stage: Path) -> None:
+    def _write_prepared(self, raw_dir: Path, stage: Path) -> list[str]:
+        """Write everything into ``stage``; returns the names of the checksummed files."""
         stats = self._write_volumes(raw_dir, stage)
         ids = sorted((p.stem for p in (stage / "images").glob("*.npy")), key=natural_key)
         folds = self.folds(ids)
@@ -132,6 +134,7 @@ class DatasetAdapter(ABC):
             "files": files,
         }
         write_json_atomic(stage / "meta.json", meta)
+        return list(files)
 
     def _write_volumes(self, raw_dir: Path, stage: Path) -> PrepareStats:
         for sub in ("images", "labels", "masks"):

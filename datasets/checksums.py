@@ -1,16 +1,24 @@
 """Checksums of files: sha256 for fetched sources, and per-file records of a prepared dataset.
 
-A prepared dataset keeps, for each of its files, the size, mtime and sha256 seen when it was
-written (``meta.json``'s ``files``). Checking them before a run costs a ``stat`` per file; only a
-file whose size or mtime changed since is hashed again, so corruption is caught without re-reading
-gigabytes on every run (a change that keeps both size and mtime is not seen by that fast path).
+A prepared dataset's ``meta.json`` keeps each file's size and sha256 (``files``); it holds no
+times, so preparing the same data twice gives the same ``meta.json`` (DVC's lock stays put).
+Beside the prepared folder, ``.<name>.intact.json`` (the stamp) keeps each file's size and mtime
+when it was last found intact. Checking before a run then costs a ``stat`` per file: only a file
+whose size or mtime differs from the stamp is hashed again (a change that keeps both is not seen
+by that fast path). The stamp is a cache: without it (or where it cannot be written) every file is
+hashed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
+
+from segrepro.errors import UserError
+from segrepro.io import write_json_atomic
 
 CHUNK = 1 << 20
 
@@ -24,8 +32,7 @@ def sha256_of(path: Path) -> str:
 
 
 def file_record(path: Path, digest: str) -> dict[str, Any]:
-    st = path.stat()
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": digest}
+    return {"size": path.stat().st_size, "sha256": digest}
 
 
 def prepared_checksums(folder: Path) -> tuple[str, dict[str, dict[str, Any]]]:
@@ -48,15 +55,39 @@ def prepared_checksums(folder: Path) -> tuple[str, dict[str, dict[str, Any]]]:
     return total.hexdigest(), files
 
 
-def file_problem(path: Path, record: dict[str, Any]) -> str | None:
-    """What is wrong with ``path`` against its ``file_record``, or None when it is intact."""
+def file_problem(path: Path, record: dict[str, Any], seen: Any = None) -> str | None:
+    """What is wrong with ``path`` against its ``file_record``, or None when it is intact; ``seen``
+    is its ``[size, mtime_ns]`` when last found intact (then it is not read again)."""
     try:
         st = path.stat()
     except FileNotFoundError:
         return "missing"
     if st.st_size != record["size"]:
         return f"{st.st_size} bytes, {record['size']} when prepared (truncated or changed)"
-    if st.st_mtime_ns == record["mtime_ns"]:
+    if seen == [st.st_size, st.st_mtime_ns]:
         return None
     got = sha256_of(path)
     return None if got == record["sha256"] else f"sha256 {got}, {record['sha256']} when prepared (corrupted)"
+
+
+def stamp_path(root: Path) -> Path:
+    return root.with_name(f".{root.name}.intact.json")
+
+
+def read_stamp(root: Path) -> dict[str, Any]:
+    """The stamp of the prepared folder ``root``, ``{relative path: [size, mtime_ns]}`` (empty if none)."""
+    try:
+        stamp = json.loads(stamp_path(root).read_text())
+    except (OSError, ValueError):
+        return {}
+    return stamp if isinstance(stamp, dict) else {}
+
+
+def write_stamp(root: Path, names: list[str], old: dict[str, Any] | None = None) -> None:
+    """Record the size and mtime of ``names`` (just found intact) under ``root``, unless the stamp
+    (``old``, read if not given) already says so; best effort, as it is only a cache."""
+    stamp = {rel: [(st := (root / rel).stat()).st_size, st.st_mtime_ns] for rel in names}
+    if stamp == (read_stamp(root) if old is None else old):
+        return
+    with suppress(UserError, OSError):  # e.g. a read-only data folder: every file is hashed next time
+        write_json_atomic(stamp_path(root), stamp)

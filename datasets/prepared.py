@@ -6,9 +6,11 @@ Layout of ``data/prepared/<name>/``::
     labels/<id>.npy   uint8 class ids
     masks/<id>.npy    uint8, 1 = scored, 0 = ignored everywhere
     instances/<id>.npy  optional int32 instance labels
-    meta.json         the card, volume ids, class counts and frequencies, data hash, and the size,
-                      mtime and sha256 of every file above and of splits.json (``files``)
+    meta.json         the card, volume ids, class counts and frequencies, data hash, and the size
+                      and sha256 of every file above and of splits.json (``files``)
     splits.json       {"folds": [{"train": [...], "val": [...], "test": [...]}, ...]}
+
+and beside it ``.<name>.intact.json``, the stamp that spares re-reading intact files (``checksums.py``).
 
 ``load_prepared`` checks all of it (``PreparedDataset.verify``) before anything is read, so a
 corrupted or truncated file is a one-line error naming it and the command that repairs it.
@@ -26,7 +28,7 @@ import numpy as np
 
 from segrepro import paths
 from segrepro.datasets.adapter import Fold
-from segrepro.datasets.checksums import file_problem
+from segrepro.datasets.checksums import file_problem, read_stamp, write_stamp
 from segrepro.errors import UserError
 
 
@@ -78,16 +80,19 @@ class PreparedDataset:
     def verify(self) -> None:
         """Check meta.json, splits.json and every prepared file against the checksums kept at prepare.
 
-        A file with its recorded size and mtime is taken as intact; any other is hashed again.
+        A file with the size and mtime it had when last found intact (the stamp, see
+        ``checksums.py``) is not read again; any other is hashed, and the stamp updated.
         """
         files = self.meta.get("files")
         if not isinstance(files, dict) or not files:
             raise self.broken(self.root / "meta.json", "has no file checksums (prepared by an older segrepro)")
         self.folds  # noqa: B018 (parses splits.json)
+        seen = read_stamp(self.root)
         for rel, record in files.items():
-            problem = file_problem(self.root / rel, record)
+            problem = file_problem(self.root / rel, record, seen.get(rel))
             if problem:
                 raise self.broken(self.root / rel, problem)
+        write_stamp(self.root, list(files), seen)
 
     def fold(self, index: int) -> Fold:
         if not 0 <= index < len(self.folds):

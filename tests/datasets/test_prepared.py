@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from segrepro.cli import main
-from segrepro.datasets import load_prepared
+from segrepro.datasets import checksums, load_prepared
 from segrepro.datasets.checksums import sha256_of
 from segrepro.errors import UserError
 
@@ -28,8 +28,31 @@ def test_prepare_keeps_a_checksum_of_every_file(prepared_2d):
     on_disk = sorted(p.relative_to(prepared_2d).as_posix() for p in prepared_2d.rglob("*") if p.is_file())
     assert sorted(files) == [f for f in on_disk if f != "meta.json"]
     for rel, record in files.items():
-        assert record["sha256"] == sha256_of(prepared_2d / rel)
-        assert record["size"] == (prepared_2d / rel).stat().st_size
+        assert record == {"size": (prepared_2d / rel).stat().st_size, "sha256": sha256_of(prepared_2d / rel)}
+
+
+def test_preparing_again_gives_the_same_meta_json(prepared_2d):
+    """No times in meta.json: DVC's lock of the prepared folder must not change on a re-prepare."""
+    before = (prepared_2d / "meta.json").read_bytes()
+    assert main(["datasets", "prepare", "synthetic-2d"]) == 0
+    assert (prepared_2d / "meta.json").read_bytes() == before
+
+
+def test_the_stamp_spares_rereading_and_follows_changes(prepared_2d, monkeypatch):
+    stamp = prepared_2d.with_name(".synthetic-2d.intact.json")
+    assert stamp.is_file()
+    hashed = []
+    monkeypatch.setattr(checksums, "sha256_of", lambda p: hashed.append(p.name) or sha256_of(p))
+    load_prepared("synthetic-2d", prepared_2d)
+    assert hashed == []  # all as stamped at prepare: one stat each
+    (prepared_2d / "images" / "img004.npy").touch()
+    load_prepared("synthetic-2d", prepared_2d)
+    assert hashed == ["img004.npy"]  # hashed once, found intact, stamped again
+    load_prepared("synthetic-2d", prepared_2d)
+    assert hashed == ["img004.npy"]
+    stamp.unlink()  # the stamp is only a cache: without it everything is hashed, then stamped
+    load_prepared("synthetic-2d", prepared_2d)
+    assert len(hashed) == 1 + len(load_prepared("synthetic-2d", prepared_2d).meta["files"])
 
 
 @pytest.mark.parametrize(
