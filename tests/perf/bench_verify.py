@@ -4,8 +4,9 @@
 
 Prepares a dataset the size of drosophila-vnc (320 crops of 256x256: float32 image, uint8 label
 and mask, 126 MB) from random arrays, then times ``load_prepared`` (which runs
-``PreparedDataset.verify``): the fast path (every file's size and mtime as recorded: one ``stat``
-each) and the slow path (every mtime changed, so every file is hashed again). It also times
+``PreparedDataset.verify``): the fast path (every file's size and mtime as in the stamp: one
+``stat`` each) and the slow path (every mtime changed, so every file is hashed again and the stamp
+rewritten). It also times
 ``prepare`` itself, whose single read of the written files yields both the data hash and the
 per-file checksums. The script exits non-zero if a corrupted file is not caught.
 """
