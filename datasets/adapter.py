@@ -19,7 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from segrepro.datasets.card import DatasetCard
-from segrepro.datasets.checksums import file_record, prepared_checksums, sha256_of, write_stamp
+from segrepro.datasets.checksums import file_record, prepared_checksums, sha256_of, stat_key, write_stamp
 from segrepro.datasets.fetch import fetch_sources, verify_sources
 from segrepro.errors import UserError
 from segrepro.io import replace_dir_atomic, staging_dir, write_json_atomic, writing_into
@@ -107,7 +107,7 @@ class DatasetAdapter(ABC):
         except BaseException:
             shutil.rmtree(stage, ignore_errors=True)
             raise
-        write_stamp(out_dir, names)
+        write_stamp(out_dir, {rel: stat_key(out_dir / rel) for rel in names})
         return out_dir
 
     def _write_prepared(self, raw_dir: Path, stage: Path) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -55,19 +56,25 @@ def prepared_checksums(folder: Path) -> tuple[str, dict[str, dict[str, Any]]]:
     return total.hexdigest(), files
 
 
-def file_problem(path: Path, record: dict[str, Any], seen: Any = None) -> str | None:
-    """What is wrong with ``path`` against its ``file_record``, or None when it is intact; ``seen``
-    is its ``[size, mtime_ns]`` when last found intact (then it is not read again)."""
+def stat_key(path: Path | str) -> list[int]:
+    """``[size, mtime_ns]`` of a file, as the stamp keeps it."""
+    st = os.stat(path)
+    return [st.st_size, st.st_mtime_ns]
+
+
+def file_problem(path: Path | str, record: dict[str, Any], seen: Any = None) -> tuple[str | None, list[int] | None]:
+    """``(problem, stat_key)``: what is wrong with ``path`` against its ``file_record`` (None when it
+    is intact); ``seen`` is its ``stat_key`` when last found intact, and then it is not read again."""
     try:
-        st = path.stat()
+        key = stat_key(path)
     except FileNotFoundError:
-        return "missing"
-    if st.st_size != record["size"]:
-        return f"{st.st_size} bytes, {record['size']} when prepared (truncated or changed)"
-    if seen == [st.st_size, st.st_mtime_ns]:
-        return None
-    got = sha256_of(path)
-    return None if got == record["sha256"] else f"sha256 {got}, {record['sha256']} when prepared (corrupted)"
+        return "missing", None
+    if key[0] != record["size"]:
+        return f"{key[0]} bytes, {record['size']} when prepared (truncated or changed)", key
+    if key == seen:
+        return None, key
+    got = sha256_of(Path(path))
+    return (None if got == record["sha256"] else f"sha256 {got}, {record['sha256']} when prepared (corrupted)"), key
 
 
 def stamp_path(root: Path) -> Path:
@@ -75,7 +82,7 @@ def stamp_path(root: Path) -> Path:
 
 
 def read_stamp(root: Path) -> dict[str, Any]:
-    """The stamp of the prepared folder ``root``, ``{relative path: [size, mtime_ns]}`` (empty if none)."""
+    """The stamp of the prepared folder ``root``, ``{relative path: stat_key}`` (empty if none)."""
     try:
         stamp = json.loads(stamp_path(root).read_text())
     except (OSError, ValueError):
@@ -83,11 +90,10 @@ def read_stamp(root: Path) -> dict[str, Any]:
     return stamp if isinstance(stamp, dict) else {}
 
 
-def write_stamp(root: Path, names: list[str], old: dict[str, Any] | None = None) -> None:
-    """Record the size and mtime of ``names`` (just found intact) under ``root``, unless the stamp
-    (``old``, read if not given) already says so; best effort, as it is only a cache."""
-    stamp = {rel: [(st := (root / rel).stat()).st_size, st.st_mtime_ns] for rel in names}
-    if stamp == (read_stamp(root) if old is None else old):
+def write_stamp(root: Path, stamp: dict[str, list[int]], old: dict[str, Any] | None = None) -> None:
+    """Keep ``stamp`` (the ``stat_key`` of files just found intact) unless it equals ``old``; best
+    effort, as it is only a cache."""
+    if stamp == old:
         return
     with suppress(UserError, OSError):  # e.g. a read-only data folder: every file is hashed next time
         write_json_atomic(stamp_path(root), stamp)

@@ -88,11 +88,13 @@ class PreparedDataset:
             raise self.broken(self.root / "meta.json", "has no file checksums (prepared by an older segrepro)")
         self.folds  # noqa: B018 (parses splits.json)
         seen = read_stamp(self.root)
+        stamp = {}
         for rel, record in files.items():
-            problem = file_problem(self.root / rel, record, seen.get(rel))
+            path = f"{self.root}/{rel}"  # plain strings: this loop runs before every run
+            problem, stamp[rel] = file_problem(path, record, seen.get(rel))
             if problem:
-                raise self.broken(self.root / rel, problem)
-        write_stamp(self.root, list(files), seen)
+                raise self.broken(Path(path), problem)
+        write_stamp(self.root, stamp, seen)
 
     def fold(self, index: int) -> Fold:
         if not 0 <= index < len(self.folds):
