@@ -38,9 +38,9 @@ def read_array(path: Path, squeeze: bool = True, labels: bool = False) -> np.nda
 
     Singleton axes are dropped unless ``squeeze`` is False (``segrepro evaluate`` compares the
     shapes as stored); a PNG with colour channels is converted to grey levels, a palette PNG gives
-    its indices (the usual label-map encoding). With ``labels``, a colour PNG whose channels differ
-    is refused: grey levels of colours are not label values. Any reading failure becomes a one-line
-    ``UserError`` naming the file.
+    its indices (the usual label-map encoding). With ``labels``, an RGB(A) PNG gives its label values
+    (``grey_labels``: a colour one is refused). Any reading failure becomes a one-line ``UserError``
+    naming the file.
     """
     if not path.is_file():
         raise UserError(f"{path}: file not found")
@@ -60,14 +60,10 @@ def read_array(path: Path, squeeze: bool = True, labels: bool = False) -> np.nda
             from PIL import Image
 
             with Image.open(path) as im:
-                if im.mode in ("RGB", "RGBA") and labels and _colourful(im):
-                    raise UserError(
-                        f"{path}: a colour ({im.mode}) label image; label files hold one label value per "
-                        "pixel: save it as a grey or palette PNG"
-                    )
-                if im.mode in ("RGB", "RGBA", "LA"):
-                    im = im.convert("L")
-                arr = np.asarray(im)
+                if labels and im.mode in ("RGB", "RGBA"):
+                    arr = grey_labels(np.asarray(im), path)
+                else:
+                    arr = np.asarray(im.convert("L") if im.mode in ("RGB", "RGBA", "LA") else im)
         else:
             raise UserError(f"{path}: unsupported file type (use TIFF, PNG, NIfTI or .npy)")
     except UserError:
@@ -83,17 +79,26 @@ def read_array(path: Path, squeeze: bool = True, labels: bool = False) -> np.nda
     return arr
 
 
-def _colourful(im: object) -> bool:
-    """Whether an RGB(A) image's colour channels differ anywhere (a grey image saved as RGB does not)."""
-    rgb = np.asarray(im)[..., :3]
-    return bool((rgb != rgb[..., :1]).any())
+def grey_labels(rgb: np.ndarray, path: Path) -> np.ndarray:
+    """The label values of an RGB(A) label image saved with equal channels; a colour one (channels
+    that differ anywhere) is refused, as grey levels of colours are not label values."""
+    if (rgb[..., :3] != rgb[..., :1]).any():
+        raise UserError(
+            f"{path}: a colour (RGB) label image; label files hold one label value per pixel: "
+            "save it as a grey or palette PNG (or a one-channel TIFF)"
+        )
+    return rgb[..., 0]
 
 
-def read_slice(path: Path) -> np.ndarray:
-    """One 2-D image; colour (RGB/RGBA in the last axis) is converted to grey levels."""
-    arr = read_array(path)
+def read_slice(path: Path, labels: bool = False) -> np.ndarray:
+    """One 2-D image; colour (RGB/RGBA in the last axis) is converted to grey levels, or with
+    ``labels`` read as label values (``grey_labels``)."""
+    arr = read_array(path, labels=labels)
     if arr.ndim == 3 and arr.shape[-1] in (3, 4):
-        arr = arr[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        if labels:
+            arr = grey_labels(arr, path)
+        else:
+            arr = arr[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     if arr.ndim != 2:
         raise UserError(f"{path}: expected a 2-D image, got shape {arr.shape}")
     return arr
