@@ -110,7 +110,8 @@ class PreparedDataset:
         try:
             return np.load(path, mmap_mode="r")
         except (OSError, ValueError) as exc:
-            raise self.broken(path, f"cannot be read ({type(exc).__name__}: {str(exc).splitlines()[0]})") from exc
+            detail = (str(exc).splitlines() or [""])[0]
+            raise self.broken(path, f"cannot be read ({type(exc).__name__}: {detail})") from exc
 
     def _read_json(self, name: str) -> dict[str, Any]:
         path = self.root / name
