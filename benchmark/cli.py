@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import subprocess
 import sys
@@ -53,27 +54,29 @@ def _datasets_show(args: argparse.Namespace) -> int:
 
 def _datasets_fetch(args: argparse.Namespace) -> int:
     from segrepro.datasets import get_dataset
-    from segrepro.io import write_text_atomic
+    from segrepro.io import new_folders_removed_on_error, write_text_atomic
 
     adapter = get_dataset(args.name)
     source = args.source or (str(args.mirror) if args.mirror is not None else "upstream")
     raw = paths.raw_dir(args.name)
-    if source.startswith(("http://", "https://")):
-        adapter.fetch(raw, None, base_url=source)
-    elif source == "upstream":
-        adapter.fetch(raw)
-    else:
-        if not Path(source).is_dir():
-            raise UserError(f"mirror {source} is not a directory")
-        adapter.fetch(raw, Path(source))
-    # Where the verified files came from; also keeps the DVC fetch output non-empty for embedded data.
-    write_text_atomic(raw / "FETCH_SOURCE", f"{source}\n")
+    if not source.startswith(("http://", "https://")) and source != "upstream" and not Path(source).is_dir():
+        raise UserError(f"mirror {source} is not a directory")
+    with new_folders_removed_on_error(raw):  # a failed fetch leaves no empty folders behind
+        if source.startswith(("http://", "https://")):
+            adapter.fetch(raw, None, base_url=source)
+        elif source == "upstream":
+            adapter.fetch(raw)
+        else:
+            adapter.fetch(raw, Path(source))
+        # Where the verified files came from; also keeps the DVC fetch output non-empty for embedded data.
+        write_text_atomic(raw / "FETCH_SOURCE", f"{source}\n")
     print(f"fetched {args.name} into {raw}")
     return 0
 
 
 def _datasets_prepare(args: argparse.Namespace) -> int:
     from segrepro.datasets import DATASETS, get_dataset
+    from segrepro.io import new_folders_removed_on_error
 
     if args.card is not None:
         from segrepro.datasets.generic import GenericAdapter
@@ -84,13 +87,14 @@ def _datasets_prepare(args: argparse.Namespace) -> int:
             raise UserError(f"NAME {args.name!r} differs from the card's name {name!r}; give one of them")
         if name in DATASETS:
             raise UserError(f"{args.card}: name {name!r} is a registered dataset; choose another name")
-        raw = adapter.root
+        prepare = functools.partial(adapter.prepare, adapter.root, force=args.force)
     elif args.name is None:
         raise UserError("give a dataset NAME or --card path/to/card.yaml")
     else:
         name, adapter = args.name, get_dataset(args.name)
-        raw = paths.raw_dir(name)
-    out = adapter.prepare(raw, paths.prepared_dir(name))
+        prepare = functools.partial(adapter.prepare, paths.raw_dir(name))
+    with new_folders_removed_on_error(paths.prepared_dir(name)):  # a failed prepare leaves no empty folders
+        out = prepare(paths.prepared_dir(name))
     print(f"prepared {name} in {out}")
     return 0
 
@@ -280,6 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = ds_sub.add_parser("prepare", help="write the canonical prepared form into data/prepared/NAME")
     s.add_argument("name", nargs="?", help="a registered dataset (optional with --card)")
     s.add_argument("--card", type=Path, help="YAML card of your own files (generic adapter; see README)")
+    s.add_argument(
+        "--force", action="store_true", help="with --card: replace data prepared under the same name from another card"
+    )
     s.set_defaults(func=_datasets_prepare)
 
     bl = sub.add_parser("baselines", help="list and show registered baseline entries")
@@ -383,6 +390,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("segrepro: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a full disk where no writer named the folder (see segrepro.io)
+        from segrepro.io import NO_SPACE, no_space_error
+
+        if exc.errno not in NO_SPACE:
+            raise
+        folder = Path(exc.filename).parent if exc.filename else "the output folder"
+        print(f"segrepro: error: {no_space_error(folder)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""The package list is found, not written: a wheel built from a copy of the source tree holds every
-module and data file of the four mapped folders, including a subpackage added without any edit."""
+"""The package list is found, not written, and the build is quiet: a wheel built from a copy of the source
+tree holds every module and data file of the four mapped folders (including a subpackage added without any
+edit), setuptools warns about nothing, and the installed schemas are readable via importlib.resources."""
 
 import shutil
 import subprocess
@@ -10,8 +11,12 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-FOLDERS = {"benchmark": "segrepro", "datasets": "segrepro/datasets", "baselines": "segrepro/baselines"}
-FOLDERS["leaderboard"] = "segrepro/leaderboard"
+FOLDERS = {
+    "benchmark": "segrepro",
+    "datasets": "segrepro/datasets",
+    "baselines": "segrepro/baselines",
+    "leaderboard": "segrepro/leaderboard",
+}
 SHIPPED = (".py", ".json", ".csv")
 
 
@@ -25,8 +30,8 @@ def expected_files(src: Path) -> set[str]:
 
 
 @pytest.mark.slow
-def test_wheel_holds_every_module_and_data_file_and_new_packages(tmp_path):
-    src = tmp_path / "src"
+def test_wheel_holds_everything_builds_quietly_and_ships_readable_schemas(tmp_path):
+    src = tmp_path / "src"  # a copy, so that the build leaves nothing in the checkout
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
     for name in FOLDERS:
         shutil.copytree(REPO / name, src / name, ignore=ignore)
@@ -36,11 +41,34 @@ def test_wheel_holds_every_module_and_data_file_and_new_packages(tmp_path):
     new.mkdir()
     (new / "__init__.py").write_text('"""A new paper."""\n')
     (new / "entries.py").write_text('"""Its entries."""\n')
-    pip = [sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "--no-build-isolation", "-q"]
-    subprocess.run([*pip, "-w", str(tmp_path)], check=True, capture_output=True, cwd=src)
+    pip = [sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "--no-build-isolation", "-v"]
+    build = subprocess.run([*pip, "-w", str(tmp_path)], capture_output=True, text=True, cwd=src, timeout=600)
+    assert build.returncode == 0, build.stderr[-2000:]
+    assert "would be ignored" not in build.stdout + build.stderr
     (wheel,) = tmp_path.glob("segrepro-*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        zf.extractall(tmp_path / "site")
     expected = expected_files(src)
     assert "segrepro/baselines/newpaper2030/entries.py" in expected
     assert "segrepro/schemas/run_record.schema.json" in expected
     assert expected <= names, sorted(expected - names)
+    schemas = sorted(p.name for p in (REPO / "benchmark" / "schemas").glob("*.json"))
+    # -S: no site-packages, so segrepro is the wheel's copy, not this checkout's editable install.
+    read = subprocess.run(
+        [
+            sys.executable,
+            "-S",
+            "-c",
+            "import sys; from importlib.resources import files; d = files('segrepro').joinpath('schemas'); "
+            "print(*sorted(p.name for p in d.iterdir() if p.name.endswith('.json')), "
+            "d.joinpath(sys.argv[1]).read_text()[:1], files('segrepro'))",
+            schemas[0],
+        ],
+        env={"PYTHONPATH": str(tmp_path / "site")},
+        capture_output=True,
+        text=True,
+    )
+    assert read.returncode == 0, read.stderr
+    *found, first_char, where = read.stdout.split()
+    assert found == schemas and first_char == "{" and where.startswith(str(tmp_path / "site"))
