@@ -11,6 +11,8 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from segrepro.errors import UserError
+
 
 class Lazy:
     """``Lazy("pkg.mod:attr", *args, **kwargs)(*more, **kw)`` calls ``attr(*args, *more, **kwargs, **kw)``
@@ -27,11 +29,14 @@ class Lazy:
         self.kwargs = kwargs
 
     def resolve(self) -> Callable[..., Any]:
-        """The named object (imports its module)."""
+        """The named object (imports its module); a name that does not resolve is a one-line ``UserError``."""
         module, _, attr = self.target.partition(":")
-        obj: Any = importlib.import_module(module)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
+        try:
+            obj: Any = importlib.import_module(module)
+            for part in attr.split("."):
+                obj = getattr(obj, part)
+        except (ImportError, AttributeError) as exc:
+            raise UserError(f"cannot load {self.target!r}: {exc}") from exc
         return obj
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

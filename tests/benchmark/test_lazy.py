@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 
+from segrepro.errors import UserError
 from segrepro.lazy import Lazy
 
 
@@ -47,3 +48,11 @@ def test_evaluate_without_hd95_or_instances_loads_no_torch_monai_or_ndimage(tmp_
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path).stdout
     assert "HEAVY []" in out and '"dice"' in out
+
+
+@pytest.mark.parametrize(
+    ("target", "why"), [("no_such_module_xyz:f", "No module named 'no_such_module_xyz'"), ("json:nope", "nope")]
+)
+def test_a_name_that_does_not_resolve_is_a_one_line_error(target, why):
+    with pytest.raises(UserError, match=rf"cannot load '{target}': .*{why}"):
+        Lazy(target)()
