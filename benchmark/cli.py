@@ -158,28 +158,55 @@ def _aggregate(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from segrepro.metrics.conventions import get_convention
-    from segrepro.metrics.evaluate import evaluate_arrays
-    from segrepro.metrics.files import read_labels, read_mask, read_probs
+    from tqdm import tqdm
 
-    if args.n_classes < 2:
-        raise UserError(f"--n-classes must be at least 2, not {args.n_classes}")
+    from segrepro.metrics import files
+    from segrepro.metrics.conventions import get_convention
+    from segrepro.metrics.evaluate import ImageParts, check_n_classes, image_parts, summarize
+
+    if args.card is not None and args.dataset is not None:
+        raise UserError("give --card or --dataset, not both")
+    label_map = None
+    if args.card is not None:
+        label_map = files.card_label_map(args.card)
+    elif args.dataset is not None:
+        label_map = files.dataset_label_map(args.dataset)
+    n_classes = args.n_classes
+    if label_map is not None:
+        if n_classes not in (None, label_map.n_classes):
+            raise UserError(
+                f"--n-classes {n_classes} differs from the {label_map.n_classes} classes of {label_map.source}"
+            )
+        n_classes = label_map.n_classes
+    elif n_classes is None:
+        raise UserError("give --n-classes K (class ids 0..K-1), or --card/--dataset to map raw label values")
+    check_n_classes(n_classes)
     convention = get_convention(args.convention)
-    target = read_labels(args.target, args.n_classes)
-    pred = read_labels(args.pred, args.n_classes, target.shape)
-    mask = None if args.mask is None else read_mask(args.mask, target.shape)
-    probs = None if args.probs is None else read_probs(args.probs, args.n_classes, target.shape)
-    result = evaluate_arrays(
-        target,
-        pred,
-        args.n_classes,
-        probs=probs,
-        mask=mask,
-        convention=convention,
-        include_background=True if args.include_background else None,
-        instances=args.instances,
-        hd95=args.hd95,
-    )
+    background = True if args.include_background else None
+
+    def score(target: Path, pred: Path, mask: Path | None, probs: Path | None) -> ImageParts:
+        t, p, m, pr = files.read_pair(target, pred, n_classes, mask, probs, label_map)
+        return image_parts(t, p, n_classes, pr, m, convention, args.instances, args.hd95)
+
+    optional = [(name, path) for name, path in (("mask", args.mask), ("probs", args.probs)) if path is not None]
+    if not args.target.is_dir():
+        folders = [f"--{name}" for name, path in [("pred", args.pred), *optional] if path.is_dir()]
+        if folders:
+            raise UserError(f"--target is a file, so {folders[0]} must be one too (or give folders for all)")
+        result = summarize([score(args.target, args.pred, args.mask, args.probs)], n_classes, convention, background)
+        print(json.dumps(result, indent=2))
+        return 0
+    others = [("pred", args.pred), *optional]
+    for name, path in others:
+        if not path.is_dir():
+            raise UserError(f"--target is a folder, so --{name} must be one too: {path} is not a folder")
+    pairs = files.paired_folders(args.target, others)
+    images, parts = {}, []
+    for name, target, found in tqdm(pairs, desc="evaluate", unit="pair", disable=args.quiet, file=sys.stderr):
+        part = score(target, found["pred"], found.get("mask"), found.get("probs"))
+        images[name] = summarize([part], n_classes, convention, background)
+        parts.append(part)
+    result = {"images": images, "pooled": summarize(parts, n_classes, convention, background)}
     print(json.dumps(result, indent=2))
     return 0
 
@@ -314,22 +341,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser(
         "evaluate",
-        help="score your own prediction against a ground truth; prints one JSON object",
+        help="score your own predictions against a ground truth (one pair, or folders of pairs); prints JSON",
         description="Reads .npy, .tif/.tiff, .png or .nii/.nii.gz files and prints {per_class: {id: {metric: value}}, "
         "mean: {metric: value}}; mean is over foreground classes (1..K-1) unless --include-background "
-        "(or a convention that includes class 0, such as fujii2021).",
+        "(or a convention that includes class 0, such as fujii2021). Given folders, files are paired by name "
+        "without suffix and it prints {images: {name: <scores>}, pooled: <scores>}, pooled as the convention says "
+        "(canonical: counts pooled over every image). With --card or --dataset the target and prediction hold raw "
+        "label values (as in the dataset's files) that the card maps to classes; its ignore values are masked.",
     )
-    ev.add_argument("--target", type=Path, required=True, help="ground-truth class ids")
-    ev.add_argument("--pred", type=Path, required=True, help="predicted class ids, same shape")
-    ev.add_argument("--probs", type=Path, help="class scores, channel first (K, *shape): adds the exact ROC AUC")
-    ev.add_argument("--mask", type=Path, help="validity mask, 1 where scored, same shape")
-    ev.add_argument("--n-classes", type=int, required=True, help="number of classes K (ids 0..K-1)")
+    ev.add_argument("--target", type=Path, required=True, help="ground-truth class ids (a file, or a folder of files)")
+    ev.add_argument("--pred", type=Path, required=True, help="predicted class ids, same shape (file or folder)")
+    ev.add_argument(
+        "--probs", type=Path, help="class scores, channel first (K, *shape): adds the exact ROC AUC (file or folder)"
+    )
+    ev.add_argument("--mask", type=Path, help="validity mask, 1 where scored, same shape (file or folder)")
+    ev.add_argument(
+        "--n-classes", type=int, help="number of classes K (ids 0..K-1); taken from the card with --card/--dataset"
+    )
+    ev.add_argument("--card", type=Path, help="YAML dataset card whose classes/ignore map the raw label values")
+    ev.add_argument("--dataset", help="a registered (or card-prepared) dataset whose card maps the raw label values")
     ev.add_argument(
         "--convention", default="canonical", help="scoring convention (default canonical; see: segrepro conventions)"
     )
     ev.add_argument("--instances", action="store_true", help="add PQ, SQ, RQ, P05 and component detection")
     ev.add_argument("--hd95", action="store_true", help="add MONAI's 95th-percentile Hausdorff distance (voxels)")
     ev.add_argument("--include-background", action="store_true", help="include class 0 in the mean")
+    ev.add_argument("--quiet", action="store_true", help="no progress bar over folders of pairs")
     ev.set_defaults(func=_evaluate)
     sub.add_parser(
         "conventions", help="the registered scoring conventions (for evaluate --convention) and what each one does"
