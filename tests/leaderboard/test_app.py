@@ -1,5 +1,6 @@
 """The leaderboard page through Streamlit's own testing API, on fixture files written by the tests."""
 
+import base64
 import html
 import json
 import re
@@ -235,7 +236,6 @@ def test_values_from_files_render_as_text_never_markdown(fixture_tree):
 
 def test_missing_values_show_a_dash_never_none(fixture_tree):
     at = run_app({"view": "published"})
-    assert frame(at, "open-table")["tier"].isna().all() if "tier" in frame(at, "open-table") else True
     assert frame(at, "pvr-table")["tier"].isna().any()  # the open rows have no tier: shown as the placeholder
     tables = [d for tab in at.tabs for d in tab.dataframe]
     assert len(tables) >= 6 and {d.proto.placeholder for d in tables} == {"—"}
@@ -298,23 +298,24 @@ def test_a_huge_record_is_capped_on_the_run_page(fixture_tree):
 
     record = make_record("drosophila-vnc", "xnet-sce-iou", "001", "smoke", 1, 3)
     record["recipe"] = {
-        "schedule": list(range(200_000)),
-        "note": "x" * 1_000_000,
+        "schedule": list(range(20_000)),
+        "note": "x" * 100_000,
         "deep": {"a": {"a": {"a": {"a": {"a": {"a": 1}}}}}},
     }
-    record["curves"] = {"train_loss": [[i, 1.0 / (i + 1)] for i in range(100_000)]}
-    record["provenance"]["versions"] = {f"package{i}": "1.0" for i in range(5000)}
+    record["curves"] = {"train_loss": [[i, 1.0 / (i + 1)] for i in range(5_000)]}
+    record["provenance"]["versions"] = {f"package{i}": "1.0" for i in range(500)}
     write_record(fixture_tree["results"] / "runs", record)
     at = run_app({"run": f"yours:{record['run_id']}"})
     recipe = at.json[0].value
     assert len(recipe) < 20_000
-    assert "199,950 more items not shown" in recipe and "999,700 more characters not shown" in recipe
+    assert "19,950 more items not shown" in recipe and "99,700 more characters not shown" in recipe
     assert "nested deeper than" in recipe
     prov = frame(at, "provenance")
-    assert len(prov) <= 25 + ITEM_LIMIT and "4,950 more not shown" in prov["value"].tolist()
+    assert len(prov) <= 25 + ITEM_LIMIT and "450 more not shown" in prov["value"].tolist()
     chart = next(c for c in at.get("plotly_chart") if c.key == "curves-chart")
-    points = json.loads(chart.proto.spec)["data"][0]["x"]
-    assert len(points if isinstance(points, list) else points["bdata"]) <= CURVE_POINTS * 8
+    x = json.loads(chart.proto.spec)["data"][0]["x"]
+    n_points = len(x) if isinstance(x, list) else np.frombuffer(base64.b64decode(x["bdata"]), x["dtype"]).size
+    assert n_points == CURVE_POINTS  # of 5,000, evenly spaced
 
 
 def test_with_a_secret_the_page_shows_nothing_until_it_is_given(fixture_tree, monkeypatch):
