@@ -225,9 +225,62 @@ def _conventions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bind_check(host: str, port: int) -> bool:
+    """Whether ``host`` reaches beyond this machine; a host that does not resolve or cannot be bound here
+    (or a port in use) is a one-line error before the server starts."""
+    import ipaddress
+    import re
+    import socket
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        label = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+        if not re.fullmatch(rf"{label}(\.{label})*\.?", host) or re.fullmatch(r"[0-9.]+", host):
+            raise UserError(f"--host {host!r} is neither an IP address nor a host name") from None
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UserError(f"--host {host!r} is not an address or a host name this machine knows ({exc})") from exc
+    family, _, _, _, address = found[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UserError(
+                f"cannot serve on {host}:{port} ({exc.strerror}); choose another --port, or a --host of this machine"
+            ) from exc
+    return any(not ipaddress.ip_address(a[4][0].split("%")[0]).is_loopback for a in found)
+
+
+def _die_with_parent() -> None:
+    """In the Streamlit child (Linux): receive SIGTERM when the ``segrepro leaderboard`` parent dies,
+    even by SIGKILL, so no server is left serving on its own."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _leaderboard(args: argparse.Namespace) -> int:
+    import os
+    import signal
+
+    from segrepro.leaderboard.access import SECRET_ENV
+
     if not 1 <= args.port <= 65535:
         raise UserError(f"--port must be between 1 and 65535, not {args.port}")
+    beyond_loopback = _bind_check(args.host, args.port)
+    secret = args.secret or os.environ.get(SECRET_ENV)
+    if args.secret is not None and not args.secret:
+        raise UserError("--secret is empty; give a secret or leave the option out")
+    if beyond_loopback:
+        print(
+            f"warning: --host {args.host} serves the leaderboard to every machine that can reach this one"
+            + ("" if secret else "; anyone there can read it (give --secret to ask for a shared secret)"),
+            file=sys.stderr,
+        )
     app = Path(__file__).resolve().parent.parent / "leaderboard" / "app.py"
     from importlib.util import find_spec
 
@@ -250,9 +303,33 @@ def _leaderboard(args: argparse.Namespace) -> int:
         "false",
         "--client.toolbarMode",
         "viewer",
+        "--client.showErrorDetails",
+        "none",  # a traceback that escapes the page's own guards stays in this terminal
     ]
-    print(f"leaderboard on http://{args.host}:{args.port}")
-    return subprocess.call(cmd)
+    env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}  # the secret goes by environment, never argv
+    if secret:
+        env[SECRET_ENV] = secret
+    where = f"[{args.host}]" if ":" in args.host else args.host  # an IPv6 address in a URL
+    print(f"leaderboard on http://{where}:{args.port}" + (" (asks for the shared secret)" if secret else ""))
+    sys.stdout.flush()
+    child = subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return child.wait()
+    finally:  # SIGTERM, SIGHUP, Ctrl-C or an error here: the server stops with its parent
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -372,9 +449,25 @@ def build_parser() -> argparse.ArgumentParser:
         "conventions", help="the registered scoring conventions (for evaluate --convention) and what each one does"
     ).set_defaults(func=_conventions)
 
-    lb = sub.add_parser("leaderboard", help="start the Streamlit leaderboard")
-    lb.add_argument("--port", type=int, default=8501)
-    lb.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    lb = sub.add_parser(
+        "leaderboard",
+        help="start the Streamlit leaderboard",
+        description="Serve the leaderboard page (Streamlit) until stopped; stopping this command (Ctrl-C, "
+        "SIGTERM) stops the server too.",
+    )
+    lb.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    lb.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1: this machine only); any other, such as 0.0.0.0, serves "
+        "everyone who can reach this machine, with a warning",
+    )
+    lb.add_argument(
+        "--secret",
+        help="ask each visitor for this shared secret before showing anything. A simple shared secret, not real "
+        "authentication: it travels in clear text over plain HTTP and is the same for everyone; prefer setting "
+        "SEGREPRO_LEADERBOARD_SECRET (a command line is visible to other users of this machine)",
+    )
     lb.set_defaults(func=_leaderboard)
     return p
 
