@@ -48,9 +48,13 @@ def dataset_label_map(name: str) -> LabelMap:
 
     if name not in DATASETS:
         meta = paths.prepared_dir(name) / "meta.json"
-        card_file = json.loads(meta.read_text())["card"]["extra"].get("card_file") if meta.is_file() else None
-        if card_file is None or not Path(card_file).is_file():
+        if not meta.is_file():
             get_dataset(name)  # the registry's one-line error lists the known datasets
+        try:
+            card_file = json.loads(meta.read_text())["card"].get("extra", {}).get("card_file")
+        except (OSError, ValueError, KeyError, AttributeError) as exc:
+            raise UserError(f"{meta}: not a readable prepared dataset ({type(exc).__name__}); give --card") from exc
+        if card_file is None or not Path(card_file).is_file():
             raise UserError(f"dataset {name!r}: its card file is gone; give it with --card path/to/card.yaml")
         return card_label_map(Path(card_file))
     classes = get_dataset(name).card.classes

@@ -324,3 +324,23 @@ def test_folders_whose_files_do_not_pair_up_are_one_line_errors(tmp_path, capsys
         capsys, "--target", str(tmp_path / "t"), "--pred", str(tmp_path / "p" / "a.npy"), "--n-classes", "3"
     )
     assert "--pred must be one too" in err
+
+
+def test_dataset_prepared_from_a_card_maps_through_that_card(workdir, capsys):
+    (workdir / "images").mkdir()
+    (workdir / "labels").mkdir()
+    raw_t, raw_p, ids, pred_ids, scored = isbi_pair(1)
+    for i in range(3):
+        tifffile.imwrite(workdir / "images" / f"s{i}.tif", np.full(raw_t.shape, i, np.float32))
+        tifffile.imwrite(workdir / "labels" / f"s{i}.tif", raw_t)
+    card = workdir / "card.yaml"
+    card.write_text(ISBI_CARD + "split: {folds: 3}\n")
+    assert main(["datasets", "prepare", "--card", str(card)]) == 0
+    capsys.readouterr()
+    args = ["--target", save(workdir / "t.npy", raw_t), "--pred", save(workdir / "p.npy", raw_p)]
+    code, out, _ = run(capsys, *args, "--dataset", "isbi-style")
+    dice = f1_score(ids[scored], pred_ids[scored], average=None, labels=[0, 1])
+    assert code == 0 and json.loads(out)["per_class"]["1"]["dice"] == pytest.approx(dice[1], abs=1e-12)
+    card.unlink()
+    err = one_line_error(capsys, *args, "--dataset", "isbi-style")
+    assert "its card file is gone; give it with --card" in err
