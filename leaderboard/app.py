@@ -13,6 +13,7 @@ line on the page (details in the server's log) and never a traceback.
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,7 @@ MISSING = "—"  # what a table cell without a value shows (never the text "None
 OVERLAY_LIMIT = 24  # prediction overlays a run page shows at most
 OVERLAY_PIXELS = 4096 * 4096  # a larger overlay is named as a problem instead of decoded
 LOG = logging.getLogger("segrepro.leaderboard")
+GROUP_TEXT = ["class", *views.GROUP]  # the text columns of the per-class chart
 # ``?view=<key>`` opens that tab, so each view can be linked to (``?run=<source>:<run id>`` opens a run).
 # (A comment, not a docstring: Streamlit's "magic" would print a bare string of the page script.)
 VIEWS = {
@@ -75,6 +77,12 @@ def _reproduced(
 def _table(table: pd.DataFrame, key: str, **kwargs: Any) -> None:
     """One table, its missing values shown as ``MISSING``."""
     st.dataframe(table, hide_index=True, placeholder=MISSING, key=key, **kwargs)
+
+
+def _plot_text(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``table`` with its text ``columns`` escaped for Plotly, which reads ``<b>``, ``<a href>``... in
+    labels as markup and shows ``&lt;``, ``&gt;`` and ``&amp;`` as the characters: file values stay text."""
+    return table.assign(**{c: table[c].astype(str).map(lambda v: html.escape(v, quote=False)) for c in columns})
 
 
 def _guarded(view: str, draw: Callable[..., None], *args: Any) -> None:
@@ -205,7 +213,7 @@ def _per_class(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
         st.info("No per-class scores match the filters.")
         return
     st.caption("Classes ordered from the rarest (smallest share of scored test voxels) to the most frequent.")
-    st.plotly_chart(_per_class_figure(table, f["metric"]), key="per-class-chart")
+    st.plotly_chart(_per_class_figure(_plot_text(table, GROUP_TEXT), f["metric"]), key="per-class-chart")
     _table(table, "per-class-table", column_config=STAT_COLUMNS)
     _export(table, f"per_class_{f['dataset']}_{f['metric']}", "export-per-class")
 
@@ -379,7 +387,7 @@ def _run_page(path: Path) -> None:
     if curves.empty:
         st.caption("No training curves in this record.")
     else:
-        fig = px.line(curves, x="iteration", y="value", facet_row="curve", markers=True)
+        fig = px.line(_plot_text(curves, ["curve"]), x="iteration", y="value", facet_row="curve", markers=True)
         fig.update_yaxes(matches=None)
         st.plotly_chart(fig, key="curves-chart")
     _overlays(path, record)

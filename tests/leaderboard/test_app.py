@@ -326,3 +326,14 @@ def test_with_a_secret_the_page_shows_nothing_until_it_is_given(fixture_tree, mo
     assert at.error[0].value == "That is not the secret." and not at.tabs
     at.text_input(key="secret").input("s3cret").run()
     assert len(frame(at, "rank-paper")) == 2 and not at.error
+
+
+def test_chart_labels_from_files_are_text_not_plotly_markup(fixture_tree):
+    link = '<a href="http://127.0.0.1:9/">c</a>'
+    record = make_record("drosophila-vnc", "<b>net</b>", "001", "smoke", 0, 0, classes=("background", link))
+    (fixture_tree["results"] / "runs" / "markup.json").write_text(json.dumps(record))
+    at = run_app({"view": "per-class"})
+    chart = next(c for c in at.get("plotly_chart") if c.key == "per-class-chart")
+    spec = json.dumps(json.loads(chart.proto.spec))  # Plotly's JSON writes < as \\u003c: decoded here
+    assert "&lt;b&gt;net&lt;/b&gt;" in spec and "&lt;a href=" in spec
+    assert "<b>net" not in spec and "<a href" not in spec
