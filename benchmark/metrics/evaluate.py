@@ -14,7 +14,6 @@ from segrepro.errors import UserError
 from segrepro.metrics.auc import HistogramAUC, roc_auc_per_class
 from segrepro.metrics.confusion import confusion_counts
 from segrepro.metrics.conventions import CANONICAL, Convention
-from segrepro.metrics.distance import hd95_per_class
 from segrepro.metrics.instances import DetectionCounts, InstanceCounts, component_detection, semantic_instance_counts
 from segrepro.metrics.summary import clean_value, summary_block
 
@@ -100,6 +99,8 @@ def image_parts(
         parts.instances = semantic_instance_counts(pred, target, n_classes, mask, axis)
         parts.detection = component_detection(pred, target, n_classes, mask, slice_axis=0)
     if hd95:
+        from segrepro.metrics.distance import hd95_per_class  # MONAI (and torch): seconds to import, so only here
+
         parts.hd95 = hd95_per_class(pred, target, n_classes, mask)
     return parts
 
