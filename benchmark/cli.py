@@ -426,17 +426,28 @@ def build_parser() -> argparse.ArgumentParser:
         "(canonical: counts pooled over every image). With --card or --dataset the target and prediction hold raw "
         "label values (as in the dataset's files) that the card maps to classes; its ignore values are masked.",
     )
-    ev.add_argument("--target", type=Path, required=True, help="ground-truth class ids (a file, or a folder of files)")
-    ev.add_argument("--pred", type=Path, required=True, help="predicted class ids, same shape (file or folder)")
+    ev.add_argument(
+        "--target", type=Path, required=True, metavar="T", help="ground-truth class ids (a file, or a folder of files)"
+    )
+    ev.add_argument(
+        "--pred", type=Path, required=True, metavar="P", help="predicted class ids, same shape (file or folder)"
+    )
     ev.add_argument(
         "--probs", type=Path, help="class scores, channel first (K, *shape): adds the exact ROC AUC (file or folder)"
     )
     ev.add_argument("--mask", type=Path, help="validity mask, 1 where scored, same shape (file or folder)")
     ev.add_argument(
-        "--n-classes", type=int, help="number of classes K (ids 0..K-1); taken from the card with --card/--dataset"
+        "--n-classes",
+        type=int,
+        metavar="K",
+        help="number of classes K (ids 0..K-1); taken from the card with --card/--dataset",
     )
-    ev.add_argument("--card", type=Path, help="YAML dataset card whose classes/ignore map the raw label values")
-    ev.add_argument("--dataset", help="a registered (or card-prepared) dataset whose card maps the raw label values")
+    ev.add_argument(
+        "--card", type=Path, metavar="C.yaml", help="YAML dataset card whose classes/ignore map the raw label values"
+    )
+    ev.add_argument(
+        "--dataset", metavar="NAME", help="a registered (or card-prepared) dataset whose card maps the raw label values"
+    )
     ev.add_argument(
         "--convention", default="canonical", help="scoring convention (default canonical; see: segrepro conventions)"
     )
