@@ -82,7 +82,8 @@ def _table(table: pd.DataFrame, key: str, **kwargs: Any) -> None:
 def _plot_text(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """``table`` with its text ``columns`` escaped for Plotly, which reads ``<b>``, ``<a href>``... in
     labels as markup and shows ``&lt;``, ``&gt;`` and ``&amp;`` as the characters: file values stay text."""
-    return table.assign(**{c: table[c].astype(str).map(lambda v: html.escape(v, quote=False)) for c in columns})
+    escaped = {c: table[c].map(lambda v: html.escape(str(v), quote=False), na_action="ignore") for c in columns}
+    return table.assign(**escaped)
 
 
 def _guarded(view: str, draw: Callable[..., None], *args: Any) -> None:
