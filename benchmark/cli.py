@@ -186,28 +186,55 @@ def _aggregate(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from segrepro.metrics.conventions import get_convention
-    from segrepro.metrics.evaluate import evaluate_arrays
-    from segrepro.metrics.files import read_labels, read_mask, read_probs
+    from tqdm import tqdm
 
-    if args.n_classes < 2:
-        raise UserError(f"--n-classes must be at least 2, not {args.n_classes}")
+    from segrepro.metrics import files
+    from segrepro.metrics.conventions import get_convention
+    from segrepro.metrics.evaluate import ImageParts, check_n_classes, image_parts, summarize
+
+    if args.card is not None and args.dataset is not None:
+        raise UserError("give --card or --dataset, not both")
+    label_map = None
+    if args.card is not None:
+        label_map = files.card_label_map(args.card)
+    elif args.dataset is not None:
+        label_map = files.dataset_label_map(args.dataset)
+    n_classes = args.n_classes
+    if label_map is not None:
+        if n_classes not in (None, label_map.n_classes):
+            raise UserError(
+                f"--n-classes {n_classes} differs from the {label_map.n_classes} classes of {label_map.source}"
+            )
+        n_classes = label_map.n_classes
+    elif n_classes is None:
+        raise UserError("give --n-classes K (class ids 0..K-1), or --card/--dataset to map raw label values")
+    check_n_classes(n_classes)
     convention = get_convention(args.convention)
-    target = read_labels(args.target, args.n_classes)
-    pred = read_labels(args.pred, args.n_classes, target.shape)
-    mask = None if args.mask is None else read_mask(args.mask, target.shape)
-    probs = None if args.probs is None else read_probs(args.probs, args.n_classes, target.shape)
-    result = evaluate_arrays(
-        target,
-        pred,
-        args.n_classes,
-        probs=probs,
-        mask=mask,
-        convention=convention,
-        include_background=True if args.include_background else None,
-        instances=args.instances,
-        hd95=args.hd95,
-    )
+    background = True if args.include_background else None
+
+    def score(target: Path, pred: Path, mask: Path | None, probs: Path | None) -> ImageParts:
+        t, p, m, pr = files.read_pair(target, pred, n_classes, mask, probs, label_map)
+        return image_parts(t, p, n_classes, pr, m, convention, args.instances, args.hd95)
+
+    optional = [(name, path) for name, path in (("mask", args.mask), ("probs", args.probs)) if path is not None]
+    if not args.target.is_dir():
+        folders = [f"--{name}" for name, path in [("pred", args.pred), *optional] if path.is_dir()]
+        if folders:
+            raise UserError(f"--target is a file, so {folders[0]} must be one too (or give folders for all)")
+        result = summarize([score(args.target, args.pred, args.mask, args.probs)], n_classes, convention, background)
+        print(json.dumps(result, indent=2))
+        return 0
+    others = [("pred", args.pred), *optional]
+    for name, path in others:
+        if not path.is_dir():
+            raise UserError(f"--target is a folder, so --{name} must be one too: {path} is not a folder")
+    pairs = files.paired_folders(args.target, others)
+    images, parts = {}, []
+    for name, target, found in tqdm(pairs, desc="evaluate", unit="pair", disable=args.quiet, file=sys.stderr):
+        part = score(target, found["pred"], found.get("mask"), found.get("probs"))
+        images[name] = summarize([part], n_classes, convention, background)
+        parts.append(part)
+    result = {"images": images, "pooled": summarize(parts, n_classes, convention, background)}
     print(json.dumps(result, indent=2))
     return 0
 
@@ -226,9 +253,62 @@ def _conventions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bind_check(host: str, port: int) -> bool:
+    """Whether ``host`` reaches beyond this machine; a host that does not resolve or cannot be bound here
+    (or a port in use) is a one-line error before the server starts."""
+    import ipaddress
+    import re
+    import socket
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        label = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+        if not re.fullmatch(rf"{label}(\.{label})*\.?", host) or re.fullmatch(r"[0-9.]+", host):
+            raise UserError(f"--host {host!r} is neither an IP address nor a host name") from None
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UserError(f"--host {host!r} is not an address or a host name this machine knows ({exc})") from exc
+    family, _, _, _, address = found[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UserError(
+                f"cannot serve on {host}:{port} ({exc.strerror}); choose another --port, or a --host of this machine"
+            ) from exc
+    return any(not ipaddress.ip_address(a[4][0].split("%")[0]).is_loopback for a in found)
+
+
+def _die_with_parent() -> None:
+    """In the Streamlit child (Linux): receive SIGTERM when the ``segrepro leaderboard`` parent dies,
+    even by SIGKILL, so no server is left serving on its own."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _leaderboard(args: argparse.Namespace) -> int:
+    import os
+    import signal
+
+    from segrepro.leaderboard.access import SECRET_ENV
+
     if not 1 <= args.port <= 65535:
         raise UserError(f"--port must be between 1 and 65535, not {args.port}")
+    beyond_loopback = _bind_check(args.host, args.port)
+    secret = args.secret or os.environ.get(SECRET_ENV)
+    if args.secret is not None and not args.secret:
+        raise UserError("--secret is empty; give a secret or leave the option out")
+    if beyond_loopback:
+        print(
+            f"warning: --host {args.host} serves the leaderboard to every machine that can reach this one"
+            + ("" if secret else "; anyone there can read it (give --secret to ask for a shared secret)"),
+            file=sys.stderr,
+        )
     app = Path(__file__).resolve().parent.parent / "leaderboard" / "app.py"
     from importlib.util import find_spec
 
@@ -251,9 +331,33 @@ def _leaderboard(args: argparse.Namespace) -> int:
         "false",
         "--client.toolbarMode",
         "viewer",
+        "--client.showErrorDetails",
+        "none",  # a traceback that escapes the page's own guards stays in this terminal
     ]
-    print(f"leaderboard on http://{args.host}:{args.port}")
-    return subprocess.call(cmd)
+    env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}  # the secret goes by environment, never argv
+    if secret:
+        env[SECRET_ENV] = secret
+    where = f"[{args.host}]" if ":" in args.host else args.host  # an IPv6 address in a URL
+    print(f"leaderboard on http://{where}:{args.port}" + (" (asks for the shared secret)" if secret else ""))
+    sys.stdout.flush()
+    child = subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return child.wait()
+    finally:  # SIGTERM, SIGHUP, Ctrl-C or an error here: the server stops with its parent
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -352,30 +456,67 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser(
         "evaluate",
-        help="score your own prediction against a ground truth; prints one JSON object",
+        help="score your own predictions against a ground truth (one pair, or folders of pairs); prints JSON",
         description="Reads .npy, .tif/.tiff, .png or .nii/.nii.gz files and prints {per_class: {id: {metric: value}}, "
         "mean: {metric: value}}; mean is over foreground classes (1..K-1) unless --include-background "
-        "(or a convention that includes class 0, such as fujii2021).",
+        "(or a convention that includes class 0, such as fujii2021). Given folders, files are paired by name "
+        "without suffix and it prints {images: {name: <scores>}, pooled: <scores>}, pooled as the convention says "
+        "(canonical: counts pooled over every image). With --card or --dataset the target and prediction hold raw "
+        "label values (as in the dataset's files) that the card maps to classes; its ignore values are masked.",
     )
-    ev.add_argument("--target", type=Path, required=True, help="ground-truth class ids")
-    ev.add_argument("--pred", type=Path, required=True, help="predicted class ids, same shape")
-    ev.add_argument("--probs", type=Path, help="class scores, channel first (K, *shape): adds the exact ROC AUC")
-    ev.add_argument("--mask", type=Path, help="validity mask, 1 where scored, same shape")
-    ev.add_argument("--n-classes", type=int, required=True, help="number of classes K (ids 0..K-1)")
+    ev.add_argument(
+        "--target", type=Path, required=True, metavar="T", help="ground-truth class ids (a file, or a folder of files)"
+    )
+    ev.add_argument(
+        "--pred", type=Path, required=True, metavar="P", help="predicted class ids, same shape (file or folder)"
+    )
+    ev.add_argument(
+        "--probs", type=Path, help="class scores, channel first (K, *shape): adds the exact ROC AUC (file or folder)"
+    )
+    ev.add_argument("--mask", type=Path, help="validity mask, 1 where scored, same shape (file or folder)")
+    ev.add_argument(
+        "--n-classes",
+        type=int,
+        metavar="K",
+        help="number of classes K (ids 0..K-1); taken from the card with --card/--dataset",
+    )
+    ev.add_argument(
+        "--card", type=Path, metavar="C.yaml", help="YAML dataset card whose classes/ignore map the raw label values"
+    )
+    ev.add_argument(
+        "--dataset", metavar="NAME", help="a registered (or card-prepared) dataset whose card maps the raw label values"
+    )
     ev.add_argument(
         "--convention", default="canonical", help="scoring convention (default canonical; see: segrepro conventions)"
     )
     ev.add_argument("--instances", action="store_true", help="add PQ, SQ, RQ, P05 and component detection")
     ev.add_argument("--hd95", action="store_true", help="add MONAI's 95th-percentile Hausdorff distance (voxels)")
     ev.add_argument("--include-background", action="store_true", help="include class 0 in the mean")
+    ev.add_argument("--quiet", action="store_true", help="no progress bar over folders of pairs")
     ev.set_defaults(func=_evaluate)
     sub.add_parser(
         "conventions", help="the registered scoring conventions (for evaluate --convention) and what each one does"
     ).set_defaults(func=_conventions)
 
-    lb = sub.add_parser("leaderboard", help="start the Streamlit leaderboard")
-    lb.add_argument("--port", type=int, default=8501)
-    lb.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    lb = sub.add_parser(
+        "leaderboard",
+        help="start the Streamlit leaderboard",
+        description="Serve the leaderboard page (Streamlit) until stopped; stopping this command (Ctrl-C, "
+        "SIGTERM) stops the server too.",
+    )
+    lb.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    lb.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1: this machine only); any other, such as 0.0.0.0, serves "
+        "everyone who can reach this machine, with a warning",
+    )
+    lb.add_argument(
+        "--secret",
+        help="ask each visitor for this shared secret before showing anything. A simple shared secret, not real "
+        "authentication: it travels in clear text over plain HTTP and is the same for everyone; prefer setting "
+        "SEGREPRO_LEADERBOARD_SECRET (a command line is visible to other users of this machine)",
+    )
     lb.set_defaults(func=_leaderboard)
     return p
 
