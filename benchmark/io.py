@@ -6,8 +6,9 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -46,14 +47,24 @@ def write_json_atomic(path: Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False, allow_nan=True) + "\n")
 
 
-def save_npy_atomic(path: Path, array: np.ndarray) -> None:
+def write_with_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """``write(file)`` into a temporary file beside ``path``, then move it into place."""
     tmp = _tmp_beside(path)
     try:
         with open(tmp, "wb") as f:
-            np.save(f, array)
+            write(f)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def save_npy_atomic(path: Path, array: np.ndarray) -> None:
+    write_with_atomic(path, lambda f: np.save(f, array))
+
+
+def check_writable(folder: Path) -> None:
+    """Create ``folder`` and prove a file can be written there, before any long work: a ``UserError`` otherwise."""
+    _tmp_beside(folder / "probe").unlink()
 
 
 def replace_dir_atomic(staging: Path, final: Path) -> None:

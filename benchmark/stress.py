@@ -34,22 +34,23 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from segrepro import paths
 from segrepro.baselines import get_baseline
-from segrepro.datasets import PreparedDataset, get_dataset, load_prepared
+from segrepro.cases import Case, load_cases, normalise, train_volumes
+from segrepro.datasets import DATASETS, PreparedDataset, get_dataset
 from segrepro.datasets.synthetic import SyntheticAdapter, generate
 from segrepro.entry import TIERS, BaselineEntry
 from segrepro.errors import UserError
+from segrepro.fit import train_model
 from segrepro.io import write_bytes_atomic, write_json_atomic, write_text_atomic
-from segrepro.metrics import pooled_summary
 from segrepro.metrics.conventions import CANONICAL
-from segrepro.protocol import Case, case_counts, load_cases, normalise
+from segrepro.predict import case_counts
 from segrepro.records import finish_provenance, provenance
-from segrepro.sampling import PatchSampler, TrainVolume, make_train_volume
-from segrepro.training import pick_device, seed_everything, train
+from segrepro.runspec import check_seed, open_dataset
+from segrepro.sampling import TrainVolume, make_train_volume
+from segrepro.training import pick_device
 
 COLUMNS = ("ratio", "achieved_ratio", "baseline", "class", "metric", "value")
 METRICS = ("precision", "recall", "tnr", "dice", "balanced_accuracy")  # dice = F1 of one class vs the rest
@@ -201,9 +202,10 @@ class Sweep:
     def __init__(self, config: StressConfig) -> None:
         if config.tier not in TIERS:
             raise UserError(f"unknown tier {config.tier!r}; choose one of {', '.join(TIERS)}")
+        check_seed(config.seed)
         self.config = config
-        self.adapter = get_dataset(config.dataset)
-        self.data: PreparedDataset = load_prepared(config.dataset)
+        self.data: PreparedDataset = open_dataset(config.dataset)  # registered or prepared from a YAML card
+        self.adapter = get_dataset(config.dataset) if config.dataset in DATASETS else None
         self.targets = parse_ratios(config.ratios, self.data.n_classes)
         self.synthetic = isinstance(self.adapter, SyntheticAdapter)
         if not self.synthetic and any(t.split is not None for t in self.targets):
@@ -229,9 +231,7 @@ class Sweep:
                 vols = synthetic_training_set(self.adapter, len(self.fold.train), target, self.config.seed)
             else:
                 if self._whole is None:
-                    k = self.data.n_classes
-                    cases = load_cases(self.data, self.fold.train)
-                    self._whole = [make_train_volume(img, lab, msk, k) for _, img, lab, msk in cases]
+                    self._whole = train_volumes(load_cases(self.data, self.fold.train), self.data.n_classes)
                 vols = resampled_training_set(self._whole, patch, target.ratio, self.data.n_classes)
             self._sets = {k: v for k, v in self._sets.items() if k[0] == target.ratio}  # keep one target's sets
             self._sets[key] = vols
@@ -268,21 +268,11 @@ def score_rows(
 def train_one(
     sweep: Sweep, entry: BaselineEntry, vols: list[TrainVolume], val: list[Case], test: list[Case]
 ) -> dict[str, np.ndarray]:
-    """Train ``entry`` on ``vols`` (best model on ``val``), return its per-image test counts."""
+    """Train ``entry`` on ``vols`` (best model on ``val``, uniform patches); its per-image test counts."""
     cfg, data = sweep.config, sweep.data
     recipe = replace(entry.recipe(cfg.tier), fg_oversample=0.0)
-    patch, k, device = sweep.patch(entry), data.n_classes, pick_device()
-    seed_everything(cfg.seed)
-    model = entry.build_model(1, k, data.spatial_dims, cfg.tier)
-
-    def validate(m: torch.nn.Module) -> float:
-        score = pooled_summary(case_counts(m, entry, val, patch, device, k, None), data.class_names)
-        return -1.0 if score["mean"]["dice"] is None else score["mean"]["dice"]
-
-    sampler = PatchSampler(vols, patch, 0.0, seed=cfg.seed)
-    result = train(model, entry.loss(), sampler, recipe, validate, device, progress=False)
-    model.load_state_dict(result.best_state)
-    return case_counts(model, entry, test, patch, device, k, None)
+    model, _ = train_model(entry, cfg.tier, recipe, data.class_names, data.spatial_dims, vols, val, cfg.seed, False)
+    return case_counts(model, entry, test, sweep.patch(entry), pick_device(), data.n_classes)
 
 
 def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool = True) -> Path:
