@@ -123,13 +123,11 @@ def predict_split(spec: RunSpec, split: str = "test", probabilities: bool = Fals
 
 
 def read_image(path: Path, spatial_dims: int) -> np.ndarray:
-    """One of the user's images as the model takes it: 2-D slices (colour -> grey) or 3-D volumes
-    (NIfTI's ``(x, y, z)`` order turned into ``(z, y, x)``, as ``datasets prepare --card`` does)."""
-    if spatial_dims == 2:
-        return read_slice(path)
-    arr = read_array(path)
-    if arr.ndim != 3:
-        raise UserError(f"{path}: the model is 3-D; expected a volume, got shape {arr.shape}")
+    """One of the user's images as the model takes it: 2-D slices (colour -> grey) or 3-D volumes, NIfTI's
+    ``(x, y, z)`` array order reversed (``(z, y, x)``), as ``datasets prepare --card`` does."""
+    arr = read_slice(path) if spatial_dims == 2 else read_array(path)
+    if arr.ndim != spatial_dims:
+        raise UserError(f"{path}: the model is {spatial_dims}-D; this image has shape {arr.shape}")
     return arr.T if path.name.lower().endswith((".nii", ".nii.gz")) else arr
 
 

@@ -32,10 +32,15 @@ def check_seed(seed: int) -> None:
         raise UserError(f"--seed must be between 0 and 2**63 - 1, not {seed}")
 
 
-def open_dataset(name: str) -> PreparedDataset:
-    """A prepared dataset, registered or prepared from a YAML card; an unknown name lists the known ones."""
+def check_dataset_name(name: str) -> None:
+    """A registered dataset or one prepared from a YAML card; an unknown name lists the known ones."""
     if not (paths.prepared_dir(name) / "meta.json").exists():
-        get_dataset(name)  # an unknown name fails here, listing the known ones
+        get_dataset(name)
+
+
+def open_dataset(name: str) -> PreparedDataset:
+    """A prepared dataset, registered or prepared from a YAML card, or a ``UserError`` saying what to do."""
+    check_dataset_name(name)
     return load_prepared(name)
 
 
@@ -46,10 +51,11 @@ def check_spec(spec: RunSpec) -> tuple[BaselineEntry, PreparedDataset]:
     check_seed(spec.seed)
     if spec.fold < 0:
         raise UserError(f"--fold must be 0 or more, not {spec.fold}")
-    data = open_dataset(spec.dataset)
+    check_dataset_name(spec.dataset)
     entry = get_baseline(spec.baseline)
     entry.recipe(spec.tier)
     get_convention(entry.convention)
+    data = load_prepared(spec.dataset)
     if data.spatial_dims not in entry.spatial_dims:
         raise UserError(
             f"baseline {entry.id} supports {entry.spatial_dims}-D data, {spec.dataset} is {data.spatial_dims}-D"
