@@ -44,7 +44,7 @@ from segrepro.datasets.synthetic import SyntheticAdapter, generate
 from segrepro.entry import TIERS, BaselineEntry
 from segrepro.errors import UserError
 from segrepro.fit import train_model
-from segrepro.io import write_bytes_atomic, write_json_atomic, write_text_atomic
+from segrepro.io import check_writable, write_bytes_atomic, write_json_atomic, write_text_atomic
 from segrepro.metrics.conventions import CANONICAL
 from segrepro.predict import case_counts
 from segrepro.records import finish_provenance, provenance
@@ -283,6 +283,7 @@ def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool
     Returns ``out_dir``."""
     sweep = Sweep(config)
     out_dir = out_dir or paths.results_dir() / "stress" / config.dataset
+    check_writable(out_dir)  # before any training
     started, device = time.perf_counter(), pick_device()
     about = {
         "config": asdict(config),

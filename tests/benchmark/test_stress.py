@@ -169,6 +169,8 @@ def test_failed_model_is_recorded_and_the_sweep_goes_on(synthetic_data, tmp_path
         (["--baseline", "no-such-id", "--ratios", "1:1"], "unknown baseline 'no-such-id'"),
         (["--baseline", "unet-ce", "--ratios", "1:0"], "ratio '1:0'"),
         (["--baseline", "unet-ce", "--ratios", "0.5/0.5"], "needs 4"),
+        (["--baseline", "unet-ce", "--ratios", "1:1", "--seed", "-1"], "--seed must be between 0 and 2**63 - 1"),
+        (["--baseline", "unet-ce", "--ratios", "1:1", "--seed", str(2**63)], "--seed must be between 0"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(synthetic_data, tmp_path, monkeypatch, capsys, args, words):
