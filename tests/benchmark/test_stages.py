@@ -1,4 +1,4 @@
-"""fit, predict, score as separate commands on synthetic-3d give the record run gives."""
+"""fit, predict, score as separate commands on synthetic-2d and synthetic-3d give the record run gives."""
 
 import json
 
@@ -10,13 +10,14 @@ from segrepro.datasets import get_dataset
 
 
 @pytest.mark.slow
-def test_fit_predict_score_on_synthetic_3d_equal_run(workdir, monkeypatch):
-    get_dataset("synthetic-3d").prepare(paths.raw_dir("synthetic-3d"), paths.prepared_dir("synthetic-3d"))
-    args = ["--dataset", "synthetic-3d", "--baseline", "unet-ce", "--tier", "smoke", "--quiet"]
+@pytest.mark.parametrize("dataset", ["synthetic-2d", "synthetic-3d"])
+def test_fit_predict_score_equal_run(workdir, monkeypatch, dataset):
+    get_dataset(dataset).prepare(paths.raw_dir(dataset), paths.prepared_dir(dataset))
+    args = ["--dataset", dataset, "--baseline", "unet-ce", "--tier", "smoke", "--quiet"]
     assert main(["fit", *args]) == 0
     assert main(["predict", *args, "--probabilities"]) == 0
     assert main(["score", *args]) == 0
-    run_id = "synthetic-3d__unet-ce__smoke__f0__s0"
+    run_id = f"{dataset}__unet-ce__smoke__f0__s0"
     staged = json.loads((workdir / "results" / "runs" / f"{run_id}.json").read_text())
     monkeypatch.setenv("SEGREPRO_RESULTS_DIR", str(workdir / "again"))
     assert main(["run", *args]) == 0
