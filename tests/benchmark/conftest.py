@@ -3,7 +3,6 @@ into each test's working directory where a test needs a fitted run."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -19,14 +18,11 @@ SPEC = RunSpec("synthetic-2d", "unet-dicece", tier="smoke")
 @pytest.fixture(scope="session")
 def fitted_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("fitted")
-    saved = {k: os.environ.get(k) for k in ("SEGREPRO_DATA_DIR", "SEGREPRO_RESULTS_DIR")}
-    os.environ["SEGREPRO_DATA_DIR"], os.environ["SEGREPRO_RESULTS_DIR"] = str(root / "data"), str(root / "results")
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SEGREPRO_DATA_DIR", str(root / "data"))
+        mp.setenv("SEGREPRO_RESULTS_DIR", str(root / "results"))
         get_dataset("synthetic-2d").prepare(paths.raw_dir("synthetic-2d"), paths.prepared_dir("synthetic-2d"))
         assert execute(SPEC, progress=False).record["status"] == "ok"
-    finally:
-        for k, v in saved.items():
-            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
     return root
 
 
