@@ -8,10 +8,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from segrepro import paths
 from segrepro.errors import UserError
 from segrepro.tiers import TIERS
+
+if TYPE_CHECKING:  # the commands import the engine lazily: `--help` and listings stay fast
+    from segrepro.protocol import RunOutcome
+    from segrepro.runspec import RunSpec
 
 
 def _datasets_list(args: argparse.Namespace) -> int:
@@ -140,18 +145,77 @@ def _baselines_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
-    from segrepro.protocol import RunSpec, execute, record_path
+def _spec(args: argparse.Namespace) -> RunSpec:
+    from segrepro.runspec import RunSpec
 
-    spec = RunSpec(args.dataset, args.baseline, args.fold, args.seed, args.tier)
-    record = execute(spec, progress=not args.quiet, save_predictions=args.save_predictions)
-    where = record_path(spec)
+    return RunSpec(args.dataset, args.baseline, args.fold, args.seed, args.tier)
+
+
+def _report(outcome: RunOutcome, args: argparse.Namespace) -> int:
+    from segrepro.score import record_path
+
+    record = outcome.record
+    run_id, where = record["run_id"], record_path(_spec(args))
+    if outcome.action == "exists":
+        print(f"{run_id}: a record exists in {where}; skipped (give --force to replace it)")
+        return 0
     if record["status"] == "ok":
         mean = record["metrics"]["canonical"]["mean"]
-        print(f"{spec.run_id}: mean foreground dice {mean['dice']}, iou {mean['iou']} -> {where}")
+        dice, iou = (f"{v:.4f}" if v is not None else "undefined" for v in (mean["dice"], mean["iou"]))
+        print(f"{run_id}: mean foreground dice {dice}, iou {iou} -> {where}")
         return 0
-    print(f"{spec.run_id}: FAILED ({record['reason']}); recorded in {where}", file=sys.stderr)
+    if outcome.action == "kept":
+        print(f"{run_id}: FAILED ({record['reason']}); the existing ok record {where} is kept", file=sys.stderr)
+    else:
+        print(f"{run_id}: FAILED ({record['reason']}); recorded in {where}", file=sys.stderr)
     return 0 if args.allow_failure else 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from segrepro.protocol import execute
+
+    outcome = execute(_spec(args), progress=not args.quiet, save_predictions=args.save_predictions, force=args.force)
+    return _report(outcome, args)
+
+
+def _score(args: argparse.Namespace) -> int:
+    from segrepro.protocol import rescore
+
+    outcome = rescore(_spec(args), progress=not args.quiet, save_predictions=args.save_predictions, force=args.force)
+    return _report(outcome, args)
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from segrepro.fit import fit
+
+    outcome = fit(_spec(args), force=args.force, progress=not args.quiet)
+    if outcome.action == "exists":
+        print(f"a finished checkpoint exists in {outcome.checkpoint}; skipped (give --force to train again)")
+    else:
+        print(f"{outcome.action} {outcome.checkpoint}")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from segrepro.checkpoint import checkpoint_path
+    from segrepro.predict import predict_folder, predict_split
+    from segrepro.runspec import check_seed
+
+    if args.images is not None:
+        if args.out is None:
+            raise UserError("--images needs --out, the folder to write the predictions into")
+        if args.checkpoint is None and args.dataset is None:
+            raise UserError("--images needs --checkpoint FILE (or --dataset/--baseline... naming a fitted run)")
+        if args.checkpoint is None:
+            check_seed(args.seed)
+        ckpt = args.checkpoint or checkpoint_path(_spec(args).run_id)
+        written = predict_folder(ckpt, args.images, args.out, args.probabilities, args.force, not args.quiet)
+    else:
+        if args.dataset is None or args.baseline is None:
+            raise UserError("give --dataset and --baseline (a fitted run), or --images DIR --out DIR --checkpoint FILE")
+        written = predict_split(_spec(args), args.split, args.probabilities, not args.quiet)
+    print(f"wrote {len(written)} files into {written[0].parent if written else '-'}")
+    return 0
 
 
 def _stress(args: argparse.Namespace) -> int:
@@ -407,26 +471,85 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the card, recipes and parameter counts as JSON")
     s.set_defaults(func=_baselines_show)
 
-    r = sub.add_parser("run", help="train and evaluate one (dataset, baseline, fold, seed, tier)")
-    r.add_argument("--dataset", required=True)
-    r.add_argument("--baseline", required=True)
-    r.add_argument("--fold", type=int, default=0)
-    r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--tier", default="smoke", choices=TIERS)
-    r.add_argument(
-        "--allow-failure",
-        action="store_true",
-        help="exit 0 after recording a failed run (dvc.yaml uses it so one failure does not stop the rest)",
+    def run_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
+        parser.add_argument("--dataset", required=required, help="a prepared dataset (registered or from a card)")
+        parser.add_argument("--baseline", required=required, help="a baseline id (segrepro baselines list)")
+        parser.add_argument("--fold", type=int, default=0)
+        parser.add_argument("--seed", type=int, default=0, help="0 <= seed < 2**63 (default 0)")
+        parser.add_argument("--tier", default="smoke", choices=TIERS)
+        parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    def record_options(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--allow-failure",
+            action="store_true",
+            help="exit 0 after recording a failed run (dvc.yaml uses it so one failure does not stop the rest)",
+        )
+        parser.add_argument(
+            "--save-predictions",
+            type=int,
+            default=0,
+            metavar="N",
+            help="also save overlay PNGs (image | truth | prediction) of the first N test images in "
+            "results/runs/RUN_ID/",
+        )
+        parser.add_argument("--force", action="store_true", help="replace an existing record")
+
+    where = (
+        "RUN_ID is DATASET__BASELINE__TIER__fFOLD__sSEED. Results go under results/ (or $SEGREPRO_RESULTS_DIR): "
+        "the checkpoint in models/RUN_ID/checkpoint.pt, the test predictions in predictions/RUN_ID/test/ID.npz, "
+        "the record in runs/RUN_ID.json. Two identical commands never run at once: the second waits for the first."
     )
-    r.add_argument("--quiet", action="store_true", help="no progress bars")
-    r.add_argument(
-        "--save-predictions",
-        type=int,
-        default=0,
-        metavar="N",
-        help="save overlay PNGs (image | truth | prediction) of the first N test images beside the record",
+    r = sub.add_parser(
+        "run",
+        help="fit + predict + score one (dataset, baseline, fold, seed, tier)",
+        description="fit (resuming an unfinished checkpoint), predict the test split with probabilities, score it. "
+        "An existing record is kept unless --force; a failure never replaces an ok record. " + where,
     )
+    run_options(r)
+    record_options(r)
     r.set_defaults(func=_run)
+
+    f = sub.add_parser(
+        "fit",
+        help="train one run into results/models/RUN_ID/checkpoint.pt (resumable)",
+        description="Train one run. The checkpoint results/models/RUN_ID/checkpoint.pt (weights, optimiser, "
+        "schedule, iteration, RNG states, curves, best weights) is rewritten atomically at every validation; "
+        "after a crash or kill, the same command resumes from it. A finished checkpoint is kept unless --force. "
+        + where,
+    )
+    run_options(f)
+    f.add_argument("--force", action="store_true", help="train again from scratch, replacing the checkpoint")
+    f.set_defaults(func=_fit)
+
+    pr = sub.add_parser(
+        "predict",
+        help="predict a dataset split, or a folder of your own images, with a fitted checkpoint",
+        description="With --dataset/--baseline/...: predicts --split of that run's fold into "
+        "results/predictions/RUN_ID/SPLIT/ID.npz (compressed; 'classes' = class ids, and 'probabilities' "
+        "(K, *shape) float32 with --probabilities). With --images DIR --out OUT: predicts every TIFF/PNG/NIfTI "
+        "file in DIR into OUT/NAME (class ids in the input's format) and, with --probabilities, "
+        "OUT/STEM.probs.npz; the model is --checkpoint FILE or the named run's.",
+    )
+    run_options(pr, required=False)
+    pr.add_argument("--split", default="test", choices=("train", "val", "test"), help="dataset split (default test)")
+    pr.add_argument("--probabilities", action="store_true", help="also write class probabilities (compressed)")
+    pr.add_argument("--images", type=Path, help="a folder of your own TIFF/PNG/NIfTI images instead of a split")
+    pr.add_argument("--out", type=Path, help="where --images predictions go (not the images folder)")
+    pr.add_argument("--checkpoint", type=Path, help="checkpoint file for --images (default: the named run's)")
+    pr.add_argument("--force", action="store_true", help="replace existing files in --out")
+    pr.set_defaults(func=_predict)
+
+    sc = sub.add_parser(
+        "score",
+        help="score a run's test predictions into results/runs/RUN_ID.json (no training)",
+        description="Turns results/predictions/RUN_ID/test/*.npz (with probabilities) and the prepared labels "
+        "into the run record results/runs/RUN_ID.json, with the checkpoint and prediction paths and the recipe "
+        "hash. An existing record is kept unless --force (re-scoring); a failure never replaces an ok record.",
+    )
+    run_options(sc)
+    record_options(sc)
+    sc.set_defaults(func=_score)
 
     st = sub.add_parser(
         "stress", help="class-ratio stress test: retrain at each foreground/background ratio, score one test set"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -23,6 +24,26 @@ if TYPE_CHECKING:  # torch is imported where a model is built or run, so listing
     from torch import nn
 
 __all__ = ["TIERS", "BaselineEntry", "Recipe", "Tier", "count_parameters"]
+
+# The options each optimiser (torch.optim) and schedule (torch.optim.lr_scheduler) of a recipe takes.
+OPTIMIZER_OPTIONS: dict[str, frozenset[str]] = {
+    "adam": frozenset({"betas", "eps", "weight_decay", "amsgrad"}),
+    "adamw": frozenset({"betas", "eps", "weight_decay", "amsgrad"}),
+    "sgd": frozenset({"momentum", "dampening", "weight_decay", "nesterov"}),
+}
+SCHEDULE_OPTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {  # (required, optional)
+    "constant": (frozenset(), frozenset()),
+    "step": (frozenset({"step_size"}), frozenset({"gamma"})),
+    "multistep": (frozenset({"milestones"}), frozenset({"gamma"})),
+}
+
+
+def _is_int(value: Any, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _is_positive(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
 
 
 @dataclass(frozen=True)
@@ -46,6 +67,48 @@ class Recipe:
     schedule_kwargs: dict[str, Any] = field(default_factory=dict)
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+
+    def problem(self) -> str | None:
+        """What is wrong with this recipe, or None: an unknown optimiser, schedule or option, or a bad
+        number. A ``BaselineEntry`` checks its recipes on construction and refuses one with a problem,
+        naming itself, so a recipe never trains with a silently constant lr."""
+        for name in ("iterations", "batch_size", "val_every"):
+            if not _is_int(getattr(self, name), 1):
+                return f"{name} must be a whole number >= 1, not {getattr(self, name)!r}"
+        if not _is_positive(self.lr):
+            return f"lr must be a positive number, not {self.lr!r}"
+        if not self.patch_size:
+            return "patch_size needs a patch for 2-D and/or 3-D data, e.g. {2: (64, 64)}"
+        for dims, patch in self.patch_size.items():
+            if dims not in (2, 3) or len(patch) != dims or not all(_is_int(p, 1) for p in patch):
+                return f"patch_size {dims}: {patch!r} must be {{2 or 3: that many positive sizes}}"
+        if self.optimizer not in OPTIMIZER_OPTIONS:
+            return f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZER_OPTIONS)}"
+        unknown = set(self.optimizer_kwargs) - OPTIMIZER_OPTIONS[self.optimizer]
+        if unknown:
+            allowed = ", ".join(sorted(OPTIMIZER_OPTIONS[self.optimizer]))
+            return f"optimizer {self.optimizer} has no option {', '.join(sorted(unknown))} (it takes {allowed})"
+        if self.schedule not in SCHEDULE_OPTIONS:
+            return f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULE_OPTIONS)}"
+        required, optional = SCHEDULE_OPTIONS[self.schedule]
+        given = set(self.schedule_kwargs)
+        if given - required - optional or required - given:
+            takes = ", ".join(sorted(required | optional)) or "no options"
+            needs = ", ".join(sorted(required)) or "none"
+            return f"schedule {self.schedule} takes {takes} ({needs} required), not {sorted(given)}"
+        return self._schedule_problem()
+
+    def _schedule_problem(self) -> str | None:
+        kw = self.schedule_kwargs
+        if "gamma" in kw and not _is_positive(kw["gamma"]):
+            return f"schedule gamma must be a positive number, not {kw['gamma']!r}"
+        if "step_size" in kw and not _is_int(kw["step_size"], 1):
+            return f"schedule step_size must be a whole number >= 1, not {kw['step_size']!r}"
+        if "milestones" in kw:
+            m = list(kw["milestones"])
+            if not m or not all(_is_int(x, 1) for x in m) or m != sorted(set(m)):
+                return f"schedule milestones must be increasing whole numbers >= 1, not {kw['milestones']!r}"
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -101,6 +164,16 @@ class BaselineEntry:
     sampling: Sampling = field(default_factory=Sampling)
     inference: Inference = field(default_factory=Inference)
     postprocess: Postprocess = field(default_factory=Decide)
+
+    def __post_init__(self) -> None:
+        from segrepro.errors import UserError
+
+        for tier, recipe in self.recipes.items():
+            if tier not in TIERS:
+                raise UserError(f"baseline {self.id}: unknown tier {tier!r}; tiers are {', '.join(TIERS)}")
+            problem = recipe.problem()
+            if problem:
+                raise UserError(f"baseline {self.id}, {tier} recipe: {problem}")
 
     def out_channels(self, n_classes: int) -> int:
         return n_classes if self.output == "softmax" else n_classes - 1

@@ -6,6 +6,11 @@ each voxel taken from the window whose central third contains it: the volume is 
 of the window so that every voxel lies in some window's centre, and each window's weight map is 1 in its
 central third and 1e-3 elsewhere, the floor MONAI puts under any window weight: off-centre windows
 leak in at that weight).
+
+Memory: windows run on the model's device and are stitched on the CPU into one logits volume (C
+channels) plus MONAI's count map (1 channel, freed after); probabilities are then computed in place slab
+by slab (sigmoid entries, with one channel fewer, fill a new K-channel array) and the class ids are
+decided per slab into uint8 (uint16 above 256 classes): no other whole-volume copy before ``postprocess``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ if TYPE_CHECKING:
 
     from segrepro.entry import BaselineEntry
     from segrepro.postprocess import Prediction
+
+SLAB_VOXELS = 1 << 20  # voxels per slab of the probability and decision pass (temporaries stay small)
 
 
 @dataclass(frozen=True)
@@ -49,26 +56,45 @@ def centre_weights(roi: tuple[int, ...]) -> np.ndarray:
 
 
 def sliding_window_logits(
-    model: torch.nn.Module, x: torch.Tensor, roi: tuple[int, ...], settings: Inference
+    model: torch.nn.Module, x: torch.Tensor, roi: tuple[int, ...], settings: Inference, device: torch.device
 ) -> torch.Tensor:
-    """Logits ``(1, K, *spatial)`` of ``x`` ``(1, C, *spatial)`` (the caller sets eval mode and no_grad)."""
+    """Logits ``(1, K, *spatial)`` on the CPU of ``x`` ``(1, C, *spatial)`` on the CPU, windows run on
+    ``device`` (the caller sets eval mode and no_grad)."""
     import torch
     from monai.inferers import sliding_window_inference
 
+    cpu = torch.device("cpu")
+    run = {"sw_device": device, "device": cpu}
     if not settings.centre_tile:
         out = sliding_window_inference(
-            x, roi, settings.sw_batch_size, model, overlap=settings.overlap, mode=settings.blend
+            x, roi, settings.sw_batch_size, model, overlap=settings.overlap, mode=settings.blend, **run
         )
         return torch.as_tensor(out)
     pad = [r // 3 for r in roi]
     padded = torch.nn.functional.pad(x, [p for p in reversed(pad) for _ in (0, 1)], mode="reflect")
-    weights = torch.from_numpy(centre_weights(roi)).to(x.device)
+    weights = torch.from_numpy(centre_weights(roi))
     out = torch.as_tensor(
         sliding_window_inference(
-            padded, roi, settings.sw_batch_size, model, overlap=1 - 1 / 3, mode="constant", roi_weight_map=weights
+            padded, roi, settings.sw_batch_size, model, 1 - 1 / 3, "constant", roi_weight_map=weights, **run
         )
     )
     return out[(slice(None), slice(None), *(slice(p, p + s) for p, s in zip(pad, x.shape[2:], strict=True)))]
+
+
+def probabilities_and_classes(entry: BaselineEntry, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(K, *spatial)`` probabilities (in place over ``logits`` ``(C, *spatial)`` where K == C) and the
+    entry's class ids ``(*spatial)``, slab by slab."""
+    import torch
+
+    step = max(1, SLAB_VOXELS // max(1, int(np.prod(logits.shape[2:]))))
+    k = entry.probabilities(logits[None, :, :1]).shape[1]
+    probs = logits if k == logits.shape[0] else torch.empty((k, *logits.shape[1:]))
+    classes = torch.empty(logits.shape[1:], dtype=torch.uint8 if k <= 256 else torch.int16)
+    for z in range(0, logits.shape[1], step):
+        p = entry.probabilities(logits[None, :, z : z + step])
+        classes[z : z + step] = entry.decide(p)[0].to(classes.dtype)
+        probs[:, z : z + step] = p[0]
+    return probs, classes
 
 
 def predict_volume(
@@ -85,8 +111,9 @@ def predict_volume(
     model.eval()
     spatial = image.shape[1:]
     roi = tuple(min(r, s) for r, s in zip(roi, spatial, strict=True))
-    x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None].to(device)
+    x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None]
     with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-        logits = sliding_window_logits(model, x, roi, entry.inference)
-    probs = entry.probabilities(logits.float())
-    return entry.postprocess(probs, entry.decide(probs))[0]
+        logits = sliding_window_logits(model, x, roi, entry.inference, device)
+    with torch.no_grad():
+        probs, classes = probabilities_and_classes(entry, logits[0].float())
+        return entry.postprocess(probs[None], classes[None])[0]

@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from segrepro.errors import UserError
 
@@ -86,6 +86,17 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False, allow_nan=True) + "\n")
+
+
+def write_with_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """``write(file)`` into a temporary file beside ``path``, then move it into place."""
+    with _atomic(path) as tmp, open(tmp, "wb") as f:
+        write(f)
+
+
+def check_writable(folder: Path) -> None:
+    """Create ``folder`` and prove a file can be written there, before any long work: a ``UserError`` otherwise."""
+    _tmp_beside(folder / "probe").unlink()
 
 
 def replace_dir_atomic(staging: Path, final: Path) -> None:

@@ -50,5 +50,10 @@ def run_record(run_id: str, runs: Path | None = None) -> Path:
     return (runs or runs_dir()) / f"{check_slug(run_id, 'run id')}.json"
 
 
+def run_folder(kind: str, run_id: str) -> Path:
+    """``results/<kind>/<run_id>``: a run's checkpoint (``models``) or predictions (``predictions``) folder."""
+    return results_dir() / kind / check_slug(run_id, "run id")
+
+
 def stress_dir(dataset: str) -> Path:
     return results_dir() / "stress" / check_slug(dataset, "dataset")

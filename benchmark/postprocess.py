@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class Prediction:
-    classes: np.ndarray  # (*spatial) int64 class ids of the dataset
+    classes: np.ndarray  # (*spatial) integer class ids of the dataset (uint8; uint16 above 256 classes)
     scores: np.ndarray  # (K, *spatial) float32 per-class scores of the dataset's K classes
     instances: np.ndarray | None = None  # (*spatial) int32 instance ids, 0 = no instance
 
@@ -37,7 +37,4 @@ class Decide:
     """Keep the entry's decision rule (argmax, or thresholded sigmoid) and its probabilities; no instances."""
 
     def __call__(self, probs: torch.Tensor, decided: torch.Tensor) -> list[Prediction]:
-        return [
-            Prediction(d.cpu().numpy().astype(np.int64), p.cpu().numpy().astype(np.float32))
-            for p, d in zip(probs, decided, strict=True)
-        ]
+        return [Prediction(d.cpu().numpy(), p.cpu().numpy()) for p, d in zip(probs, decided, strict=True)]

@@ -35,23 +35,24 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from segrepro import paths
 from segrepro.baselines import get_baseline
-from segrepro.datasets import PreparedDataset, get_dataset, load_prepared
+from segrepro.cases import Case, load_cases, train_volumes
+from segrepro.datasets import DATASETS, PreparedDataset, get_dataset
 from segrepro.datasets.synthetic import SyntheticAdapter, generate
 from segrepro.entry import TIERS, BaselineEntry
 from segrepro.errors import UserError
-from segrepro.io import write_bytes_atomic, write_json_atomic, write_text_atomic
-from segrepro.metrics import pooled_summary
+from segrepro.fit import train_model
+from segrepro.io import check_writable, write_bytes_atomic, write_json_atomic, write_text_atomic
 from segrepro.metrics.conventions import CANONICAL
+from segrepro.predict import case_counts
 from segrepro.preprocess import Preprocess
-from segrepro.protocol import Case, case_counts, load_cases
 from segrepro.records import finish_provenance, provenance
-from segrepro.sampling import PatchSampler, TrainVolume, make_train_volume
-from segrepro.training import pick_device, seed_everything, train
+from segrepro.runspec import check_seed, open_dataset
+from segrepro.sampling import TrainVolume, make_train_volume
+from segrepro.training import pick_device
 
 COLUMNS = ("ratio", "achieved_ratio", "baseline", "class", "metric", "value")
 METRICS = ("precision", "recall", "tnr", "dice", "balanced_accuracy")  # dice = F1 of one class vs the rest
@@ -153,7 +154,7 @@ def tiles(volume: TrainVolume, patch: tuple[int, ...], n_classes: int) -> list[T
     out = []
     for origin in np.array(np.meshgrid(*starts, indexing="ij")).reshape(len(patch), -1).T:
         sl = tuple(slice(o, o + p) for o, p in zip(origin, patch, strict=True))
-        out.append(make_train_volume(volume.image[(slice(None), *sl)], volume.label[sl], volume.mask[sl], n_classes))
+        out.append(make_train_volume(volume.image[sl], volume.label[sl], volume.mask[sl], n_classes))
     return out
 
 
@@ -205,9 +206,10 @@ class Sweep:
     def __init__(self, config: StressConfig) -> None:
         if config.tier not in TIERS:
             raise UserError(f"unknown tier {config.tier!r}; choose one of {', '.join(TIERS)}")
+        check_seed(config.seed)
         self.config = config
-        self.adapter = get_dataset(config.dataset)
-        self.data: PreparedDataset = load_prepared(config.dataset)
+        self.data: PreparedDataset = open_dataset(config.dataset)  # registered or prepared from a YAML card
+        self.adapter = get_dataset(config.dataset) if config.dataset in DATASETS else None
         self.targets = parse_ratios(config.ratios, self.data.n_classes)
         self.synthetic = isinstance(self.adapter, SyntheticAdapter)
         if not self.synthetic and any(t.split is not None for t in self.targets):
@@ -243,9 +245,8 @@ class Sweep:
                     self.adapter, len(self.fold.train), target, self.config.seed, entry.preprocess
                 )
             else:
-                k = self.data.n_classes
-                whole = [make_train_volume(img, lab, msk, k) for _, img, lab, msk in self.cases(entry, "train")]
-                vols = resampled_training_set(whole, patch, target.ratio, k)
+                whole = train_volumes(entry, self.data, self.cases(entry, "train"))
+                vols = resampled_training_set(whole, patch, target.ratio, self.data.n_classes)
             self._sets = {k: v for k, v in self._sets.items() if k[0] == target.ratio}  # keep one target's sets
             self._sets[key] = vols
         return self._sets[key]
@@ -281,22 +282,13 @@ def score_rows(
 def train_one(
     sweep: Sweep, entry: BaselineEntry, vols: list[TrainVolume], val: list[Case], test: list[Case]
 ) -> dict[str, np.ndarray]:
-    """Train ``entry`` on ``vols`` (best model on ``val``), return its per-image test counts."""
+    """Train ``entry`` on ``vols`` (best model on ``val``, uniform patches); its per-image test counts."""
     cfg, data = sweep.config, sweep.data
-    recipe = entry.recipe(cfg.tier)
-    patch, k, device = sweep.patch(entry), data.n_classes, pick_device()
-    seed_everything(cfg.seed)
-    model = entry.build_model(data.class_names, data.spatial_dims, cfg.tier)
-
-    def validate(m: torch.nn.Module) -> float:
-        score = pooled_summary(case_counts(m, entry, val, patch, device, k, None), data.class_names)
-        return -1.0 if score["mean"]["dice"] is None else score["mean"]["dice"]
-
-    uniform = replace(entry.sampling, fg_fraction=0.0, class_probabilities=None)
-    sampler = PatchSampler(vols, patch, uniform, cfg.seed, recipe.batch_size)
-    result = train(model, entry.loss(), sampler, recipe, validate, device, progress=False)
-    model.load_state_dict(result.best_state)
-    return case_counts(model, entry, test, patch, device, k, None)
+    recipe, uniform = entry.recipe(cfg.tier), replace(entry.sampling, fg_fraction=0.0, class_probabilities=None)
+    model, _ = train_model(
+        entry, cfg.tier, recipe, data.class_names, data.spatial_dims, vols, val, cfg.seed, False, sampling=uniform
+    )
+    return case_counts(model, entry, test, sweep.patch(entry), pick_device(), data.n_classes)
 
 
 def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool = True) -> Path:
@@ -307,6 +299,7 @@ def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool
     Returns ``out_dir``."""
     sweep = Sweep(config)
     out_dir = out_dir or paths.stress_dir(config.dataset)
+    check_writable(out_dir)  # before any training
     started, device = time.perf_counter(), pick_device()
     about = {
         "config": asdict(config),

@@ -1,6 +1,9 @@
 """The training loop of the standard protocol: patches, optimiser, schedule, validation, best model.
 
-CUDA with bf16 autocast when present, CPU otherwise; seeded and deterministic on one machine.
+CUDA with bf16 autocast when present, CPU otherwise; seeded and deterministic on one machine. The
+loop's whole state (weights, optimiser, schedule, every RNG, curves, best weights) is a
+``TrainState``: handed to ``checkpoint`` after every validation and taken back by ``resume``, so a
+resumed run continues exactly where the saved one stood.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ import copy
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,17 +35,44 @@ def seed_everything(seed: int) -> None:
         torch.backends.cudnn.benchmark = False
 
 
+def rng_states() -> dict[str, Any]:
+    """Every random generator training draws from (Python, NumPy, torch CPU/CUDA); the patch sampler
+    needs none: its batch ``i`` is a function of its seed and ``i``."""
+    kind, key, pos, has_gauss, cached = np.random.get_state()
+    return {
+        "python": random.getstate(),
+        "numpy": (kind, key.tolist(), pos, has_gauss, cached),
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
+
+
+def set_rng_states(states: dict[str, Any]) -> None:
+    random.setstate(states["python"])
+    kind, key, pos, has_gauss, cached = states["numpy"]
+    np.random.set_state((kind, np.asarray(key, dtype=np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(states["torch"])
+    if states["cuda"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+}
+
+
 def make_optimizer(model: torch.nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
     """A model may split its parameters into groups (e.g. weight decay on the decoder only) by
     defining ``optimizer_param_groups()``; otherwise all parameters form one group."""
-    kinds = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
     groups = getattr(model, "optimizer_param_groups", None)
     params = groups() if callable(groups) else model.parameters()
-    return kinds[recipe.optimizer](params, lr=recipe.lr, **recipe.optimizer_kwargs)
+    return OPTIMIZERS[recipe.optimizer](params, lr=recipe.lr, **recipe.optimizer_kwargs)
 
 
 def make_scheduler(opt: torch.optim.Optimizer, recipe: Recipe) -> torch.optim.lr_scheduler.LRScheduler:
-    """Stepped once per iteration."""
+    """Stepped once per iteration (the recipe's schedule and options are checked when its entry is built)."""
     if recipe.schedule == "step":
         return torch.optim.lr_scheduler.StepLR(opt, **recipe.schedule_kwargs)
     if recipe.schedule == "multistep":
@@ -50,11 +81,20 @@ def make_scheduler(opt: torch.optim.Optimizer, recipe: Recipe) -> torch.optim.lr
 
 
 @dataclass
-class TrainResult:
+class TrainState:
+    """Where training stands after ``iteration`` steps; ``best_state`` is the best-validating weights."""
+
+    iteration: int
     best_state: dict[str, torch.Tensor]
-    best_iteration: int
+    best_iteration: int = 0
+    best_score: float = -np.inf
     train_loss: list[tuple[int, float]] = field(default_factory=list)
     val_score: list[tuple[int, float]] = field(default_factory=list)
+    running: list[float] = field(default_factory=list)  # losses since the last validation
+    model: dict[str, torch.Tensor] = field(default_factory=dict)
+    optimizer: dict[str, Any] = field(default_factory=dict)
+    scheduler: dict[str, Any] = field(default_factory=dict)
+    rng: dict[str, Any] = field(default_factory=dict)
 
 
 def train(
@@ -66,24 +106,33 @@ def train(
     device: torch.device,
     progress: bool = True,
     after_step: Callable[[torch.nn.Module], None] | None = None,
+    resume: TrainState | None = None,
+    checkpoint: Callable[[TrainState], None] | None = None,
     workers: int = 0,
-) -> TrainResult:
+) -> TrainState:
     """Train for ``recipe.iterations`` steps; keep the weights that score best on ``validate``.
 
     ``validate`` scores the model on the validation volumes only (higher is better): model
     selection never sees the test set. ``after_step`` lets an entry constrain weights after each
-    optimiser step (e.g. zero-mean kernels). ``workers`` > 0 draws batches in DataLoader worker
-    processes (same batches, so the same result).
+    optimiser step (e.g. zero-mean kernels). ``resume`` continues from a saved state (same model,
+    recipe and sampler); ``checkpoint`` receives the full state after every validation. ``workers`` > 0
+    draws batches in DataLoader worker processes (the same batches, so the same result).
     """
     model.to(device)
     opt = make_optimizer(model, recipe)
     sched = make_scheduler(opt, recipe)
     amp = device.type == "cuda"
-    result = TrainResult(best_state=copy.deepcopy(model.state_dict()), best_iteration=0)
-    best = -np.inf
-    running: list[float] = []
-    stream = batches(sampler, 1, recipe.iterations + 1, workers)
-    bar = tqdm(range(1, recipe.iterations + 1), desc="train", unit="it", disable=not progress, leave=False)
+    if resume is None:
+        state = TrainState(iteration=0, best_state=copy.deepcopy(model.state_dict()))
+    else:
+        state = resume
+        model.load_state_dict(state.model)
+        opt.load_state_dict(state.optimizer)
+        sched.load_state_dict(state.scheduler)
+        set_rng_states(state.rng)
+    first = state.iteration + 1
+    stream = batches(sampler, first, recipe.iterations + 1, workers)
+    bar = tqdm(range(first, recipe.iterations + 1), desc="train", unit="it", disable=not progress, leave=False)
     for it, batch in zip(bar, stream, strict=True):
         model.train()
         x, y, m = (torch.from_numpy(a).to(device) for a in batch)
@@ -99,15 +148,19 @@ def train(
         sched.step()
         if after_step is not None:
             after_step(model)
-        running.append(float(loss.detach()))
+        state.running.append(float(loss.detach()))
+        state.iteration = it
         if it % recipe.val_every == 0 or it == recipe.iterations:
-            result.train_loss.append((it, float(np.mean(running))))
-            running = []
+            state.train_loss.append((it, float(np.mean(state.running))))
+            state.running = []
             score = validate(model)
-            result.val_score.append((it, score))
-            bar.set_postfix(loss=f"{result.train_loss[-1][1]:.4f}", val=f"{score:.4f}")
-            if score > best:
-                best = score
-                result.best_iteration = it
-                result.best_state = copy.deepcopy(model.state_dict())
-    return result
+            state.val_score.append((it, score))
+            bar.set_postfix(loss=f"{state.train_loss[-1][1]:.4f}", val=f"{score:.4f}")
+            if score > state.best_score:
+                state.best_score, state.best_iteration = score, it
+                state.best_state = copy.deepcopy(model.state_dict())
+            if checkpoint is not None:
+                state.model, state.optimizer, state.scheduler = model.state_dict(), opt.state_dict(), sched.state_dict()
+                state.rng = rng_states()
+                checkpoint(state)
+    return state

@@ -33,7 +33,7 @@ RECIPES = {
         lr=1e-3,
         patch_size={2: (64, 64)},
         val_every=10,
-        model_kwargs={"width": 4},
+        model_kwargs={"base_channels": 4},
         note="CI only: checks that the entry trains.",
     ),
     "quick": Recipe(
@@ -44,9 +44,9 @@ RECIPES = {
         val_every=200,
         schedule="multistep",
         schedule_kwargs={"milestones": [560], "gamma": 0.1},
-        model_kwargs={"width": 8},
+        model_kwargs={"base_channels": 8},
         note=(
-            "CPU-sized paper recipe (X-Net trains in under 30 min on one shared core): width 8 instead of 64, "
+            "CPU-sized paper recipe (X-Net trains in under 30 min on one shared core): base_channels 8 instead of 64, "
             "random 128x128 sub-crops, 800 iterations (about 8 epochs of whole-crop pixels) with the paper's "
             "10x lr drop at 70% of training."
         ),
@@ -59,7 +59,7 @@ RECIPES = {
         val_every=10 * EPOCH,
         schedule="multistep",
         schedule_kwargs={"milestones": [1000 * EPOCH], "gamma": 0.1},
-        model_kwargs={"width": 64},
+        model_kwargs={"base_channels": 64},
         note=(
             "Paper 001: Adam, lr 1e-3 then 1e-4 after epoch 1000, 1500 epochs of 24 iterations (192 crops, "
             "batch 8), whole 256x256 crops, best model on validation (checked every 10 epochs)."
@@ -75,7 +75,7 @@ ARCHS: dict[str, tuple[str, str, str]] = {
     "xnet": ("X-Net", "XNet", "X-Net: two encoders, two decoders, 1x1-conv fusion (output3)"),
 }
 RECONSTRUCTIONS = (
-    "layer sizes: width-2w-4w-8w levels + 16w bottleneck, width 64 at the paper tier (the classic U-Net)",
+    "layer sizes: w-2w-4w-8w levels + 16w bottleneck, w = base_channels = 64 at the paper tier (the classic U-Net)",
     "batch norm + ReLU after each 3x3 conv",
     "X-Net decoder k takes its skip connections from encoder k",
     "Double U-Net: the second U-Net sees concat(image, softmax(output1)); both outputs are trained",

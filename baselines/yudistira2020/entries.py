@@ -27,8 +27,8 @@ RECIPES = {
         patch_size={2: (128, 128)},
         val_every=10,
         optimizer_kwargs={"betas": (0.5, 0.999), "eps": 1e-8},
-        model_kwargs={"width": 16},
-        note="CI check only: 1/16 width, 128x128 patches (the smallest side seven stride-2 convs allow).",
+        model_kwargs={"channel_divisor": 16},
+        note="CI check only: channels divided by 16, 128x128 patches (the smallest side seven stride-2 convs allow).",
     ),
     "quick": Recipe(
         iterations=100,
@@ -39,9 +39,9 @@ RECIPES = {
         optimizer_kwargs={"betas": (0.5, 0.999), "eps": 1e-8},
         schedule="step",
         schedule_kwargs={"step_size": 25, "gamma": 0.9},
-        model_kwargs={"width": 16, "decoder_weight_decay": 1e-5},
+        model_kwargs={"channel_divisor": 16, "decoder_weight_decay": 1e-5},
         note=(
-            "CPU tier (sized for the 35-run stress sweep): 1/16 width, every layer kept; the paper's Adam "
+            "CPU tier (sized for the 35-run stress sweep): channels divided by 16, every layer kept; the paper's Adam "
             "(beta1 0.5) and decoder-only weight decay, lr 2e-3 (20x the paper's, for 100 iterations) x0.9 every 25."
         ),
     ),
@@ -54,7 +54,7 @@ RECIPES = {
         optimizer_kwargs={"betas": (0.5, 0.999), "eps": 1e-8},
         schedule="step",
         schedule_kwargs={"step_size": 1000, "gamma": 0.9},
-        model_kwargs={"width": 1, "decoder_weight_decay": 1e-5},
+        model_kwargs={"channel_divisor": 1, "decoder_weight_decay": 1e-5},
         note=(
             "Paper recipe: Adam lr 1e-4, betas (0.5, 0.999), eps 1e-8, weight decay 1e-5 on the decoder and head only "
             "(optimizer parameter groups), lr x0.9 every 1000 iterations, 256x256 inputs. Iterations = 100 epochs of "

@@ -4,11 +4,11 @@ Encoder: a 3x3 stride-1 conv to 64 channels (LeakyReLU, no BN), then seven 4x4 s
 BN + LeakyReLU (128, 256, 512, 512, 512, 512, 512). Decoder: seven 4x4 stride-2 transposed convs
 with BN + ReLU (512, 512, 512, 512, 256, 128, 64), dropout 0.5 in the first three, each but the
 first taking the concatenation with the matching encoder output. Head: a 3x3 conv on the last
-decoder output concatenated with the first encoder output. At full width with 1 input and 5 output
-channels the conv/deconv weights and biases total 54,406,725 (54,417,605 with the BN affine
+decoder output concatenated with the first encoder output. At full width (``channel_divisor=1``)
+with 1 input and 5 output channels the conv/deconv weights and biases total 54,406,725 (54,417,605 with the BN affine
 parameters); table 1's printed column differs by its typos (see ``entries.TABLE1_TYPOS``).
 
-``width`` divides every hidden channel count (CPU tiers); the layer count never changes. Seven
+``channel_divisor`` divides every hidden channel count (CPU tiers); the layer count never changes. Seven
 stride-2 convs need a side divisible by 2**7 = 128: other inputs are zero-padded up to the next
 multiple of 128 and the output is cropped back, so any patch or sliding-window size works.
 """
@@ -27,8 +27,8 @@ DROPOUT_LAYERS = 3
 DOWNSAMPLING = 2 ** (len(ENCODER_CHANNELS) - 1)
 
 
-def _ch(c: int, width: int) -> int:
-    return max(1, c // width)
+def _ch(c: int, channel_divisor: int) -> int:
+    return max(1, c // channel_divisor)
 
 
 class BalancedUNet(nn.Module):
@@ -39,14 +39,14 @@ class BalancedUNet(nn.Module):
         self,
         in_channels: int = 1,
         out_channels: int = 5,
-        width: int = 1,
+        channel_divisor: int = 1,
         dropout: float = 0.5,
         negative_slope: float = 0.2,
         decoder_weight_decay: float = 0.0,
     ) -> None:
         super().__init__()
-        enc = [_ch(c, width) for c in ENCODER_CHANNELS]
-        dec = [_ch(c, width) for c in DECODER_CHANNELS]
+        enc = [_ch(c, channel_divisor) for c in ENCODER_CHANNELS]
+        dec = [_ch(c, channel_divisor) for c in DECODER_CHANNELS]
         self.decoder_weight_decay = decoder_weight_decay
         self.encoder = nn.ModuleList(
             [nn.Sequential(nn.Conv2d(in_channels, enc[0], 3, 1, 1), nn.LeakyReLU(negative_slope))]
@@ -90,9 +90,11 @@ class BalancedUNet(nn.Module):
 
 
 def balanced_unet(
-    in_channels: int, out_channels: int, spatial_dims: int, width: int = 1, decoder_weight_decay: float = 0.0
+    in_channels: int, out_channels: int, spatial_dims: int, channel_divisor: int = 1, decoder_weight_decay: float = 0.0
 ) -> nn.Module:
     """Model factory of the entries (2-D only, as in the paper)."""
     if spatial_dims != 2:
         raise ValueError("the balanced U-Net of Yudistira et al. 2020 is 2-D")
-    return BalancedUNet(in_channels, out_channels, width=width, decoder_weight_decay=decoder_weight_decay)
+    return BalancedUNet(
+        in_channels, out_channels, channel_divisor=channel_divisor, decoder_weight_decay=decoder_weight_decay
+    )

@@ -54,7 +54,7 @@ def test_shapes_and_gradients_cpu_tiers(arch, tier):
 def test_widths_are_comparable_per_tier():
     """Same width per tier; the two-network models have about twice the U-Net's parameters."""
     for tier in ("smoke", "quick", "paper"):
-        widths = {get_baseline(e).recipe(tier).model_kwargs["width"] for e in ARCH_ENTRIES.values()}
+        widths = {get_baseline(e).recipe(tier).model_kwargs["base_channels"] for e in ARCH_ENTRIES.values()}
         assert len(widths) == 1
     unet = count_parameters(UNet(1, K, 2, 8))
     for cls in (DoubleUNet, EnsembleUNet, XNet):
@@ -73,7 +73,7 @@ def test_paper_width_is_the_classic_unet():
 def test_paper_tier_one_training_step(arch):
     entry = get_baseline(ARCH_ENTRIES[arch])
     recipe = entry.recipe("paper")
-    assert recipe.model_kwargs["width"] == 64 and recipe.batch_size == 8 and recipe.iterations == 36000
+    assert recipe.model_kwargs["base_channels"] == 64 and recipe.batch_size == 8 and recipe.iterations == 36000
     torch.manual_seed(0)
     model = entry.build_model([str(k) for k in range(K)], 2, "paper")
     opt = torch.optim.Adam(model.parameters(), lr=recipe.lr)

@@ -39,7 +39,7 @@ TABLE1 = [
 
 @pytest.fixture(scope="module")
 def full_model():
-    return BalancedUNet(1, 5, width=1)
+    return BalancedUNet(1, 5, channel_divisor=1)
 
 
 def test_full_width_parameter_counts(full_model):
@@ -60,14 +60,14 @@ def test_every_kernel_shape_matches_table1(full_model):
 
 
 def test_any_input_size_gives_same_size_output():
-    model = BalancedUNet(1, 3, width=16).eval()
+    model = BalancedUNet(1, 3, channel_divisor=16).eval()
     with torch.no_grad():
         assert model(torch.randn(1, 1, 96, 70)).shape == (1, 3, 96, 70)
         assert model(torch.randn(1, 1, 256, 256)).shape == (1, 3, 256, 256)
 
 
 def test_decoder_weight_decay_only_on_decoder():
-    model = BalancedUNet(1, 2, width=16, decoder_weight_decay=1e-5)
+    model = BalancedUNet(1, 2, channel_divisor=16, decoder_weight_decay=1e-5)
     enc, dec = model.optimizer_param_groups()
     assert "weight_decay" not in enc and dec["weight_decay"] == 1e-5
     assert len(enc["params"]) + len(dec["params"]) == len(list(model.parameters()))

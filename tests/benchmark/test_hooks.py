@@ -7,9 +7,8 @@ import dataclasses
 import numpy as np
 import torch
 
-from segrepro import protocol
 from segrepro.augment import Augment
-from segrepro.baselines import get_baseline
+from segrepro.baselines import BASELINES, get_baseline
 from segrepro.inference import Inference
 from segrepro.postprocess import Prediction
 from segrepro.protocol import RunSpec, execute
@@ -61,8 +60,9 @@ def test_every_hook_is_used_by_a_run(prepared_2d, monkeypatch):
         inference=Inference(centre_tile=True),
         postprocess=ForegroundAsClassOne(),
     )
-    monkeypatch.setattr(protocol, "get_baseline", lambda _: entry)
-    record = execute(RunSpec("synthetic-2d", "test-hooks"), progress=False)
+    BASELINES.names()  # load the registry, then add the test entry for this test only
+    monkeypatch.setitem(BASELINES._items, entry.id, entry)
+    record = execute(RunSpec("synthetic-2d", "test-hooks"), progress=False).record
     assert record["status"] == "ok", record.get("reason")
     assert all(CALLS.values()), CALLS
     model = entry.build_model(record["dataset"]["classes"], 2, "smoke")

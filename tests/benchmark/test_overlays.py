@@ -5,10 +5,8 @@ import json
 import numpy as np
 from PIL import Image
 
-from segrepro import protocol
 from segrepro.overlays import class_colours, overlay_panel
-from segrepro.protocol import RunSpec, execute
-from segrepro.training import TrainResult
+from segrepro.protocol import rescore
 
 
 def test_panel_shows_image_truth_and_prediction_with_masked_voxels_hatched():
@@ -44,12 +42,8 @@ def test_duplicate_card_colours_fall_back_to_a_distinct_palette():
     assert len({tuple(c) for c in colours}) == 4
 
 
-def test_run_saves_n_overlays_and_lists_them(prepared_2d, workdir, monkeypatch):
-    def untrained(model, *args, **kwargs):  # the overlays, not the training, are under test
-        return TrainResult({k: v.clone() for k, v in model.state_dict().items()}, 0, [(1, 1.0)], [(1, 0.1)])
-
-    monkeypatch.setattr(protocol, "train", untrained)
-    record = execute(RunSpec("synthetic-2d", "unet-ce"), progress=False, save_predictions=2)
+def test_run_saves_n_overlays_and_lists_them(fitted, workdir):
+    record = rescore(fitted, progress=False, save_predictions=2, force=True).record
     assert record["status"] == "ok", record.get("reason")
     folder = workdir / "results" / "runs" / record["run_id"]
     listed = record["predictions"]

@@ -171,6 +171,8 @@ def test_failed_model_is_recorded_and_the_sweep_goes_on(synthetic_data, tmp_path
         (["--baseline", "no-such-id", "--ratios", "1:1"], "unknown baseline 'no-such-id'"),
         (["--baseline", "unet-ce", "--ratios", "1:0"], "ratio '1:0'"),
         (["--baseline", "unet-ce", "--ratios", "0.5/0.5"], "needs 4"),
+        (["--baseline", "unet-ce", "--ratios", "1:1", "--seed", "-1"], "--seed must be between 0 and 2**63 - 1"),
+        (["--baseline", "unet-ce", "--ratios", "1:1", "--seed", str(2**63)], "--seed must be between 0"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(synthetic_data, tmp_path, monkeypatch, capsys, args, words):
@@ -229,3 +231,33 @@ def test_stress_end_to_end_smoke(synthetic_data, tmp_path, monkeypatch, capsys):
     assert (out / "stress.png").stat().st_size > 10_000
     assert not (out / "failures.csv").exists()
     assert "wrote" in capsys.readouterr().out
+
+
+def test_card_dataset_works_in_stress_as_in_run(workdir, capsys):
+    """A dataset prepared from a YAML card is found by ``stress`` (it used to say "unknown dataset")."""
+    import tifffile
+    import yaml
+
+    rng = np.random.default_rng(0)
+    for folder in ("images", "labels"):
+        (workdir / "own" / folder).mkdir(parents=True)
+    for i in range(6):
+        label = np.zeros((64, 64), np.uint8)
+        label[8 + i : 30 + i, 10:40] = 1
+        tifffile.imwrite(
+            workdir / "own" / "images" / f"s{i}.tif", (rng.random((64, 64)) * 50 + label * 100).astype(np.uint8)
+        )
+        tifffile.imwrite(workdir / "own" / "labels" / f"s{i}.tif", label)
+    card = {
+        "name": "my-slices",
+        "spatial_dims": 2,
+        "images": "images",
+        "labels": "labels",
+        "classes": [{"name": "background", "values": [0]}, {"name": "blob", "values": [1]}],
+        "split": {"folds": 3},
+    }
+    (workdir / "own" / "card.yaml").write_text(yaml.safe_dump(card))
+    assert main(["datasets", "prepare", "--card", str(workdir / "own" / "card.yaml")]) == 0
+    capsys.readouterr()
+    assert main(["stress", "--dataset", "my-slices", "--baseline", "unet-ce", "--ratios", "1:1", "--dry-run"]) == 0
+    assert capsys.readouterr().out.startswith("target 1:1 (1): achieved")
