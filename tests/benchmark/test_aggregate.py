@@ -111,7 +111,7 @@ def test_stale_runs_are_flagged_counted_and_left_out_of_the_statistics(tmp_path)
         rec = record(f"r{i}", "a", "x", dice, seed=i)
         rec["recipe_hash"] = hashes[made_by]
         (runs / f"r{i}.json").write_text(json.dumps(rec))
-    board, tables = aggregate(runs, tmp_path, recipes={("x", "smoke"): hashes["new"]})
+    _, tables = aggregate(runs, tmp_path, recipes={("x", "smoke"): hashes["new"]})
     states = tables.runs.set_index("run_id")["recipe_state"].to_dict()
     assert states == {"r0": "current", "r1": "current", "r2": "stale", "r3": "recipe unknown"}
     row = pd.read_csv(tmp_path / "leaderboard.csv").iloc[0]
@@ -130,7 +130,10 @@ def test_tables_hold_runs_scores_shares_and_per_image_counts(tmp_path):
     runs.mkdir()
     rec = record("r0", "a", "x", 0.5)
     rec["dataset"]["classes"] = ["background", "cell"]
-    rec["metrics"]["counts_per_image"] = {"img0": [[90, 1, 2, 7], [8, 2, 1, 89]], "img1": [[40, 0, 0, 10], [10, 0, 0, 40]]}
+    rec["metrics"]["counts_per_image"] = {
+        "img0": [[90, 1, 2, 7], [8, 2, 1, 89]],
+        "img1": [[40, 0, 0, 10], [10, 0, 0, 40]],
+    }
     rec["metrics"]["paper_convention"] = "per-image"
     rec["metrics"]["paper"] = {"per_class": {"cell": {"dice": 0.4}}, "mean": {"dice": 0.4}}
     (runs / "r0.json").write_text(json.dumps(rec))
