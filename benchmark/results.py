@@ -113,7 +113,7 @@ class RunTables:
 # --- reading one file safely ----------------------------------------------------------------------
 
 
-def _inside(path: Path, folder: Path) -> bool:
+def inside(path: Path, folder: Path) -> bool:
     """Whether ``path``, links resolved, lies inside ``folder`` (links resolved too)."""
     return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
 
@@ -124,7 +124,7 @@ def read_capped(path: Path, limit: int = MAX_RECORD_BYTES) -> bytes:
     Raises ``ValueError`` with a message for the user: a link out of its folder, not a regular
     file (a FIFO would block), or larger than ``limit``. The size is checked on what is read, not
     on ``stat``, so a file that grows meanwhile is still capped."""
-    if path.is_symlink() and not _inside(path, path.parent):
+    if path.is_symlink() and not inside(path, path.parent):
         raise ValueError(f"a link to {os.path.realpath(path)}, outside {path.parent}: not opened")
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     with os.fdopen(fd, "rb") as f:
@@ -360,7 +360,7 @@ def record_files(folder: Path) -> tuple[dict[str, tuple[int, int]], list[Problem
             for entry in it:
                 if not entry.name.endswith(".json") or entry.name.startswith("."):
                     continue
-                if entry.is_symlink() and not _inside(Path(entry.path), folder):
+                if entry.is_symlink() and not inside(Path(entry.path), folder):
                     target = os.path.realpath(entry.path)
                     problems.append(Problem(entry.path, f"a link to {target}, outside {folder}: not opened"))
                     continue

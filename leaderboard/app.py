@@ -41,13 +41,18 @@ def _results(key: str, _folders: data.Folders) -> data.Results:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
+def _without_stale(key: str, _results: data.Results) -> data.Results:
+    return views.without_stale(_results)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
 def _tables(key: str, _folders: data.Folders) -> data.Tables:
     return data.load_tables(_folders)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _reproduced(
-    keys: tuple[str, str],
+    keys: tuple[str, ...],
     papers: tuple[str, ...] | None,
     substitutes: tuple[tuple[str, str], ...],
     _results: data.Results,
@@ -118,8 +123,17 @@ def _sidebar(results: data.Results) -> dict:
         placeholder="reference and yours",
         help=f"`{data.SOURCE_REFERENCE}`: reproductions committed to this repository; `{data.SOURCE_MINE}`: your runs",
     )
+    n_stale = int(results.runs["stale"].sum())
+    stale = st.sidebar.checkbox(
+        f"Include stale runs ({n_stale})",
+        key="stale",
+        disabled=not n_stale,
+        help="Stale: made by an older recipe than the entry's current one (its recipe hash differs). Left out of "
+        "rankings, per-class and reproduced-vs-published unless ticked; always listed under Runs.",
+    )
     st.sidebar.markdown(f"[How to submit a method](#{SUBMIT_ANCHOR})")
     return {
+        "stale": stale,
         "dataset": dataset,
         "metric": metric,
         "class": cls,
@@ -182,7 +196,7 @@ def _per_class(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
     _export(table, f"per_class_{f['dataset']}_{f['metric']}", "export-per-class")
 
 
-def _published(results: data.Results, tables: data.Tables, keys: tuple[str, str], f: dict) -> None:
+def _published(results: data.Results, tables: data.Tables, keys: tuple[str, ...], f: dict) -> None:
     st.subheader("Reproduced vs published")
     published = tables.published
     if published.empty:
@@ -365,9 +379,13 @@ def main() -> None:
     results = _results(keys[0], folders)
     tables = _tables(keys[1], folders)
     _problems(results.problems + tables.problems)
+    for note in results.notes:
+        st.caption(note)
     runs = results.runs
     n_ref = int((runs["source"] == data.SOURCE_REFERENCE).sum())
-    st.caption(f"{len(runs)} runs: {n_ref} reference reproductions, {len(runs) - n_ref} yours.")
+    n_stale = int(runs["stale"].sum())
+    stale = f" {n_stale} stale (made by an older recipe than their entry's current one)." if n_stale else ""
+    st.caption(f"{len(runs)} runs: {n_ref} reference reproductions, {len(runs) - n_ref} yours.{stale}")
     if runs.empty and tables.published.empty and tables.stress.empty:
         st.info(
             f"No results yet in {paths.results_dir()}. Run `dvc repro` or `segrepro run` "
@@ -375,21 +393,27 @@ def main() -> None:
         )
     else:
         f = _sidebar(results)
-        filtered = views.select_runs(runs, [f["dataset"]], f["papers"], f["tiers"], f["sources"])
+        if n_stale and not f["stale"]:
+            st.warning(
+                f"{n_stale} stale run(s) are left out of the statistics (tick *Include stale runs* in the sidebar "
+                "to count them); the Runs tab lists them with recipe_state = stale."
+            )
+        ranked = results if f["stale"] else _without_stale(keys[0], results)
+        filtered = views.select_runs(ranked.runs, [f["dataset"]], f["papers"], f["tiers"], f["sources"])
         view = st.query_params.get("view", "runs" if st.query_params.get("run") else "rankings")
         tabs = st.tabs(list(VIEWS.values()), default=VIEWS.get(view, VIEWS["rankings"]))
         with tabs[0]:
             if f["dataset"] is not None:
-                _rankings(results, filtered, f)
+                _rankings(ranked, filtered, f)
         with tabs[1]:
             if f["dataset"] is not None:
-                _per_class(results, filtered, f)
+                _per_class(ranked, filtered, f)
         with tabs[2]:
-            _published(results, tables, keys, f)
+            _published(ranked, tables, (*keys, str(f["stale"])), f)
         with tabs[3]:
             _stress(tables, f)
         with tabs[4]:
-            _runs(filtered)
+            _runs(views.select_runs(runs, [f["dataset"]], f["papers"], f["tiers"], f["sources"]))
     st.header("How to submit a method", anchor=SUBMIT_ANCHOR)
     st.markdown(SUBMIT)
 

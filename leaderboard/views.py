@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segrepro.leaderboard.data import CANONICAL, Results
-from segrepro.metrics.statistics import bootstrap_cis
+from segrepro.leaderboard.data import Results
+from segrepro.metrics.statistics import summarise
+from segrepro.results import CANONICAL
 
 GROUP = ["tier", "baseline", "paper", "source"]
 LOWER_IS_BETTER = frozenset({"hd95", "loss"})
@@ -51,6 +52,19 @@ def select_runs(
     return runs[keep]
 
 
+def without_stale(results: Results) -> Results:
+    """``results`` without the stale runs (made by an older recipe than their entry's current one) and
+    their scores: what the statistics use unless stale runs are asked for. Runs whose recipe is
+    unknown (records made before they carried a recipe hash) are kept."""
+    stale = results.runs["stale"].to_numpy(dtype=bool)
+    if not stale.any():
+        return results
+    runs = results.runs[~stale]
+    scores = results.scores[results.scores["key"].isin(runs["key"])]
+    shares = results.shares[results.shares["key"].isin(runs["key"])]
+    return Results(runs, scores, shares, results.problems, results.notes)
+
+
 def options(results: Results, dataset: str | None = None) -> dict[str, list[str]]:
     """Values the filters offer: datasets, papers, tiers, sources, and (for ``dataset``) classes and metrics."""
     runs = results.runs
@@ -78,22 +92,6 @@ def _scores_for(
     return merged
 
 
-STAT_COLUMNS = ["mean", "ci_low", "ci_high", "std", "n"]
-
-
-def _stats(scores: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Mean, bootstrap CI, std (ddof 1) and count of ``value`` per group of ``keys`` (NaN ignored)."""
-    kept = scores.dropna(subset=["value"])
-    grouped = kept.groupby(keys, sort=False)["value"]
-    table = grouped.agg(mean="mean", std="std", n="count")
-    values = kept["value"].to_numpy()
-    positions = grouped.indices  # group -> row positions in ``kept``
-    ci = dict(zip(positions, bootstrap_cis([values[i] for i in positions.values()]), strict=True))
-    table["ci_low"] = [ci[k][0] for k in table.index]
-    table["ci_high"] = [ci[k][1] for k in table.index]
-    return table[STAT_COLUMNS]
-
-
 def _run_counts(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     r = runs.assign(**{c: runs[c].astype(str) for c in by})
     return r.groupby(by).agg(
@@ -117,7 +115,7 @@ def rankings(results: Results, runs: pd.DataFrame, dataset: str, metric: str, cl
     if scores.empty:
         table = counts.reset_index().assign(mean=math.nan, ci_low=math.nan, ci_high=math.nan, std=math.nan, n=0)
     else:
-        table = counts.join(_stats(scores, GROUP), how="left").reset_index()
+        table = counts.join(summarise(scores, GROUP), how="left").reset_index()
     table["n"] = table["n"].fillna(0).astype(int)
     ascending = metric in LOWER_IS_BETTER
     table["rank"] = table.groupby("tier")["mean"].rank(method="min", ascending=ascending).astype("Int64")
@@ -136,7 +134,7 @@ def per_class(results: Results, runs: pd.DataFrame, dataset: str, metric: str) -
     scores = scores[scores["class"] != "mean"]
     if scores.empty:
         return pd.DataFrame(columns=cols)
-    table = _stats(scores, [*GROUP, "class"]).reset_index()
+    table = summarise(scores, [*GROUP, "class"]).reset_index()
     shares = results.shares[results.shares["key"].isin(runs["key"])]
     share = shares.groupby("class")["share"].mean() if not shares.empty else pd.Series(dtype=float)
     table["share"] = table["class"].map(share)
@@ -262,7 +260,7 @@ def _reproductions(results: Results, pub: pd.DataFrame) -> pd.DataFrame:
     scores = scores[(scores["convention"] == CANONICAL) | scores["own"]]
     scores = scores.sort_values("own", kind="stable").drop_duplicates(["key", "class", "metric"], keep="last")
     grouped = scores.groupby(keys)
-    stats = _stats(scores, keys).join(
+    stats = summarise(scores, keys).join(
         grouped.agg(convention_ok=("own", "all"), scored_as=("convention", lambda c: ", ".join(sorted(set(c)))))
     )
     return stats.reset_index()[columns].rename(columns={"dataset": "run_dataset"})
@@ -276,7 +274,7 @@ def stress_curves(stress: pd.DataFrame, dataset: str, cls: str, metric: str) -> 
     if sub.empty:
         return pd.DataFrame(columns=cols)
     sub = sub.assign(value=sub["value"].astype(float), achieved_ratio=sub["achieved_ratio"].astype(float))
-    stats = _stats(sub, ["source", "baseline", "ratio"])
+    stats = summarise(sub, ["source", "baseline", "ratio"])
     achieved = sub.groupby(["source", "baseline", "ratio"])["achieved_ratio"].mean()
     table = stats.join(achieved).reset_index()
     table["n"] = table["n"].astype(int)

@@ -176,3 +176,22 @@ def test_a_new_record_shows_on_the_next_run(fixture_tree):
     write_record(fixture_tree["results"] / "runs", make_record("drosophila-vnc", "newnet", "002", "paper", 0, 0))
     at.run()
     assert "newnet" in frame(at, "rank-paper")["baseline"].tolist()
+
+
+def test_stale_runs_are_marked_and_left_out_of_rankings_unless_asked_for(fixture_tree):
+    """``segrepro aggregate`` stores the current recipe hashes; a reference run made by an older recipe is
+    stale: listed under Runs as such, left out of the ranking until the sidebar box is ticked."""
+    from segrepro.aggregate import aggregate
+
+    reference = fixture_tree["results"] / "reference"
+    old = make_record("drosophila-vnc", "xnet-sce-iou", "001", "paper", 3, 0, extra={"recipe_hash": "0" * 16})
+    write_record(reference / "runs", old)
+    aggregate(reference / "runs", reference, recipes={("xnet-sce-iou", "paper"): "1" * 16})
+    at = run_app({"view": "rankings"})
+    assert "1 stale run(s) are left out" in at.warning[0].value
+    assert frame(at, "rank-paper").set_index("baseline").loc["xnet-sce-iou", "runs"] == 6  # not the 7th, stale
+    runs = frame(at, "runs-table").set_index("run_id")
+    assert runs.loc[old["run_id"], "recipe_state"] == "stale" and bool(runs.loc[old["run_id"], "stale"])
+    assert set(runs.drop(index=old["run_id"])["recipe_state"]) == {"recipe unknown"}  # records without a hash
+    at.sidebar.checkbox(key="stale").check().run()
+    assert frame(at, "rank-paper").set_index("baseline").loc["xnet-sce-iou", "runs"] == 7
