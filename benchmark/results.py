@@ -75,6 +75,13 @@ SHARE_COLUMNS = ["file", "class", "share"]
 COUNT_COLUMNS = ["file", "image", "class", "tp", "fp", "fn", "tn"]
 PROBLEM_COLUMNS = ["file", "message"]
 RECIPE_COLUMNS = ["baseline", "tier", "recipe_hash"]
+CATEGORIES = {
+    "scores": ["file", "convention", "class", "metric"],
+    "shares": ["file", "class"],
+    "counts": ["file", "image", "class"],
+}
+"""Text columns that repeat a few values over many rows: kept as categoricals (and dictionary-encoded in
+Parquet), which makes the ~million-row tables several times faster to read."""
 STAMP = ["mtime_ns", "size"]
 
 RECIPE_CURRENT = "current"
@@ -501,6 +508,8 @@ def load(
         store = old_counts is not None
         kept["counts"] = old_counts
     frames = {name: _merged(kept.get(name), fresh[name], stamps) for name in fresh}
+    for name, columns in CATEGORIES.items():
+        frames[name] = frames[name].astype(dict.fromkeys(columns, "category"))
     frames["recipes"] = new_recipes
     frames["runs"] = frames["runs"].reset_index(drop=True)
     frames["runs"]["recipe_state"] = recipe_states(frames["runs"], new_recipes)
@@ -514,7 +523,7 @@ def load(
         runs=run_df,
         scores=frames["scores"].reset_index(drop=True),
         shares=frames["shares"].reset_index(drop=True),
-        counts=frames["counts"].reset_index(drop=True) if with_counts else fresh["counts"],
+        counts=frames["counts"].reset_index(drop=True) if with_counts else frames["counts"].iloc[:0],
         recipes=new_recipes,
         problems=sorted([*file_problems, *link_problems], key=lambda p: p.path),
         reread=len(runs) + len(problems),

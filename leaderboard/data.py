@@ -180,6 +180,7 @@ def _results(
     notes: list[str],
 ) -> Results:
     """The page's tables: categories for the repeated text columns."""
+    runs = [r for r in runs if len(r)] or runs[:1]  # pandas warns on concatenating empty frames
     run_df = pd.concat(runs, ignore_index=True)[RUN_COLUMNS] if runs else pd.DataFrame(columns=RUN_COLUMNS)
     for col in ("key", "file", "run_id", "data_hash", "git_commit", "device", "started", "recipe_hash"):
         run_df[col] = run_df[col].astype(object)
@@ -195,6 +196,7 @@ def _results(
 
 def _concat_keyed(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     """Frames whose ``key`` are categoricals of different categories, concatenated into one."""
+    frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=columns)
     keys = pd.api.types.union_categoricals([f["key"].astype("category") for f in frames])
