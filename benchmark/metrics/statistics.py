@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -167,37 +168,19 @@ def paired_comparison(
 
 
 def compare_entries(
-    a: pd.DataFrame,
-    b: pd.DataFrame,
-    name_a: str = "A",
-    name_b: str = "B",
-    metric: str = "score",
-    higher_is_better: bool = True,
-    on: tuple[str, ...] = CASE_KEYS,
-    value: str = "value",
-    n_boot: int = N_BOOTSTRAP,
-    level: float = 0.95,
-    seed: int = 0,
+    a: pd.DataFrame, b: pd.DataFrame, on: tuple[str, ...] = CASE_KEYS, value: str = "value", **options: Any
 ) -> PairedComparison:
-    """``paired_comparison`` of two entries' scores, one row per run in ``a`` and in ``b``, paired on
-    ``on`` (by default dataset, fold and seed); cases that only one side has are left out. Returns the
+    """``paired_comparison`` of two entries' scores (one row per run in ``a`` and in ``b``), paired on
+    ``on``, by default dataset, fold and seed; cases that only one side has are left out. Returns the
     number of pairs, the mean difference a - b, its bootstrap CI, the p-value of ``PAIRED_TEST`` and a
-    verdict."""
+    verdict; ``options`` are ``paired_comparison``'s (``name_a``, ``name_b``, ``metric``,
+    ``higher_is_better``, ``n_boot``, ``level``, ``seed``)."""
     keys = list(on)
-    for side, frame in ((name_a, a), (name_b, b)):
+    for side, frame in (("a", a), ("b", b)):
         repeated = frame.duplicated(keys)
         if repeated.any():
             case = ", ".join(f"{k}={v}" for k, v in zip(keys, frame.loc[repeated, keys].iloc[0], strict=True))
-            raise ValueError(f"{side} has more than one score for the case {case}: pair one run per case")
+            name = options.get(f"name_{side}", side)
+            raise ValueError(f"{name} has more than one score for the case {case}: pair one run per case")
     pairs = a[[*keys, value]].merge(b[[*keys, value]], on=keys, suffixes=("_a", "_b"))
-    return paired_comparison(
-        pairs[f"{value}_a"].to_numpy(),
-        pairs[f"{value}_b"].to_numpy(),
-        name_a,
-        name_b,
-        metric,
-        higher_is_better,
-        n_boot,
-        level,
-        seed,
-    )
+    return paired_comparison(pairs[f"{value}_a"].to_numpy(), pairs[f"{value}_b"].to_numpy(), **options)

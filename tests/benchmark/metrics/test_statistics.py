@@ -75,7 +75,7 @@ def test_compare_entries_pairs_runs_by_dataset_fold_and_seed():
     b = pd.DataFrame(cases, columns=["dataset", "fold", "seed"]).assign(value=b_values)
     only_a = pd.DataFrame([("d3", 0, 0, 0.99)], columns=["dataset", "fold", "seed", "value"])
     shuffled_b = b.sample(frac=1.0, random_state=0)  # pairing is by case, not by row order
-    result = compare_entries(pd.concat([a, only_a]), shuffled_b, "new", "old", "dice", seed=1)
+    result = compare_entries(pd.concat([a, only_a]), shuffled_b, name_a="new", name_b="old", metric="dice", seed=1)
     assert result.n == len(cases)  # the case only one side has is left out
     assert result == paired_comparison(a_values, b_values, "new", "old", "dice", seed=1)
     assert result.test == "Wilcoxon signed-rank, two-sided (scipy.stats.wilcoxon)"
