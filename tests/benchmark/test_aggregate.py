@@ -197,3 +197,22 @@ def test_committed_reference_records_reaggregate_to_their_own_numbers(tmp_path):
             for metric, value in scores.items():
                 got = per_class.loc[(baseline, cls, metric)]
                 assert got["n"] == (value is not None) and (value is None or got["mean"] == pytest.approx(value))
+
+
+def test_cli_aggregate_checks_records_against_the_registered_recipes(tmp_path, capsys):
+    from segrepro.baselines import get_baseline
+    from segrepro.cli import main
+
+    current = get_baseline("unet-ce").recipe("smoke").hash()
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for i, made_by in enumerate([current, "f" * 16]):
+        rec = record(f"r{i}", "a", "unet-ce", 0.5 + i / 10, seed=i)
+        rec["recipe_hash"] = made_by
+        (runs / f"r{i}.json").write_text(json.dumps(rec))
+    assert main(["aggregate", "--runs", str(runs), "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{tmp_path / 'tables'}/" in out and "1 stale run(s)" in out
+    stored = pd.read_parquet(tmp_path / "tables" / "runs.parquet").set_index("run_id")["recipe_state"]
+    assert stored.to_dict() == {"r0": "current", "r1": "stale"}
+    assert pd.read_csv(tmp_path / "leaderboard.csv").loc[0, "dice_mean"] == pytest.approx(0.5)
