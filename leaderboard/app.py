@@ -421,19 +421,23 @@ def main() -> None:
         ranked = results if f["stale"] else _without_stale(keys[0], results)
         filtered = views.select_runs(ranked.runs, [f["dataset"]], f["papers"], f["tiers"], f["sources"])
         view = st.query_params.get("view", "runs" if st.query_params.get("run") else "rankings")
-        tabs = st.tabs(list(VIEWS.values()), default=VIEWS.get(view, VIEWS["rankings"]))
+        # Only the open tab's content runs (a tab switch reruns the page): the first open computes one view.
+        tabs = st.tabs(list(VIEWS.values()), default=VIEWS.get(view, VIEWS["rankings"]), key="tab", on_change="rerun")
         with tabs[0]:
-            if f["dataset"] is not None:
+            if tabs[0].open and f["dataset"] is not None:
                 _rankings(ranked, filtered, f)
         with tabs[1]:
-            if f["dataset"] is not None:
+            if tabs[1].open and f["dataset"] is not None:
                 _per_class(ranked, filtered, f)
         with tabs[2]:
-            _published(ranked, tables, (*keys, str(f["stale"])), f)
+            if tabs[2].open:
+                _published(ranked, tables, (*keys, str(f["stale"])), f)
         with tabs[3]:
-            _stress(tables, f)
+            if tabs[3].open:
+                _stress(tables, f)
         with tabs[4]:
-            _runs(views.select_runs(runs, [f["dataset"]], f["papers"], f["tiers"], f["sources"]))
+            if tabs[4].open:
+                _runs(views.select_runs(runs, [f["dataset"]], f["papers"], f["tiers"], f["sources"]))
     st.header("How to submit a method", anchor=SUBMIT_ANCHOR)
     st.markdown(SUBMIT)
 

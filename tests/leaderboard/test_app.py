@@ -64,7 +64,7 @@ def test_rankings_per_tier_with_ci_and_export(fixture_tree):
 
 
 def test_per_class_chart_and_table(fixture_tree):
-    at = run_app()
+    at = run_app({"view": "per-class"})
     assert [c.key for c in at.get("plotly_chart")].count("per-class-chart") == 1
     table = frame(at, "per-class-table")
     assert table["class"].iloc[0] == "synapse"  # rarest first
@@ -190,8 +190,15 @@ def test_stale_runs_are_marked_and_left_out_of_rankings_unless_asked_for(fixture
     at = run_app({"view": "rankings"})
     assert "1 stale run(s) are left out" in at.warning[0].value
     assert frame(at, "rank-paper").set_index("baseline").loc["xnet-sce-iou", "runs"] == 6  # not the 7th, stale
-    runs = frame(at, "runs-table").set_index("run_id")
-    assert runs.loc[old["run_id"], "recipe_state"] == "stale" and bool(runs.loc[old["run_id"], "stale"])
-    assert set(runs.drop(index=old["run_id"])["recipe_state"]) == {"recipe unknown"}  # records without a hash
     at.sidebar.checkbox(key="stale").check().run()
     assert frame(at, "rank-paper").set_index("baseline").loc["xnet-sce-iou", "runs"] == 7
+    runs = frame(run_app({"view": "runs"}), "runs-table").set_index("run_id")
+    assert runs.loc[old["run_id"], "recipe_state"] == "stale" and bool(runs.loc[old["run_id"], "stale"])
+    assert set(runs.drop(index=old["run_id"])["recipe_state"]) == {"recipe unknown"}  # records without a hash
+
+
+def test_only_the_open_tab_is_computed(fixture_tree):
+    """The first open renders one view (a tab switch reruns the page for the next), which keeps it fast."""
+    at = run_app()
+    assert frames(at, "rankings") and not frames(at, "per-class") and not frames(at, "published")
+    assert not frames(at, "runs")
