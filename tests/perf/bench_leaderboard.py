@@ -82,16 +82,18 @@ AppTest.from_string("import streamlit as st").run()  # a server's start: Streaml
 times = []
 at = AppTest.from_file(sys.argv[1], default_timeout=600)
 for step in (at.run, lambda: at.run(), lambda: at.sidebar.selectbox(key="metric").select("iou").run()):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     step()
-    times.append(time.perf_counter() - t0)
+    times.append((time.perf_counter() - t0, time.process_time() - c0))
     assert not at.exception, at.exception
 print(json.dumps(times))
 """
 
 
-def fresh_server(results: Path, published: Path) -> list[float]:
-    """First open, rerun and rerun after another metric, in a new Python process (Streamlit imported first)."""
+def fresh_server(results: Path, published: Path) -> list[tuple[float, float]]:
+    """(wall, CPU) seconds of the first open, a rerun and a rerun after another metric, in a new Python
+    process (Streamlit imported first). CPU time (all threads) tells what wall time would be on an idle
+    machine: the page runs on one thread, so on a shared CPU the wall time is mostly waiting."""
     env = {**os.environ, "SEGREPRO_RESULTS_DIR": str(results), "SEGREPRO_PUBLISHED_DIR": str(published)}
     out = subprocess.run(
         [sys.executable, "-c", FRESH_SERVER, str(APP)], env=env, capture_output=True, text=True, check=True
@@ -152,15 +154,15 @@ def main() -> None:
             lambda: views.published_vs_reproduced(tables.published, res),
             rows,
         )
-        first, rerun, other = fresh_server(results, published)
-        rows.append(("whole page, first open after `aggregate`, fresh server process", first))
-        rows.append(("whole page, rerun (in-memory cache hit)", rerun))
-        rows.append(("whole page, rerun after choosing another metric", other))
-        shutil.rmtree(results_layer.tables_dir(results / "runs"))
-        first_cold = fresh_server(results, published)[0]
-        rows.append(
-            ("whole page, first open with no tables (the page parses every record, stores the tables)", first_cold)
+        labels = (
+            "whole page, first open after `aggregate`, fresh server process",
+            "whole page, rerun (in-memory cache hit)",
+            "whole page, rerun after choosing another metric",
         )
+        page = list(zip(labels, fresh_server(results, published), strict=True))
+        shutil.rmtree(results_layer.tables_dir(results / "runs"))
+        label = "whole page, first open with no tables (the page parses every record, stores the tables)"
+        page.append((label, fresh_server(results, published)[0]))
     print(
         f"{args.runs} run records ({size / 2**20:.0f} MiB of JSON; {len(res.scores)} score rows; "
         f"{tables_size / 2**20:.1f} MiB of Parquet tables), {len(tables.published)} published numbers; "
@@ -170,6 +172,10 @@ def main() -> None:
     print("| step | seconds |\n|---|---|")
     for label, seconds in rows:
         print(f"| {label} | {seconds:.2f} |")
+    print("\n| page (Streamlit testing API, fresh process) | wall seconds | CPU seconds |\n|---|---|---|")
+    for label, (wall, cpu) in page:
+        print(f"| {label} | {wall:.2f} | {cpu:.2f} |")
+    print(f"\nLoad average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}.")
 
 
 if __name__ == "__main__":
