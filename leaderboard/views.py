@@ -77,10 +77,12 @@ def options(results: Results, dataset: str | None = None) -> dict[str, list[str]
     return out
 
 
-def _scores_for(
+def scores_for(
     results: Results, runs: pd.DataFrame, metric: str, classes: Sequence[str] | None, convention: str = CANONICAL
 ) -> pd.DataFrame:
-    """Scores of ``runs`` for one metric (and optionally some classes), joined to their run fields."""
+    """Scores of ``runs`` for one metric (and optionally some classes), joined to their run fields
+    (dataset, fold, seed among them): one entry's rows of one class are what
+    ``statistics.compare_entries`` pairs with another entry's."""
     s = results.scores
     keep = s["key"].isin(runs["key"]) & (s["metric"] == metric) & (s["convention"] == convention)
     if classes is not None:
@@ -110,7 +112,7 @@ def rankings(results: Results, runs: pd.DataFrame, dataset: str, metric: str, cl
     cols = ["tier", "rank", "baseline", "paper", "source", "mean", "ci_low", "ci_high", "std", "n", "runs", "failed"]
     if runs.empty:
         return pd.DataFrame(columns=[*cols, "folds", "seeds"])
-    scores = _scores_for(results, runs, metric, [cls])
+    scores = scores_for(results, runs, metric, [cls])
     counts = _run_counts(runs, GROUP)
     if scores.empty:
         table = counts.reset_index().assign(mean=math.nan, ci_low=math.nan, ci_high=math.nan, std=math.nan, n=0)
@@ -130,7 +132,7 @@ def per_class(results: Results, runs: pd.DataFrame, dataset: str, metric: str) -
     cols = [*GROUP, "class", "share", "mean", "ci_low", "ci_high", "std", "n"]
     if runs.empty:
         return pd.DataFrame(columns=cols)
-    scores = _scores_for(results, runs, metric, None)
+    scores = scores_for(results, runs, metric, None)
     scores = scores[scores["class"] != "mean"]
     if scores.empty:
         return pd.DataFrame(columns=cols)
