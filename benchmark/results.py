@@ -125,6 +125,10 @@ def inside(path: Path, folder: Path) -> bool:
     return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
 
 
+def _outside(link: Path) -> str:
+    return f"a link to {os.path.realpath(link)}, outside {link.parent}: not opened"
+
+
 def read_capped(path: Path, limit: int = MAX_RECORD_BYTES) -> bytes:
     """The bytes of the regular file ``path`` (at most ``limit``), refusing links that leave its folder.
 
@@ -132,7 +136,7 @@ def read_capped(path: Path, limit: int = MAX_RECORD_BYTES) -> bytes:
     file (a FIFO would block), or larger than ``limit``. The size is checked on what is read, not
     on ``stat``, so a file that grows meanwhile is still capped."""
     if path.is_symlink() and not inside(path, path.parent):
-        raise ValueError(f"a link to {os.path.realpath(path)}, outside {path.parent}: not opened")
+        raise ValueError(_outside(path))
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -372,8 +376,7 @@ def record_files(folder: Path) -> tuple[dict[str, tuple[int, int]], list[Problem
                 if not entry.name.endswith(".json") or entry.name.startswith("."):
                     continue
                 if entry.is_symlink() and not inside(Path(entry.path), folder):
-                    target = os.path.realpath(entry.path)
-                    problems.append(Problem(entry.path, f"a link to {target}, outside {folder}: not opened"))
+                    problems.append(Problem(entry.path, _outside(Path(entry.path))))
                     continue
                 if entry.is_file():
                     st = entry.stat()
