@@ -4,8 +4,10 @@ Reads run records from ``results/reference/runs/`` (the reproductions committed 
 and ``results/runs/`` (yours), every ``baselines/*/published.csv`` + ``methods.csv``, and stress
 tables ``results/stress/<dataset>/stress.csv``; the results folder is ``SEGREPRO_RESULTS_DIR``
 (default ``results``), the paper packages' folder ``SEGREPRO_PUBLISHED_DIR`` (default the installed
-``segrepro.baselines``). It reads files only and never executes anything from them. Loading is
-cached on the files' names, sizes and mtimes, so a new or changed file is picked up on the next rerun.
+``segrepro.baselines``). It reads files only and never executes anything from them. Run records come
+through ``segrepro.results``: the tables ``segrepro aggregate`` stored, brought up to date with records
+added since. Loading is cached on the files' names, sizes and mtimes, so a new or changed file is
+picked up on the next rerun. Only the open tab is computed.
 """
 
 from __future__ import annotations
