@@ -235,3 +235,14 @@ def test_a_stress_sweep_carries_its_provenance_and_a_bad_one_is_a_problem(folder
     tables = data.load_tables(folders)
     assert tables.sweeps == {} and "'command' is a required property" in tables.problems[0].message
     assert len(tables.stress) == 6  # the table itself is still shown
+
+
+def test_an_overlay_linked_outside_the_results_is_not_listed(tmp_path):
+    path = tmp_path / "runs" / "run1.json"
+    folder = path.with_suffix("")
+    folder.mkdir(parents=True)
+    (tmp_path / "outside.png").write_bytes(b"png")
+    (folder / "a.png").symlink_to(tmp_path / "outside.png")
+    (folder / "b.png").write_bytes(b"png")
+    record = {"predictions": [{"image": "img0", "file": "a.png"}, {"image": "img1", "file": "b.png"}]}
+    assert data.overlays(path, record) == [("img1", folder / "b.png")]
