@@ -79,7 +79,9 @@ def aggregate(
     recipes = current_recipes() if recipes is None else recipes
     tables = results.load(runs_dir, out_dir / "tables", recipes, with_counts=True, required=True)
     if tables.runs.empty:
-        raise UserError(f"no valid run records in {runs_dir}; run: segrepro run --dataset ... --baseline ...")
+        first = tables.problems[0] if tables.problems else None
+        bad = f" ({len(tables.problems)} file(s) left out, first {first.path}: {first.message})" if first else ""
+        raise UserError(f"no valid run records in {runs_dir}{bad}; run: segrepro run --dataset ... --baseline ...")
     board = leaderboard_table(tables)
     write_text_atomic(out_dir / "leaderboard.csv", board.to_csv(index=False))
     write_text_atomic(out_dir / "per_class.csv", per_class_table(tables).to_csv(index=False))

@@ -61,6 +61,9 @@ def test_no_records_is_a_clear_error(tmp_path):
     (tmp_path / "runs").mkdir()
     with pytest.raises(UserError, match="no valid run records"):
         aggregate(tmp_path / "runs", tmp_path, recipes={})
+    (tmp_path / "runs" / "bad.json").write_text('{"a":')
+    with pytest.raises(UserError, match=r"1 file\(s\) left out, first .*bad.json: not readable JSON"):
+        aggregate(tmp_path / "runs", tmp_path, recipes={})
 
 
 def test_board_carries_a_seeded_bootstrap_ci(tmp_path):
