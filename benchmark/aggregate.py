@@ -1,99 +1,88 @@
-"""Aggregate run records into the leaderboard tables.
+"""``segrepro aggregate``: run records -> the results tables and the CSVs users read.
 
-``results/leaderboard.csv``: one row per (dataset, baseline, tier): runs, failures, and mean, std
-and a 95% seeded percentile-bootstrap confidence interval (over folds and seeds) of the canonical
-mean-over-foreground scores. ``results/per_class.csv``: the tidy per-class table
-(dataset, baseline, tier, class, metric, mean, std, n). Both trace back to the run ids they list.
+Records are read, validated and flattened by ``segrepro.results``; statistics come from
+``segrepro.metrics.statistics``. Written into the output folder:
+
+- ``tables/*.parquet``: runs (with each run's recipe state against its entry's current recipe),
+  scores, class shares, raw counts, unusable files and the current recipe hashes: what the
+  leaderboard renders;
+- ``leaderboard.csv``: one row per (dataset, baseline, paper, tier): runs, failures, and mean, std
+  and a 95% seeded percentile-bootstrap confidence interval (over folds and seeds) of the canonical
+  mean-over-foreground scores, the run ids it covers, and ``n_stale``;
+- ``per_class.csv``: the tidy per-class table (dataset, baseline, paper, tier, class, metric, mean, std, n).
+
+Stale runs (a ``recipe_hash`` that differs from their entry's current recipe: made by an older recipe)
+are counted in ``n_stale`` and listed in ``run_ids`` but left out of every statistic, like failed runs.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
+from segrepro import results
 from segrepro.errors import UserError
 from segrepro.io import write_text_atomic
-from segrepro.metrics import CONFUSION_METRICS
-from segrepro.metrics.statistics import bootstrap_ci
-from segrepro.records import validate_record
+from segrepro.metrics.confusion import CONFUSION_METRICS
+from segrepro.metrics.statistics import summarise
 
 KEYS = ["dataset", "baseline", "paper", "tier"]
+AGGREGATES = ("mean", "std", "ci_low", "ci_high")
 
 
-def load_records(runs_dir: Path) -> tuple[list[dict], list[tuple[Path, str]]]:
-    """Valid records, and (file, problem) for each file that is not one."""
-    records, problems = [], []
-    for path in sorted(runs_dir.glob("*.json")):
-        try:
-            rec = json.loads(path.read_text())
-            validate_record(rec)
-        except (json.JSONDecodeError, OSError) as exc:
-            problems.append((path, f"not readable JSON: {exc}"))
-            continue
-        except Exception as exc:  # jsonschema.ValidationError and friends
-            problems.append((path, f"does not follow the run-record schema: {getattr(exc, 'message', exc)}"))
-            continue
-        records.append(rec)
-    return records, problems
+def current_recipes() -> dict[tuple[str, str], str]:
+    """``{(baseline id, tier): recipe hash}`` of every registered entry (imports the registry)."""
+    from segrepro.baselines import BASELINES
+
+    return {(entry_id, tier): r.hash() for entry_id, entry in BASELINES for tier, r in entry.recipes.items()}
 
 
-def tidy(records: list[dict]) -> pd.DataFrame:
-    """One row per (run, class, metric) of the canonical convention, class ``mean`` included."""
-    rows = []
-    for r in records:
-        base = {
-            "run_id": r["run_id"],
-            "dataset": r["dataset"]["name"],
-            "baseline": r["baseline"]["id"],
-            "paper": r["baseline"]["paper"],
-            "tier": r["tier"],
-            "fold": r["fold"],
-            "seed": r["seed"],
-            "status": r["status"],
-        }
-        if r["status"] != "ok":
-            rows.append({**base, "class": None, "metric": None, "value": None})
-            continue
-        canon = r["metrics"]["canonical"]
-        for cls, scores in [*canon["per_class"].items(), ("mean", canon["mean"])]:
-            for metric, value in scores.items():
-                rows.append({**base, "class": cls, "metric": metric, "value": value})
-    return pd.DataFrame(
-        rows, columns=[*KEYS[:2], "paper", "tier", "run_id", "fold", "seed", "status", "class", "metric", "value"]
+def scored(tables: results.RunTables, classes: str = "per_class") -> pd.DataFrame:
+    """Canonical scores of the runs that count (status ok, not stale), joined to their keys: the class
+    ``mean`` only (``classes="mean"``) or every class but it (``"per_class"``)."""
+    runs = tables.runs[(tables.runs["status"] == "ok") & ~tables.runs["stale"]]
+    s = tables.scores
+    keep = (s["convention"] == results.CANONICAL) & ((s["class"] == "mean") == (classes == "mean"))
+    return s[keep].merge(runs[["file", *KEYS]], on="file")
+
+
+def leaderboard_table(tables: results.RunTables) -> pd.DataFrame:
+    runs = tables.runs
+    grouped = runs.groupby(KEYS)
+    status = grouped.agg(
+        n_runs=("file", "size"),
+        n_failed=("status", lambda s: int((s != "ok").sum())),
+        n_stale=("stale", "sum"),
     )
+    ids = grouped["run_id"].agg(lambda s: ";".join(sorted(s))).rename("run_ids")
+    means = scored(tables, "mean")
+    if not means.empty:
+        stats = summarise(means, [*KEYS, "metric"]).unstack("metric")
+        stats.columns = [f"{metric}_{agg}" for agg, metric in stats.columns]
+        order = [f"{m}_{a}" for m in CONFUSION_METRICS for a in AGGREGATES if f"{m}_{a}" in stats.columns]
+        status = status.join(stats[order])
+    board = status.join(ids).reset_index()
+    return board[[c for c in board.columns if c != "n_stale"] + ["n_stale"]]  # new column last: old readers keep theirs
 
 
-def leaderboard_table(df: pd.DataFrame) -> pd.DataFrame:
-    runs = df.drop_duplicates("run_id")
-    status = runs.groupby(KEYS)["status"].agg(n_runs="size", n_failed=lambda s: int((s != "ok").sum()))
-    ids = runs.groupby(KEYS)["run_id"].agg(lambda s: ";".join(sorted(s))).rename("run_ids")
-    means = df[(df["class"] == "mean") & (df["status"] == "ok")]
-    stats = means.pivot_table(index=KEYS, columns="metric", values="value", aggfunc=["mean", "std"])
-    stats.columns = [f"{metric}_{agg}" for agg, metric in stats.columns]
-    for metric, group in means.groupby("metric"):
-        ci = group.groupby(KEYS)["value"].agg(lambda s: bootstrap_ci(s.to_numpy()))
-        stats[f"{metric}_ci_low"] = ci.map(lambda t: t[0])
-        stats[f"{metric}_ci_high"] = ci.map(lambda t: t[1])
-    aggs = ("mean", "std", "ci_low", "ci_high")
-    order = [f"{m}_{a}" for m in CONFUSION_METRICS for a in aggs if f"{m}_{a}" in stats.columns]
-    return status.join(stats[order]).join(ids).reset_index()
+def per_class_table(tables: results.RunTables) -> pd.DataFrame:
+    return summarise(scored(tables), [*KEYS, "class", "metric"], ci=False).reset_index()
 
 
-def per_class_table(df: pd.DataFrame) -> pd.DataFrame:
-    ok = df[(df["status"] == "ok") & (df["class"] != "mean")]
-    grouped = ok.groupby([*KEYS, "class", "metric"], sort=False)["value"]
-    return grouped.agg(mean="mean", std="std", n="count").reset_index()
-
-
-def aggregate(runs_dir: Path, out_dir: Path) -> tuple[pd.DataFrame, list[tuple[Path, str]]]:
-    """Write ``leaderboard.csv`` and ``per_class.csv`` into ``out_dir``; return the board and problems."""
-    records, problems = load_records(runs_dir)
-    if not records:
-        raise UserError(f"no valid run records in {runs_dir}; run: segrepro run --dataset ... --baseline ...")
-    df = tidy(records)
-    board = leaderboard_table(df)
+def aggregate(
+    runs_dir: Path, out_dir: Path, recipes: dict[tuple[str, str], str] | None = None
+) -> tuple[pd.DataFrame, results.RunTables]:
+    """Write ``tables/``, ``leaderboard.csv`` and ``per_class.csv`` into ``out_dir``; return the board
+    and the tables (their ``problems``: files left out). ``recipes``: current recipe hashes
+    (default: from the registry)."""
+    recipes = current_recipes() if recipes is None else recipes
+    tables = results.load(runs_dir, out_dir / "tables", recipes, with_counts=True, required=True)
+    if tables.runs.empty:
+        first = tables.problems[0] if tables.problems else None
+        bad = f" ({len(tables.problems)} file(s) left out, first {first.path}: {first.message})" if first else ""
+        raise UserError(f"no valid run records in {runs_dir}{bad}; run: segrepro run --dataset ... --baseline ...")
+    board = leaderboard_table(tables)
     write_text_atomic(out_dir / "leaderboard.csv", board.to_csv(index=False))
-    write_text_atomic(out_dir / "per_class.csv", per_class_table(df).to_csv(index=False))
-    return board, problems
+    write_text_atomic(out_dir / "per_class.csv", per_class_table(tables).to_csv(index=False))
+    return board, tables

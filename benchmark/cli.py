@@ -240,11 +240,14 @@ def _stress(args: argparse.Namespace) -> int:
 def _aggregate(args: argparse.Namespace) -> int:
     from segrepro.aggregate import aggregate
 
-    board, problems = aggregate(args.runs or paths.runs_dir(), args.out or paths.results_dir())
-    for path, problem in problems:
-        print(f"skipped {path}: {problem}", file=sys.stderr)
+    board, tables = aggregate(args.runs or paths.runs_dir(), args.out or paths.results_dir())
+    for problem in tables.problems:
+        print(f"skipped {problem.path}: {problem.message}", file=sys.stderr)
     out = args.out or paths.results_dir()
-    print(f"wrote {out / 'leaderboard.csv'} ({len(board)} rows) and {out / 'per_class.csv'}")
+    print(f"wrote {out / 'leaderboard.csv'} ({len(board)} rows), {out / 'per_class.csv'} and {out / 'tables'}/")
+    stale = int(tables.runs["stale"].sum())
+    if stale:
+        print(f"{stale} stale run(s) (made by an older recipe than their entry's) are left out of the statistics")
     print("open the leaderboard with: segrepro leaderboard")
     return 0
 
@@ -572,7 +575,14 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--quiet", action="store_true", help="no progress bars")
     st.set_defaults(func=_stress)
 
-    a = sub.add_parser("aggregate", help="write results/leaderboard.csv and per_class.csv from the run records")
+    a = sub.add_parser(
+        "aggregate",
+        help="write results/tables/*.parquet, leaderboard.csv and per_class.csv from the run records",
+        description="Reads every run record (records changed since the last aggregate only), writes the tidy "
+        "tables the leaderboard renders (OUT/tables/*.parquet: runs, scores, shares, counts, problems, recipes) "
+        "and the CSVs leaderboard.csv and per_class.csv. Stale runs (made by an older recipe than their entry's "
+        "current one) are counted but left out of the statistics.",
+    )
     a.add_argument("--runs", type=Path, help="folder of run records (default results/runs)")
     a.add_argument("--out", type=Path, help="output folder (default results)")
     a.set_defaults(func=_aggregate)

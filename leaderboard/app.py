@@ -4,16 +4,19 @@ Reads run records from ``results/reference/runs/`` (the reproductions committed 
 and ``results/runs/`` (yours), every ``baselines/*/published.csv`` + ``methods.csv``, and stress
 tables ``results/stress/<dataset>/stress.csv``; the results folder is ``SEGREPRO_RESULTS_DIR``
 (default ``results``), the paper packages' folder ``SEGREPRO_PUBLISHED_DIR`` (default the installed
-``segrepro.baselines``). It reads files only and never executes anything from them. Loading is
-cached on the files' names, sizes and mtimes, so a new or changed file is picked up on the next rerun.
-Every value read from a file is shown as text (``views.plain``), never as Markdown or HTML; a run page
-shows a capped part of its record; each view draws inside its own guard, so an unexpected error is one
-line on the page (details in the server's log) and never a traceback.
+``segrepro.baselines``). It reads files only and never executes anything from them. Run records come
+through ``segrepro.results``: the tables ``segrepro aggregate`` stored, brought up to date with records
+added since. Loading is cached on the files' names, sizes and mtimes, so a new or changed file is
+picked up on the next rerun. Only the open tab is computed. Every value read from a file is shown as
+text (``views.plain``), never as Markdown or HTML; a run page shows a capped part of its record; each
+view draws inside its own guard, so an unexpected error is one line on the page (details in the
+server's log) and never a traceback.
 """
 
 from __future__ import annotations
 
 import html
+import itertools
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +28,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
+from plotly.subplots import make_subplots
 
 from segrepro import paths
 from segrepro.leaderboard import access, data, views
@@ -55,13 +59,18 @@ def _results(key: str, _folders: data.Folders) -> data.Results:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
+def _without_stale(key: str, _results: data.Results) -> data.Results:
+    return views.without_stale(_results)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
 def _tables(key: str, _folders: data.Folders) -> data.Tables:
     return data.load_tables(_folders)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _reproduced(
-    keys: tuple[str, str],
+    keys: tuple[str, ...],
     papers: tuple[str, ...] | None,
     substitutes: tuple[tuple[str, str], ...],
     _results: data.Results,
@@ -124,7 +133,7 @@ def _linked_dataset(runs: pd.DataFrame) -> str | None:
     wanted = st.query_params.get("run")
     if not wanted or runs.empty:
         return None
-    match = runs[runs.apply(_handle, axis=1) == wanted]
+    match = runs[_handles(runs) == wanted]
     return str(match["dataset"].iloc[0]) if len(match) else None
 
 
@@ -154,8 +163,17 @@ def _sidebar(results: data.Results) -> dict:
         placeholder="reference and yours",
         help=f"`{data.SOURCE_REFERENCE}`: reproductions committed to this repository; `{data.SOURCE_MINE}`: your runs",
     )
+    n_stale = int(results.runs["stale"].sum())
+    stale = st.sidebar.checkbox(
+        f"Include stale runs ({n_stale})",
+        key="stale",
+        disabled=not n_stale,
+        help="Stale: made by an older recipe than the entry's current one (its recipe hash differs). Left out of "
+        "rankings, per-class and reproduced-vs-published unless ticked; always listed under Runs.",
+    )
     st.sidebar.markdown(f"[How to submit a method](#{SUBMIT_ANCHOR})")
     return {
+        "stale": stale,
         "dataset": dataset,
         "metric": metric,
         "class": cls,
@@ -186,25 +204,41 @@ def _rankings(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
     _export(table, f"ranking_{f['dataset']}_{f['metric']}_{f['class']}", "export-rankings")
 
 
+PATTERNS = ("", "/", "x", ".", "+")
+"""Bar patterns per source (reference, yours, ...)."""
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def _per_class_figure(table: pd.DataFrame, metric: str) -> go.Figure:
-    """Bars per class, baseline, source and tier. Cached on the (small) table: plotly express takes
-    about 2 s for 20 baselines x 3 tiers, and every widget change reruns the whole page."""
-    err = table.assign(plus=table["ci_high"] - table["mean"], minus=table["mean"] - table["ci_low"])
-    return px.bar(
-        err,
-        x="class",
-        y="mean",
-        error_y="plus",
-        error_y_minus="minus",
-        color="baseline",
-        pattern_shape="source",
-        barmode="group",
-        facet_col="tier",
-        category_orders={"class": list(dict.fromkeys(table["class"]))},
-        hover_data=["share", "n", "std"],
-        labels={"mean": f"{metric} (mean, 95% CI)"},
-    )
+    """Bars per class, one colour per baseline, one pattern per source, one panel per tier, with the 95% CI
+    as error bars. Built from plotly's graph objects (plotly express took ~1 s for 20 baselines x 3
+    tiers, paid on the first open after every change of the data); cached on the (small) table."""
+    tiers = list(dict.fromkeys(table["tier"]))
+    classes = list(dict.fromkeys(table["class"]))
+    colours = dict(zip(dict.fromkeys(table["baseline"]), itertools.cycle(px.colors.qualitative.Plotly), strict=False))
+    patterns = dict(zip(sorted(set(table["source"])), itertools.cycle(PATTERNS), strict=False))
+    fig = make_subplots(rows=1, cols=len(tiers), shared_yaxes=True, subplot_titles=[f"tier {t}" for t in tiers])
+    for col, tier in enumerate(tiers, start=1):
+        for (baseline, source), g in table[table["tier"] == tier].groupby(["baseline", "source"], sort=False):
+            fig.add_trace(
+                go.Bar(
+                    x=g["class"],
+                    y=g["mean"],
+                    error_y={"type": "data", "array": g["ci_high"] - g["mean"], "arrayminus": g["mean"] - g["ci_low"]},
+                    name=f"{baseline} ({source})",
+                    legendgroup=f"{baseline} ({source})",
+                    showlegend=col == 1,
+                    marker={"color": colours[baseline], "pattern": {"shape": patterns[source]}},
+                    customdata=g[["share", "n", "std"]].to_numpy(),
+                    hovertemplate="%{x}: %{y:.4f}<br>share %{customdata[0]:.3g}, n %{customdata[1]}, "
+                    "std %{customdata[2]:.4f}<extra>%{fullData.name}</extra>",
+                ),
+                row=1,
+                col=col,
+            )
+    fig.update_layout(barmode="group", yaxis_title=f"{metric} (mean, 95% CI)")
+    fig.update_xaxes(categoryorder="array", categoryarray=classes)
+    return fig
 
 
 def _per_class(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
@@ -219,7 +253,7 @@ def _per_class(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
     _export(table, f"per_class_{f['dataset']}_{f['metric']}", "export-per-class")
 
 
-def _published(results: data.Results, tables: data.Tables, keys: tuple[str, str], f: dict) -> None:
+def _published(results: data.Results, tables: data.Tables, keys: tuple[str, ...], f: dict) -> None:
     st.subheader("Reproduced vs published")
     published = tables.published
     if published.empty:
@@ -311,8 +345,9 @@ def _stress(tables: data.Tables, f: dict) -> None:
     _export(curve, f"stress_{dataset}_{metric}_{cls}", "export-stress")
 
 
-def _handle(row: pd.Series) -> str:
-    return f"{row['source']}:{Path(row['key']).stem}"
+def _handles(runs: pd.DataFrame) -> pd.Series:
+    """``<source>:<record file name without .json>`` of each run: what ``?run=`` names."""
+    return runs["source"].astype(str) + ":" + runs["file"].astype(str).str.removesuffix(".json")
 
 
 def _remember_run() -> None:
@@ -325,11 +360,12 @@ def _runs(runs: pd.DataFrame) -> None:
     if runs.empty:
         st.info("No runs match the filters.")
         return
-    table = runs.drop(columns=["key"]).assign(page="?run=" + runs.apply(_handle, axis=1))
+    handles = _handles(runs)
+    table = runs.drop(columns=["key"]).assign(page="?run=" + handles)
     link = st.column_config.LinkColumn("page", display_text="open")
     _table(table, "runs-table", column_config={"page": link})
     _export(table, "runs", "export-runs")
-    handles = list(runs.apply(_handle, axis=1))
+    handles = handles.tolist()
     wanted = st.query_params.get("run")
     index = handles.index(wanted) if wanted in handles else 0
     handle = st.selectbox("Run", handles, index=index, key="run", on_change=_remember_run)
@@ -438,9 +474,13 @@ def _page() -> None:
     results = _results(keys[0], folders)
     tables = _tables(keys[1], folders)
     _problems(results.problems + tables.problems)
+    for note in results.notes:
+        st.caption(note)
     runs = results.runs
     n_ref = int((runs["source"] == data.SOURCE_REFERENCE).sum())
-    st.caption(f"{len(runs)} runs: {n_ref} reference reproductions, {len(runs) - n_ref} yours.")
+    n_stale = int(runs["stale"].sum())
+    stale = f" {n_stale} stale (made by an older recipe than their entry's current one)." if n_stale else ""
+    st.caption(f"{len(runs)} runs: {n_ref} reference reproductions, {len(runs) - n_ref} yours.{stale}")
     if runs.empty and tables.published.empty and tables.stress.empty:
         st.info(
             f"No results yet in {paths.results_dir()}. Run `dvc repro` or `segrepro run` "
@@ -448,21 +488,32 @@ def _page() -> None:
         )
     else:
         f = _sidebar(results)
-        filtered = views.select_runs(runs, [f["dataset"]], f["papers"], f["tiers"], f["sources"])
+        if n_stale and not f["stale"]:
+            st.warning(
+                f"{n_stale} stale run(s) are left out of the statistics (tick *Include stale runs* in the sidebar "
+                "to count them); the Runs tab lists them with recipe_state = stale."
+            )
+        ranked = results if f["stale"] else _without_stale(keys[0], results)
+        filtered = views.select_runs(ranked.runs, [f["dataset"]], f["papers"], f["tiers"], f["sources"])
         view = st.query_params.get("view", "runs" if st.query_params.get("run") else "rankings")
-        tabs = st.tabs(list(VIEWS.values()), default=VIEWS.get(view, VIEWS["rankings"]))
+        # Only the open tab's content runs (a tab switch reruns the page): the first open computes one view.
+        tabs = st.tabs(list(VIEWS.values()), default=VIEWS.get(view, VIEWS["rankings"]), key="tab", on_change="rerun")
         with tabs[0]:
-            if f["dataset"] is not None:
-                _guarded("rankings view", _rankings, results, filtered, f)
+            if tabs[0].open and f["dataset"] is not None:
+                _guarded("rankings view", _rankings, ranked, filtered, f)
         with tabs[1]:
-            if f["dataset"] is not None:
-                _guarded("per-class view", _per_class, results, filtered, f)
+            if tabs[1].open and f["dataset"] is not None:
+                _guarded("per-class view", _per_class, ranked, filtered, f)
         with tabs[2]:
-            _guarded("reproduced-vs-published view", _published, results, tables, keys, f)
+            if tabs[2].open:
+                _guarded("reproduced-vs-published view", _published, ranked, tables, (*keys, str(f["stale"])), f)
         with tabs[3]:
-            _guarded("stress view", _stress, tables, f)
+            if tabs[3].open:
+                _guarded("stress view", _stress, tables, f)
         with tabs[4]:
-            _guarded("runs view", _runs, filtered)
+            if tabs[4].open:
+                runs_shown = views.select_runs(runs, [f["dataset"]], f["papers"], f["tiers"], f["sources"])
+                _guarded("runs view", _runs, runs_shown)
 
 
 def main() -> None:

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segrepro.leaderboard.data import CANONICAL, Results
-from segrepro.metrics.statistics import bootstrap_cis
+from segrepro.leaderboard.data import Results
+from segrepro.metrics.statistics import summarise
+from segrepro.results import CANONICAL
 
 GROUP = ["tier", "baseline", "paper", "source"]
 LOWER_IS_BETTER = frozenset({"hd95", "loss"})
@@ -91,6 +92,19 @@ def select_runs(
     return runs[keep]
 
 
+def without_stale(results: Results) -> Results:
+    """``results`` without the stale runs (made by an older recipe than their entry's current one) and
+    their scores: what the statistics use unless stale runs are asked for. Runs whose recipe is
+    unknown (records made before they carried a recipe hash) are kept."""
+    stale = results.runs["stale"].to_numpy(dtype=bool)
+    if not stale.any():
+        return results
+    runs = results.runs[~stale]
+    scores = results.scores[results.scores["key"].isin(runs["key"])]
+    shares = results.shares[results.shares["key"].isin(runs["key"])]
+    return Results(runs, scores, shares, results.problems, results.notes)
+
+
 def options(results: Results, dataset: str | None = None) -> dict[str, list[str]]:
     """Values the filters offer: datasets, papers, tiers, sources, and (for ``dataset``) classes and metrics."""
     runs = results.runs
@@ -103,10 +117,12 @@ def options(results: Results, dataset: str | None = None) -> dict[str, list[str]
     return out
 
 
-def _scores_for(
+def scores_for(
     results: Results, runs: pd.DataFrame, metric: str, classes: Sequence[str] | None, convention: str = CANONICAL
 ) -> pd.DataFrame:
-    """Scores of ``runs`` for one metric (and optionally some classes), joined to their run fields."""
+    """Scores of ``runs`` for one metric (and optionally some classes), joined to their run fields
+    (dataset, fold, seed among them): one entry's rows of one class are what
+    ``statistics.compare_entries`` pairs with another entry's."""
     s = results.scores
     keep = s["key"].isin(runs["key"]) & (s["metric"] == metric) & (s["convention"] == convention)
     if classes is not None:
@@ -116,22 +132,6 @@ def _scores_for(
     for col in ("key", "class", *GROUP):
         merged[col] = merged[col].astype(str)
     return merged
-
-
-STAT_COLUMNS = ["mean", "ci_low", "ci_high", "std", "n"]
-
-
-def _stats(scores: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Mean, bootstrap CI, std (ddof 1) and count of ``value`` per group of ``keys`` (NaN ignored)."""
-    kept = scores.dropna(subset=["value"])
-    grouped = kept.groupby(keys, sort=False)["value"]
-    table = grouped.agg(mean="mean", std="std", n="count")
-    values = kept["value"].to_numpy()
-    positions = grouped.indices  # group -> row positions in ``kept``
-    ci = dict(zip(positions, bootstrap_cis([values[i] for i in positions.values()]), strict=True))
-    table["ci_low"] = [ci[k][0] for k in table.index]
-    table["ci_high"] = [ci[k][1] for k in table.index]
-    return table[STAT_COLUMNS]
 
 
 def _run_counts(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -152,12 +152,12 @@ def rankings(results: Results, runs: pd.DataFrame, dataset: str, metric: str, cl
     cols = ["tier", "rank", "baseline", "paper", "source", "mean", "ci_low", "ci_high", "std", "n", "runs", "failed"]
     if runs.empty:
         return pd.DataFrame(columns=[*cols, "folds", "seeds"])
-    scores = _scores_for(results, runs, metric, [cls])
+    scores = scores_for(results, runs, metric, [cls])
     counts = _run_counts(runs, GROUP)
     if scores.empty:
         table = counts.reset_index().assign(mean=math.nan, ci_low=math.nan, ci_high=math.nan, std=math.nan, n=0)
     else:
-        table = counts.join(_stats(scores, GROUP), how="left").reset_index()
+        table = counts.join(summarise(scores, GROUP), how="left").reset_index()
     table["n"] = table["n"].fillna(0).astype(int)
     ascending = metric in LOWER_IS_BETTER
     table["rank"] = table.groupby("tier")["mean"].rank(method="min", ascending=ascending).astype("Int64")
@@ -172,11 +172,11 @@ def per_class(results: Results, runs: pd.DataFrame, dataset: str, metric: str) -
     cols = [*GROUP, "class", "share", "mean", "ci_low", "ci_high", "std", "n"]
     if runs.empty:
         return pd.DataFrame(columns=cols)
-    scores = _scores_for(results, runs, metric, None)
+    scores = scores_for(results, runs, metric, None)
     scores = scores[scores["class"] != "mean"]
     if scores.empty:
         return pd.DataFrame(columns=cols)
-    table = _stats(scores, [*GROUP, "class"]).reset_index()
+    table = summarise(scores, [*GROUP, "class"]).reset_index()
     shares = results.shares[results.shares["key"].isin(runs["key"])]
     share = shares.groupby("class")["share"].mean() if not shares.empty else pd.Series(dtype=float)
     table["share"] = table["class"].map(share)
@@ -302,7 +302,7 @@ def _reproductions(results: Results, pub: pd.DataFrame) -> pd.DataFrame:
     scores = scores[(scores["convention"] == CANONICAL) | scores["own"]]
     scores = scores.sort_values("own", kind="stable").drop_duplicates(["key", "class", "metric"], keep="last")
     grouped = scores.groupby(keys)
-    stats = _stats(scores, keys).join(
+    stats = summarise(scores, keys).join(
         grouped.agg(convention_ok=("own", "all"), scored_as=("convention", lambda c: ", ".join(sorted(set(c)))))
     )
     return stats.reset_index()[columns].rename(columns={"dataset": "run_dataset"})
@@ -316,7 +316,7 @@ def stress_curves(stress: pd.DataFrame, dataset: str, cls: str, metric: str) -> 
     if sub.empty:
         return pd.DataFrame(columns=cols)
     sub = sub.assign(value=sub["value"].astype(float), achieved_ratio=sub["achieved_ratio"].astype(float))
-    stats = _stats(sub, ["source", "baseline", "ratio"])
+    stats = summarise(sub, ["source", "baseline", "ratio"])
     achieved = sub.groupby(["source", "baseline", "ratio"])["achieved_ratio"].mean()
     table = stats.join(achieved).reset_index()
     table["n"] = table["n"].astype(int)

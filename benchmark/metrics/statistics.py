@@ -1,15 +1,26 @@
 """Aggregation over images, folds and seeds: mean, standard deviation, a seeded percentile-bootstrap
-confidence interval, and a paired comparison of two baselines on the same cases with a verdict in words."""
+confidence interval, and a paired comparison of two baselines on the same cases with a verdict in words.
+
+The one implementation of these statistics: ``segrepro aggregate``, the leaderboard's views, the
+stress curves and the claims all call ``summarise`` (per group of a tidy table) and
+``compare_entries`` / ``paired_comparison`` (two entries on the same cases)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
-from scipy.stats import wilcoxon
+import pandas as pd
 
 N_BOOTSTRAP = 10_000  # resamples for every interval segrepro shows
+PAIRED_TEST = "Wilcoxon signed-rank, two-sided (scipy.stats.wilcoxon)"
+CASE_KEYS = ("dataset", "fold", "seed")
+"""What makes two runs of different entries one paired case: the same data, split and seed."""
+SUMMARY_COLUMNS = ["mean", "ci_low", "ci_high", "std", "n"]
+_GROUPS_AT_ONCE = 256
+"""Groups resampled in one matrix product: bounds its memory (256 x N_BOOTSTRAP means, 20 MiB)."""
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
@@ -38,14 +49,32 @@ def bootstrap_cis(
     out = [(float("nan"), float("nan"))] * len(clean)
     alpha = (1.0 - level) / 2.0
     for n in sorted({v.size for v in clean if v.size >= 2}):
-        which = [i for i, v in enumerate(clean) if v.size == n]
+        same_size = [i for i, v in enumerate(clean) if v.size == n]
         draws = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
         counts = np.bincount((draws + n * np.arange(n_boot)[:, None]).ravel(), minlength=n * n_boot)
-        means = np.stack([clean[i] for i in which]) @ counts.reshape(n_boot, n).T / n
-        low, high = np.quantile(means, [alpha, 1.0 - alpha], axis=1)
-        for i, lo, hi in zip(which, low, high, strict=True):
-            out[i] = (float(lo), float(hi))
+        for start in range(0, len(same_size), _GROUPS_AT_ONCE):
+            which = same_size[start : start + _GROUPS_AT_ONCE]
+            means = np.stack([clean[i] for i in which]) @ counts.reshape(n_boot, n).T / n
+            low, high = np.quantile(means, [alpha, 1.0 - alpha], axis=1)
+            for i, lo, hi in zip(which, low, high, strict=True):
+                out[i] = (float(lo), float(hi))
     return out
+
+
+def summarise(frame: pd.DataFrame, by: list[str], value: str = "value", ci: bool = True) -> pd.DataFrame:
+    """Per group of ``by``: mean, bootstrap CI (``bootstrap_cis``; left out without ``ci``), std (ddof 1)
+    and count of the finite ``value``s (NaN ignored), indexed by the groups in order of first appearance."""
+    kept = frame[np.isfinite(frame[value].to_numpy(dtype=np.float64))]
+    grouped = kept.groupby(by, sort=False, observed=True)[value]
+    table = grouped.agg(mean="mean", std="std", n="count")
+    if not ci:
+        return table[["mean", "std", "n"]]
+    values = kept[value].to_numpy(dtype=np.float64)
+    positions = grouped.indices  # group -> row positions in ``kept``
+    ci = dict(zip(positions, bootstrap_cis([values[i] for i in positions.values()]), strict=True))
+    table["ci_low"] = [ci[k][0] for k in table.index]
+    table["ci_high"] = [ci[k][1] for k in table.index]
+    return table[SUMMARY_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -87,6 +116,7 @@ class PairedComparison:
     p_value: float
     level: float
     verdict: str
+    test: str = PAIRED_TEST
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -118,6 +148,10 @@ def paired_comparison(
     if n < 2:
         verdict = f"too few paired cases ({n}) to compare {name_a} and {name_b} on {metric}"
         return PairedComparison(metric, name_a, name_b, n, nan, nan, nan, nan, level, verdict)
+    from scipy.stats import (
+        wilcoxon,
+    )  # here, not at the top: importing scipy.stats takes ~1 s the leaderboard need not pay
+
     lo, hi = bootstrap_ci(d, n_boot, level, seed)
     p = 1.0 if not np.any(d) else float(wilcoxon(d).pvalue)
     mean = float(d.mean())
@@ -131,3 +165,22 @@ def paired_comparison(
     else:
         verdict = f"no clear difference between {name_a} and {name_b} on {metric}: {detail}"
     return PairedComparison(metric, name_a, name_b, n, mean, lo, hi, p, level, verdict)
+
+
+def compare_entries(
+    a: pd.DataFrame, b: pd.DataFrame, on: tuple[str, ...] = CASE_KEYS, value: str = "value", **options: Any
+) -> PairedComparison:
+    """``paired_comparison`` of two entries' scores (one row per run in ``a`` and in ``b``), paired on
+    ``on``, by default dataset, fold and seed; cases that only one side has are left out. Returns the
+    number of pairs, the mean difference a - b, its bootstrap CI, the p-value of ``PAIRED_TEST`` and a
+    verdict; ``options`` are ``paired_comparison``'s (``name_a``, ``name_b``, ``metric``,
+    ``higher_is_better``, ``n_boot``, ``level``, ``seed``)."""
+    keys = list(on)
+    for side, frame in (("a", a), ("b", b)):
+        repeated = frame.duplicated(keys)
+        if repeated.any():
+            case = ", ".join(f"{k}={v}" for k, v in zip(keys, frame.loc[repeated, keys].iloc[0], strict=True))
+            name = options.get(f"name_{side}", side)
+            raise ValueError(f"{name} has more than one score for the case {case}: pair one run per case")
+    pairs = a[[*keys, value]].merge(b[[*keys, value]], on=keys, suffixes=("_a", "_b"))
+    return paired_comparison(pairs[f"{value}_a"].to_numpy(), pairs[f"{value}_b"].to_numpy(), **options)

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -44,8 +45,8 @@ def test_board_has_one_row_per_dataset_baseline_with_mean_std(tmp_path):
     ):
         (runs / f"r{i}.json").write_text(json.dumps(record(f"r{i}", ds, bl, dice, status, seed=i)))
     (runs / "broken.json").write_text("{not json")
-    _, problems = aggregate(runs, tmp_path)
-    assert [p.name for p, _ in problems] == ["broken.json"]
+    _, tables = aggregate(runs, tmp_path, recipes={})
+    assert [Path(p.path).name for p in tables.problems] == ["broken.json"]
     on_disk = pd.read_csv(tmp_path / "leaderboard.csv")
     row = on_disk.set_index("baseline").loc["x"]
     assert (
@@ -59,7 +60,10 @@ def test_board_has_one_row_per_dataset_baseline_with_mean_std(tmp_path):
 def test_no_records_is_a_clear_error(tmp_path):
     (tmp_path / "runs").mkdir()
     with pytest.raises(UserError, match="no valid run records"):
-        aggregate(tmp_path / "runs", tmp_path)
+        aggregate(tmp_path / "runs", tmp_path, recipes={})
+    (tmp_path / "runs" / "bad.json").write_text('{"a":')
+    with pytest.raises(UserError, match=r"1 file\(s\) left out, first .*bad.json: not readable JSON"):
+        aggregate(tmp_path / "runs", tmp_path, recipes={})
 
 
 def test_board_carries_a_seeded_bootstrap_ci(tmp_path):
@@ -69,13 +73,13 @@ def test_board_carries_a_seeded_bootstrap_ci(tmp_path):
     for i, dice in enumerate(dices):
         (runs / f"r{i}.json").write_text(json.dumps(record(f"r{i}", "a", "x", dice, seed=i)))
     (runs / "single.json").write_text(json.dumps(record("single", "a", "y", 0.3)))
-    aggregate(runs, tmp_path)
+    aggregate(runs, tmp_path, recipes={})
     board = pd.read_csv(tmp_path / "leaderboard.csv").set_index("baseline")
     low, high = board.loc["x", "dice_ci_low"], board.loc["x", "dice_ci_high"]
     assert min(dices) <= low < board.loc["x", "dice_mean"] < high <= max(dices)
     assert pd.isna(board.loc["y", "dice_ci_low"])  # one run: no spread to resample
     assert len(board) == 2  # still one row per (dataset, baseline, tier)
-    aggregate(runs, tmp_path)
+    aggregate(runs, tmp_path, recipes={})
     again = pd.read_csv(tmp_path / "leaderboard.csv").set_index("baseline")
     assert again.loc["x", "dice_ci_low"] == low and again.loc["x", "dice_ci_high"] == high
 
@@ -100,3 +104,118 @@ def test_many_groups_at_once_match_the_plain_percentile_bootstrap():
         draws = np.random.default_rng(0).integers(0, v.size, size=(10_000, v.size))
         assert (lo, hi) == pytest.approx(tuple(np.quantile(v[draws].mean(axis=1), [0.025, 0.975])), abs=1e-12)
     assert np.isnan(bootstrap_cis([[0.5]])[0]).all()
+
+
+def test_stale_runs_are_flagged_counted_and_left_out_of_the_statistics(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    hashes = {"old": "0" * 16, "new": "1" * 16, None: None}
+    for i, (dice, made_by) in enumerate([(0.5, "new"), (0.7, "new"), (0.1, "old"), (0.6, None)]):
+        rec = record(f"r{i}", "a", "x", dice, seed=i)
+        rec["recipe_hash"] = hashes[made_by]
+        (runs / f"r{i}.json").write_text(json.dumps(rec))
+    _, tables = aggregate(runs, tmp_path, recipes={("x", "smoke"): hashes["new"]})
+    states = tables.runs.set_index("run_id")["recipe_state"].to_dict()
+    assert states == {"r0": "current", "r1": "current", "r2": "stale", "r3": "recipe unknown"}
+    row = pd.read_csv(tmp_path / "leaderboard.csv").iloc[0]
+    assert row["n_runs"] == 4 and row["n_stale"] == 1 and row["dice_mean"] == pytest.approx(0.6)  # 0.5, 0.7, 0.6
+    assert "r2" in row["run_ids"]  # listed, not hidden
+    stored = pd.read_parquet(tmp_path / "tables" / "runs.parquet").set_index("run_id")
+    assert bool(stored.loc["r2", "stale"]) and stored.loc["r2", "recipe_state"] == "stale"
+    recipes = pd.read_parquet(tmp_path / "tables" / "recipes.parquet")
+    assert recipes.to_dict("records") == [{"baseline": "x", "tier": "smoke", "recipe_hash": "1" * 16}]
+    _, unchecked = aggregate(runs, tmp_path, recipes={})  # no current recipe known: nothing is called stale
+    assert set(unchecked.runs["recipe_state"]) == {"not checked", "recipe unknown"}
+
+
+def test_tables_hold_runs_scores_shares_and_per_image_counts(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    rec = record("r0", "a", "x", 0.5)
+    rec["dataset"]["classes"] = ["background", "cell"]
+    rec["metrics"]["counts_per_image"] = {
+        "img0": [[90, 1, 2, 7], [8, 2, 1, 89]],
+        "img1": [[40, 0, 0, 10], [10, 0, 0, 40]],
+    }
+    rec["metrics"]["paper_convention"] = "per-image"
+    rec["metrics"]["paper"] = {"per_class": {"cell": {"dice": 0.4}}, "mean": {"dice": 0.4}}
+    (runs / "r0.json").write_text(json.dumps(rec))
+    aggregate(runs, tmp_path, recipes={})
+    folder = tmp_path / "tables"
+    counts = pd.read_parquet(folder / "counts.parquet")
+    assert counts[["image", "class", "tp", "fp", "fn", "tn"]].values.tolist() == [
+        ["img0", "background", 90, 1, 2, 7],
+        ["img0", "cell", 8, 2, 1, 89],
+        ["img1", "background", 40, 0, 0, 10],
+        ["img1", "cell", 10, 0, 0, 40],
+    ]
+    shares = pd.read_parquet(folder / "shares.parquet").set_index("class")["share"]
+    assert shares.to_dict() == pytest.approx({"background": 132 / 151, "cell": 19 / 151})
+    scores = pd.read_parquet(folder / "scores.parquet")
+    assert set(scores["convention"]) == {"canonical", "per-image"}
+    assert scores.query("convention == 'per-image' and `class` == 'cell'")["value"].tolist() == [0.4]
+    per_class = pd.read_csv(tmp_path / "per_class.csv")
+    assert set(per_class["class"]) == {"background", "cell"}  # canonical block only, as before
+
+
+def test_a_record_added_later_is_read_alone_and_the_tables_updated(tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "r0.json").write_text(json.dumps(record("r0", "a", "x", 0.5)))
+    aggregate(runs, tmp_path, recipes={})
+    (runs / "r1.json").write_text(json.dumps(record("r1", "a", "x", 0.7, seed=1)))
+    _, tables = aggregate(runs, tmp_path, recipes={})
+    assert tables.reread == 1 and tables.stored
+    assert pd.read_csv(tmp_path / "leaderboard.csv").loc[0, "dice_mean"] == pytest.approx(0.6)
+    assert len(pd.read_parquet(tmp_path / "tables" / "runs.parquet")) == 2
+
+
+def test_unwritable_tables_folder_is_a_one_line_error(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "r0.json").write_text(json.dumps(record("r0", "a", "x", 0.5)))
+    (tmp_path / "out").write_text("a file where the output folder should be")
+    with pytest.raises(UserError, match="cannot write"):
+        aggregate(runs, tmp_path / "out", recipes={})
+
+
+REFERENCE = Path(__file__).resolve().parents[2] / "results" / "reference" / "runs"
+
+
+def test_committed_reference_records_reaggregate_to_their_own_numbers(tmp_path):
+    """The reference records through the results layer give, per run, exactly the scores in its JSON
+    (one run per group: mean = the record's value, no spread), class by class."""
+    board, tables = aggregate(REFERENCE, tmp_path, recipes={})
+    assert tables.problems == [] and len(board) == len(list(REFERENCE.glob("*.json"))) >= 2
+    per_class = pd.read_csv(tmp_path / "per_class.csv").set_index(["baseline", "class", "metric"])
+    for path in REFERENCE.glob("*.json"):
+        rec = json.loads(path.read_text())
+        canon, baseline = rec["metrics"]["canonical"], rec["baseline"]["id"]
+        row = board.set_index("baseline").loc[baseline]
+        assert row["n_runs"] == 1 and row["n_stale"] == 0
+        for metric, value in canon["mean"].items():
+            if f"{metric}_mean" in row:
+                assert row[f"{metric}_mean"] == pytest.approx(value, abs=0, rel=1e-12)
+        for cls, scores in canon["per_class"].items():
+            for metric, value in scores.items():
+                got = per_class.loc[(baseline, cls, metric)]
+                assert got["n"] == (value is not None) and (value is None or got["mean"] == pytest.approx(value))
+
+
+def test_cli_aggregate_checks_records_against_the_registered_recipes(tmp_path, capsys):
+    from segrepro.baselines import get_baseline
+    from segrepro.cli import main
+
+    current = get_baseline("unet-ce").recipe("smoke").hash()
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for i, made_by in enumerate([current, "f" * 16]):
+        rec = record(f"r{i}", "a", "unet-ce", 0.5 + i / 10, seed=i)
+        rec["recipe_hash"] = made_by
+        (runs / f"r{i}.json").write_text(json.dumps(rec))
+    assert main(["aggregate", "--runs", str(runs), "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{tmp_path / 'tables'}/" in out and "1 stale run(s)" in out
+    stored = pd.read_parquet(tmp_path / "tables" / "runs.parquet").set_index("run_id")["recipe_state"]
+    assert stored.to_dict() == {"r0": "current", "r1": "stale"}
+    assert pd.read_csv(tmp_path / "leaderboard.csv").loc[0, "dice_mean"] == pytest.approx(0.5)

@@ -77,7 +77,7 @@ def test_rankings_per_tier_with_ci_and_export(fixture_tree):
 
 
 def test_per_class_chart_and_table(fixture_tree):
-    at = run_app()
+    at = run_app({"view": "per-class"})
     assert [c.key for c in at.get("plotly_chart")].count("per-class-chart") == 1
     table = frame(at, "per-class-table")
     assert table["class"].iloc[0] == "synapse"  # rarest first
@@ -223,7 +223,8 @@ def test_values_from_files_render_as_text_never_markdown(fixture_tree):
     Image.fromarray(np.zeros((4, 12, 3), dtype=np.uint8)).save(runs / "inject" / "000.png")
     (runs / "broken[x](http:.json").write_text("{")
     at = run_app({"run": "yours:inject"})
-    bodies = markdown_bodies(at)
+    ranking = run_app({"view": "rankings"})  # only the open tab is drawn: the ranking is another page
+    bodies = markdown_bodies(at) + markdown_bodies(ranking)
     texts = [shown(b) for b in bodies]
     assert f"r{INJECTED}" in texts  # the run's heading: its id, as text
     assert f"i{INJECTED}" in texts  # the overlay's caption
@@ -237,7 +238,8 @@ def test_values_from_files_render_as_text_never_markdown(fixture_tree):
 def test_missing_values_show_a_dash_never_none(fixture_tree):
     at = run_app({"view": "published"})
     assert frame(at, "pvr-table")["tier"].isna().any()  # the open rows have no tier: shown as the placeholder
-    tables = [d for tab in at.tabs for d in tab.dataframe]
+    pages = [at] + [run_app({"view": v}) for v in ("rankings", "per-class", "runs")]  # one drawn tab a page
+    tables = [d for page in pages for tab in page.tabs for d in tab.dataframe]
     assert len(tables) >= 6 and {d.proto.placeholder for d in tables} == {"—"}
 
 
@@ -290,7 +292,7 @@ def test_an_unexpected_error_in_a_view_is_one_line_without_server_paths(fixture_
         "The rankings view could not be drawn (RuntimeError); the server's log has the details."
     ]
     assert not any("/srv/private" in b for b in markdown_bodies(at))
-    assert len(frame(at, "per-class-table")) > 0  # the other views still draw
+    assert len(frame(run_app({"view": "per-class"}), "per-class-table")) > 0  # the other views still draw
 
 
 def test_a_huge_record_is_capped_on_the_run_page(fixture_tree):
@@ -337,3 +339,29 @@ def test_chart_labels_from_files_are_text_not_plotly_markup(fixture_tree):
     spec = json.dumps(json.loads(chart.proto.spec))  # Plotly's JSON writes < as \\u003c: decoded here
     assert "&lt;b&gt;net&lt;/b&gt;" in spec and "&lt;a href=" in spec
     assert "<b>net" not in spec and "<a href" not in spec
+
+
+def test_stale_runs_are_marked_and_left_out_of_rankings_unless_asked_for(fixture_tree):
+    """``segrepro aggregate`` stores the current recipe hashes; a reference run made by an older recipe is
+    stale: listed under Runs as such, left out of the ranking until the sidebar box is ticked."""
+    from segrepro.aggregate import aggregate
+
+    reference = fixture_tree["results"] / "reference"
+    old = make_record("drosophila-vnc", "xnet-sce-iou", "001", "paper", 3, 0, extra={"recipe_hash": "0" * 16})
+    write_record(reference / "runs", old)
+    aggregate(reference / "runs", reference, recipes={("xnet-sce-iou", "paper"): "1" * 16})
+    at = run_app({"view": "rankings"})
+    assert "1 stale run(s) are left out" in at.warning[0].value
+    assert frame(at, "rank-paper").set_index("baseline").loc["xnet-sce-iou", "runs"] == 6  # not the 7th, stale
+    at.sidebar.checkbox(key="stale").check().run()
+    assert frame(at, "rank-paper").set_index("baseline").loc["xnet-sce-iou", "runs"] == 7
+    runs = frame(run_app({"view": "runs"}), "runs-table").set_index("run_id")
+    assert runs.loc[old["run_id"], "recipe_state"] == "stale" and bool(runs.loc[old["run_id"], "stale"])
+    assert set(runs.drop(index=old["run_id"])["recipe_state"]) == {"recipe unknown"}  # records without a hash
+
+
+def test_only_the_open_tab_is_computed(fixture_tree):
+    """The first open renders one view (a tab switch reruns the page for the next), which keeps it fast."""
+    at = run_app()
+    assert frames(at, "rankings") and not frames(at, "per-class") and not frames(at, "published")
+    assert not frames(at, "runs")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from fixture_data import CLASSES, METHODS_HEADER, PUBLISHED_HEADER, make_record, write_csv, write_record
 
+from segrepro import results
 from segrepro.leaderboard import data, views
 
 
@@ -160,42 +161,51 @@ def test_committed_reference_records_match_the_published_fujii2021_table():
     assert (table.loc[table["tier"].isna(), "verdict"] == "open").all()
 
 
-def test_unchanged_records_come_from_the_cache_across_restarts(folders, fixture_tree, monkeypatch, tmp_path):
-    cached = data.Folders(folders.runs, folders.published, folders.stress, tmp_path / "cache")
+def test_unchanged_records_come_from_the_stored_tables_across_restarts(folders, fixture_tree, monkeypatch):
+    stored = data.Folders(folders.runs, folders.published, folders.stress, tables=True)
     (fixture_tree["results"] / "runs" / "broken.json").write_text("{not json")
-    first = data.load_results(cached)
+    first = data.load_results(stored)
+    assert (fixture_tree["results"] / "tables" / "runs.parquet").is_file()  # beside results/runs
+    assert [n.split(":")[0] for n in first.notes] == ["reference", "yours"]
+    assert all("tables written" in n for n in first.notes)
     parsed = []
-    real = data._parse_record
-    monkeypatch.setattr(data, "_parse_record", lambda path, source: parsed.append(path) or real(path, source))
-    again = data.load_results(cached)  # as after a server restart: nothing in memory, all from the cache
-    assert parsed == []
+    real = results.read_record
+    monkeypatch.setattr(results, "read_record", lambda path: parsed.append(str(path)) or real(path))
+    again = data.load_results(stored)  # as after a server restart: nothing in memory, all from the tables
+    assert parsed == [] and again.notes == []
     assert again.runs.equals(first.runs) and again.problems == first.problems
+    order = ["key", "convention", "class", "metric"]
     assert (
-        again.scores.sort_values(["key", "convention", "class", "metric"])
+        again.scores.sort_values(order)
         .astype(str)
         .reset_index(drop=True)
-        .equals(first.scores.sort_values(["key", "convention", "class", "metric"]).astype(str).reset_index(drop=True))
+        .equals(first.scores.sort_values(order).astype(str).reset_index(drop=True))
     )
     record = make_record("drosophila-vnc", "xnet-sce-iou", "001", "smoke", 0, 0, {"mitochondria": {"dice": 0.05}})
     changed = write_record(fixture_tree["results"] / "runs", record)  # same file name, new content
     (fixture_tree["results"] / "runs" / "broken.json").unlink()
-    after = data.load_results(cached)
-    assert parsed == [str(changed)]  # only the changed file is parsed again
+    after = data.load_results(stored)
+    assert parsed == [str(changed)]  # only the changed file is parsed again, and the page says so
+    assert after.notes == [
+        "yours: 1 record(s) added or changed since `segrepro aggregate` stored the tables in "
+        f"{fixture_tree['results'] / 'tables'}: read now, tables updated."
+    ]
     assert after.problems == [] and len(after.runs) == len(first.runs)
     mito = after.scores[(after.scores["key"] == str(changed)) & (after.scores["class"] == "mitochondria")]
     assert mito["value"].tolist() == [0.05]
 
 
-def test_an_unreadable_or_foreign_cache_is_ignored(folders, tmp_path, monkeypatch):
-    cache = tmp_path / "cache"
-    cached = data.Folders(folders.runs, folders.published, folders.stress, cache)
-    expected = data.load_results(cached).runs
-    (cache / "scores.parquet").write_bytes(b"not parquet")
-    assert data._read_cache(cache) is None
-    assert data.load_results(cached).runs.equals(expected)  # parsed again, and the cache rewritten
-    assert data._read_cache(cache) is not None
-    monkeypatch.setattr(data, "CACHE_FORMAT", data.CACHE_FORMAT + 1)  # as after a change to the flattening
-    assert data._read_cache(cache) is None
+def test_unreadable_or_foreign_tables_are_ignored(folders, fixture_tree, monkeypatch):
+    stored = data.Folders(folders.runs, folders.published, folders.stress, tables=True)
+    runs_dir = fixture_tree["results"] / "runs"
+    tables = results.tables_dir(runs_dir)
+    expected = data.load_results(stored).runs
+    (tables / "scores.parquet").write_bytes(b"not parquet")
+    assert results._read_stored(tables, runs_dir, results.TABLE_NAMES) is None
+    assert data.load_results(stored).runs.equals(expected)  # parsed again, and the tables rewritten
+    assert results._read_stored(tables, runs_dir, results.TABLE_NAMES) is not None
+    monkeypatch.setattr(results, "TABLES_FORMAT", results.TABLES_FORMAT + 1)  # as after a change to the flattening
+    assert results._read_stored(tables, runs_dir, results.TABLE_NAMES) is None
 
 
 @pytest.mark.parametrize(
@@ -225,3 +235,4 @@ def test_a_stress_sweep_carries_its_provenance_and_a_bad_one_is_a_problem(folder
     tables = data.load_tables(folders)
     assert tables.sweeps == {} and "'command' is a required property" in tables.problems[0].message
     assert len(tables.stress) == 6  # the table itself is still shown
+

@@ -6,6 +6,7 @@ import pytest
 from fixture_data import UNET_DICE, XNET_DICE, make_record, write_csv, write_record
 
 from segrepro.leaderboard import data, views
+from segrepro.metrics.statistics import compare_entries
 
 FG_MEAN = np.array(XNET_DICE) - 0.15  # fixture: mean of (d - 0.05, d, d - 0.4) over the foreground
 
@@ -204,3 +205,13 @@ def test_stress_curves_skip_undefined_scores(folders, fixture_tree):
     curve = views.stress_curves(tables.stress, "synthetic-2d", "mitochondria", "balanced_accuracy")
     unet = curve[curve["baseline"] == "unet-sce"].set_index("ratio")
     assert unet.loc[0.01, "mean"] == pytest.approx(0.6) and unet.loc[0.01, "n"] == 1
+
+
+def test_two_entries_scores_pair_by_dataset_fold_and_seed(folders):
+    """The fixture's two paper-tier baselines ran the same 3 folds x 2 seeds: six pairs, X-Net ahead."""
+    results = data.load_results(folders)
+    scores = views.scores_for(results, results.runs[results.runs["tier"] == "paper"], "dice", ["mitochondria"])
+    xnet, unet = (scores[scores["baseline"] == b] for b in ("xnet-sce-iou", "unet-sce"))
+    result = compare_entries(xnet, unet, name_a="xnet", name_b="unet", metric="dice")
+    assert result.n == 6 and result.mean_difference == pytest.approx(np.mean(XNET_DICE) - np.mean(UNET_DICE))
+    assert result.ci_low > 0 and result.test.startswith("Wilcoxon signed-rank")

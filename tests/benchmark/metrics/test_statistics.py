@@ -1,10 +1,11 @@
 """Bootstrap CI against a slow loop and scipy, paired comparison verdicts both ways."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.stats import bootstrap, wilcoxon
 
-from segrepro.metrics.statistics import bootstrap_ci, estimate, paired_comparison
+from segrepro.metrics.statistics import bootstrap_ci, compare_entries, estimate, paired_comparison, summarise
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -63,3 +64,34 @@ def test_paired_comparison_drops_cases_with_a_nan_on_either_side_in_pairs():
     keep[[3, 7]] = False
     assert paired_comparison(a_nan, b_nan) == paired_comparison(a[keep], b[keep])
     assert paired_comparison(a_nan, b_nan).n == 18
+
+
+def test_compare_entries_pairs_runs_by_dataset_fold_and_seed():
+    rng = np.random.default_rng(2)
+    cases = [("d1", f, s) for f in range(3) for s in range(3)] + [("d2", f, 0) for f in range(3)]
+    b_values = rng.uniform(0.5, 0.8, len(cases))
+    a_values = b_values + 0.04 + rng.normal(0, 0.01, len(cases))
+    a = pd.DataFrame(cases, columns=["dataset", "fold", "seed"]).assign(value=a_values)
+    b = pd.DataFrame(cases, columns=["dataset", "fold", "seed"]).assign(value=b_values)
+    only_a = pd.DataFrame([("d3", 0, 0, 0.99)], columns=["dataset", "fold", "seed", "value"])
+    shuffled_b = b.sample(frac=1.0, random_state=0)  # pairing is by case, not by row order
+    result = compare_entries(pd.concat([a, only_a]), shuffled_b, name_a="new", name_b="old", metric="dice", seed=1)
+    assert result.n == len(cases)  # the case only one side has is left out
+    assert result == paired_comparison(a_values, b_values, "new", "old", "dice", seed=1)
+    assert result.test == "Wilcoxon signed-rank, two-sided (scipy.stats.wilcoxon)"
+    assert result.p_value == pytest.approx(wilcoxon(a_values - b_values).pvalue, rel=1e-12)
+    assert result.verdict.startswith("new is better than old on dice")
+    with pytest.raises(ValueError, match="more than one score for the case dataset=d1, fold=0, seed=0"):
+        compare_entries(pd.concat([a, a.iloc[:1]]), b)
+
+
+def test_summarise_matches_plain_pandas_and_bootstrap_ci_per_group():
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"g": rng.choice(["x", "y", "z"], 60), "value": rng.uniform(size=60)})
+    frame.loc[[3, 7], "value"] = np.nan
+    table = summarise(frame, ["g"])
+    for g, group in frame.dropna().groupby("g"):
+        row = table.loc[g]
+        assert row["mean"] == pytest.approx(group["value"].mean()) and row["std"] == pytest.approx(group["value"].std())
+        assert row["n"] == len(group) and (row["ci_low"], row["ci_high"]) == bootstrap_ci(group["value"].to_numpy())
+    assert list(summarise(frame, ["g"], ci=False).columns) == ["mean", "std", "n"]
