@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from segrepro.errors import UserError
-from segrepro.io import replace_dir_atomic, staging_dir
+from segrepro.io import NO_SPACE, no_space_error, replace_dir_atomic, staging_dir
 from segrepro.records import run_record_schema
 
 CANONICAL = "canonical"
@@ -435,6 +435,8 @@ def _write_stored(folder: Path, runs_dir: Path, frames: dict[str, pd.DataFrame],
     except (OSError, ValueError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
         if required:
+            if getattr(exc, "errno", None) in NO_SPACE or "[errno 28]" in str(exc):  # pyarrow wraps ENOSPC
+                raise no_space_error(folder) from exc
             raise UserError(f"cannot write the tables into {folder}: {getattr(exc, 'strerror', None) or exc}") from exc
 
 

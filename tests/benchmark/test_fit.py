@@ -25,12 +25,12 @@ KILLED_FIT = textwrap.dedent(
     saved = []
     save = fit.save_checkpoint
     fit.save_checkpoint = lambda path, ckpt: (save(path, ckpt), saved.append(ckpt["state"]["iteration"]))
-    sample = sampling.PatchSampler.sample
-    def sample_then_die(self, n):
+    batch = sampling.PatchSampler.batch
+    def batch_then_die(self, index):
         if saved:
             os.kill(os.getpid(), signal.SIGKILL)
-        return sample(self, n)
-    sampling.PatchSampler.sample = sample_then_die
+        return batch(self, index)
+    sampling.PatchSampler.batch = batch_then_die
     sys.exit(main(sys.argv[1:]))
     """
 )
