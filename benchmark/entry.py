@@ -115,6 +115,15 @@ class BaselineEntry:
         fg_score, fg_cls = probs[:, 1:].max(dim=1)
         return torch.where(fg_score > self.threshold, fg_cls + 1, torch.zeros_like(fg_cls))
 
+    def decide_each(self, probs: torch.Tensor) -> torch.Tensor:
+        """Per-class decisions ``(B, K, ...)`` bool from ``probabilities``: for sigmoid entries each foreground
+        channel thresholded on its own (multi-label; channel 0 = no foreground channel on), for softmax
+        entries the one-hot of ``decide``."""
+        if self.output == "softmax":
+            return torch.nn.functional.one_hot(self.decide(probs), probs.shape[1]).movedim(-1, 1).bool()
+        fg = probs[:, 1:] > self.threshold
+        return torch.cat([~fg.any(dim=1, keepdim=True), fg], dim=1)
+
     def card(self) -> dict[str, Any]:
         """The entry as data (what ``segrepro baselines show`` prints and run records keep)."""
         return {

@@ -201,7 +201,8 @@ def case_counts(
     for vid, img, lab, msk in tqdm(cases, desc=desc, unit="img", disable=desc is None, leave=False):
         probs, pred = predict_volume(model, entry, img, patch, device)
         if evaluation is not None:
-            out[vid] = evaluation.add(vid, probs, pred, lab, msk)
+            decisions = entry.decide_each(torch.from_numpy(probs)[None])[0].numpy()
+            out[vid] = evaluation.add(vid, probs, pred, lab, msk, decisions)
         else:
             out[vid] = counts_from_matrix(confusion_matrix(pred, lab, n_classes, msk))
         if kept is not None and len(kept) < keep:

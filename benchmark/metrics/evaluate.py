@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from segrepro.metrics.auc import HistogramAUC, roc_auc_per_class
-from segrepro.metrics.confusion import confusion_counts
+from segrepro.metrics.confusion import confusion_counts, multilabel_counts
 from segrepro.metrics.conventions import CANONICAL, Convention
 from segrepro.metrics.distance import hd95_per_class
 from segrepro.metrics.instances import DetectionCounts, InstanceCounts, component_detection, semantic_instance_counts
@@ -59,20 +59,18 @@ def evaluate_arrays(
 ) -> dict:
     """``{"per_class": {"<id>": {metric: value}}, "mean": {metric: value}}`` for one prediction.
 
-    Confusion scores and (with ``probs``, channel first) the exact AUC follow ``convention``;
+    Confusion scores and (with ``probs``, channel first) the exact AUC follow ``convention`` (a convention
+    whose AUC is ``thresholded`` takes it from ``pred``; a multi-label convention counts ``pred`` as one
+    decision per voxel, since a class map holds no other);
     with ``instances``, PQ/SQ/RQ/P05 of connected components matched at IoU > 0.5 (per 2-D slice
     under a slice convention, else in the array's own dimension) and the paper-003 detection
     fractions per 2-D slice along axis 0; with ``hd95``, MONAI's HD95 in voxels.
     """
     counts = unit_counts(pred, target, n_classes, mask, convention)
     scores = convention.scores(counts)
-    if probs is not None:
+    if probs is not None and convention.auc == "roc":
         auc = unit_auc(probs, target, mask, convention)
-        kept = convention.kept(counts)
-        if convention.per_image:
-            scores["auc"] = convention.average(auc[kept]) if kept.any() else np.full(n_classes, np.nan)
-        else:
-            scores["auc"] = convention.fill(auc[0])
+        scores["auc"] = convention.average(auc, counts) if convention.per_image else convention.fill(auc[0])
     if instances:
         axis = 0 if _by_slice(convention, target) else None
         scores.update(_instance_scores(semantic_instance_counts(pred, target, n_classes, mask, axis)))
@@ -86,8 +84,9 @@ class RunEvaluation:
     """What a run record needs from the test volumes, accumulated one volume at a time.
 
     Keeps per-image counts (canonical, re-derivable), per-image counts in the paper's convention
-    (per 2-D slice where it says so), a streaming histogram AUC pooled over the test set, and, for
-    per-image conventions, the exact AUC of each image.
+    (per 2-D slice where it says so; from the per-class ``decisions`` where it is multi-label), a
+    streaming histogram AUC pooled over the test set, and, for per-image conventions with a ROC AUC,
+    the exact AUC of each image.
     """
 
     def __init__(self, n_classes: int, convention: Convention) -> None:
@@ -99,15 +98,27 @@ class RunEvaluation:
         self._hist = HistogramAUC(n_classes)
 
     def add(
-        self, volume_id: str, probs: np.ndarray, pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None
+        self,
+        volume_id: str,
+        probs: np.ndarray,
+        pred: np.ndarray,
+        target: np.ndarray,
+        mask: np.ndarray | None,
+        decisions: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Score one test volume; returns its canonical ``(K, 4)`` counts."""
+        """Score one test volume; returns its canonical ``(K, 4)`` counts. ``decisions`` ``(K, *spatial)``
+        are the entry's per-class decisions (``BaselineEntry.decide_each``), used by multi-label conventions."""
         counts = confusion_counts(pred, target, self.n_classes, mask)
         self.counts[volume_id] = counts
         conv = self.convention
-        self._units.append(unit_counts(pred, target, self.n_classes, mask, conv) if conv.slices else counts[None])
+        if conv.multi_label and decisions is not None:
+            if conv.slices:
+                raise ValueError(f"convention {conv.name} is multi-label and per slice: not supported")
+            self._units.append(multilabel_counts(decisions, target, mask)[None])
+        else:
+            self._units.append(unit_counts(pred, target, self.n_classes, mask, conv) if conv.slices else counts[None])
         self._hist.update(probs, target, mask)
-        if conv.per_image:
+        if conv.per_image and conv.auc == "roc":
             self._unit_auc.append(unit_auc(probs, target, mask, conv))
         return counts
 
@@ -118,12 +129,8 @@ class RunEvaluation:
         canonical = CANONICAL.scores(np.stack(list(self.counts.values())))
         units = np.concatenate(self._units)
         paper = conv.scores(units)
-        if conv.per_image:
-            kept = conv.kept(units)
-            per_unit = np.concatenate(self._unit_auc)[kept]
-            paper["auc"] = conv.average(per_unit) if kept.any() else np.full(self.n_classes, np.nan)
-        else:
-            paper["auc"] = conv.fill(auc)
+        if conv.auc == "roc":
+            paper["auc"] = conv.average(np.concatenate(self._unit_auc), units) if conv.per_image else conv.fill(auc)
         return {
             "canonical": summary_block({**canonical, "auc": auc}, class_names),
             "counts_per_image": {vid: c.tolist() for vid, c in self.counts.items()},
