@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -27,6 +28,14 @@ class Recipe:
     (lr x ``gamma`` every ``step_size`` iterations) or ``multistep`` (x ``gamma`` at each of
     ``milestones``). Validation runs every ``val_every`` iterations and keeps the best model.
     ``fg_oversample`` is the fraction of patches centred on a voxel of a random foreground class.
+
+    Two fields state a paper's protocol as data (paper 000's tier ``paper``):
+    ``model_selection`` is ``best`` (keep the weights that score best on the fold's validation images)
+    or ``last`` (no validation set: the weights after the last iteration are evaluated, and the fold's
+    validation images may join its training set, as in a paper that trains on the whole training half).
+    ``epochs_per_group`` maps a grouping of the data (the prefix before ``_`` of its volume ids, e.g.
+    c-merolae's ``G-1``) to a number of epochs; for a fold whose training ids share such a prefix,
+    ``iterations_for`` turns it into iterations (``iterations`` stays the count for any other fold).
     """
 
     iterations: int
@@ -40,7 +49,19 @@ class Recipe:
     schedule_kwargs: dict[str, Any] = field(default_factory=dict)
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     fg_oversample: float = 0.5
+    model_selection: Literal["best", "last"] = "best"
+    epochs_per_group: dict[str, int] = field(default_factory=dict)
     note: str = ""
+
+    def iterations_for(self, train_ids: Sequence[str]) -> int:
+        """Iterations for a fold training on ``train_ids``: ``epochs_per_group[g]`` epochs of them at
+        ``batch_size`` when every id starts with ``g_``, else ``iterations``."""
+        groups = {i.split("_", 1)[0] for i in train_ids if "_" in i}
+        if len(groups) == 1 and len(train_ids) and all("_" in i for i in train_ids):
+            epochs = self.epochs_per_group.get(groups.pop())
+            if epochs is not None:
+                return math.ceil(epochs * len(train_ids) / self.batch_size)
+        return self.iterations
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
