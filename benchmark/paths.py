@@ -1,9 +1,11 @@
 """Where data and results live: ``data/`` and ``results/`` under the working directory, or the
-folders named by ``SEGREPRO_DATA_DIR`` / ``SEGREPRO_RESULTS_DIR``."""
+folders named by ``SEGREPRO_DATA_DIR`` / ``SEGREPRO_RESULTS_DIR``; the paper packages (published
+tables, claims) in the installed ``segrepro.baselines``, or ``SEGREPRO_PUBLISHED_DIR``."""
 
 from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
 
 
@@ -25,3 +27,9 @@ def results_dir() -> Path:
 
 def runs_dir() -> Path:
     return results_dir() / "runs"
+
+
+def published_dir() -> Path:
+    """The folder holding the paper packages (``<paper>/published.csv``, ``methods.csv``, ``claims.yaml``)."""
+    env = os.environ.get("SEGREPRO_PUBLISHED_DIR")
+    return Path(env) if env else Path(str(files("segrepro.baselines")))

@@ -122,8 +122,7 @@ class Tables:
 
 def published_root() -> Path:
     """The folder holding the paper packages: ``SEGREPRO_PUBLISHED_DIR`` or ``segrepro.baselines``."""
-    env = os.environ.get("SEGREPRO_PUBLISHED_DIR")
-    return Path(env) if env else Path(str(files("segrepro.baselines")))
+    return paths.published_dir()
 
 
 def default_folders() -> Folders:
