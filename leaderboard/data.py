@@ -4,7 +4,10 @@ Three kinds of file, each checked against a JSON schema in ``segrepro/schemas``:
 
 - run records ``*.json`` in ``results/reference/runs/`` (the reproductions committed to this
   repository) and ``results/runs/`` (the user's own, marked as theirs);
-- every paper package's ``baselines/<paper>/published.csv`` and ``methods.csv``;
+- every paper package's ``baselines/<paper>/published.csv`` and ``methods.csv``, and its claims ledger
+  ``claims.yaml`` (checked against ``schemas/claims.schema.json`` and the known metrics; the entries and
+  datasets it names are checked against the registries by ``segrepro claims``, not here, so the page
+  never imports the models);
 - stress-test tables ``results/stress/<dataset>/stress.csv`` (and the same under ``results/reference/``),
   with the sweep's provenance from the ``stress.json`` beside each.
 
@@ -38,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from segrepro import paths
+from segrepro.claims import Claim, claim_files, load_claims
 from segrepro.errors import UserError
 from segrepro.io import replace_dir_atomic, staging_dir
 from segrepro.records import run_record_schema
@@ -118,6 +122,8 @@ class Tables:
     problems: list[Problem] = field(default_factory=list)
     sweeps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     """``(source, dataset)`` -> the provenance in the ``stress.json`` beside that stress table."""
+    claims: list[Claim] = field(default_factory=list)
+    """Every paper package's claims (``claims.yaml``)."""
 
 
 def published_root() -> Path:
@@ -176,7 +182,13 @@ def digest(signature: tuple) -> str:
 
 def tables_signature(folders: Folders) -> tuple:
     """The same for published, methods and stress tables."""
-    pub = _stat_entries([*folders.published.glob("*/published.csv"), *folders.published.glob("*/methods.csv")])
+    pub = _stat_entries(
+        [
+            *folders.published.glob("*/published.csv"),
+            *folders.published.glob("*/methods.csv"),
+            *claim_files(folders.published),
+        ]
+    )
     stress = tuple((s, str(f), _stat_entries(f.glob("*/stress.*"))) for s, f in folders.stress)
     return (str(folders.published), pub, stress)
 
@@ -623,4 +635,10 @@ def load_tables(folders: Folders) -> Tables:
         if stress_frames
         else pd.DataFrame(columns=[*STRESS_COLUMNS, "dataset", "source"])
     )
-    return Tables(published, stress, problems, sweeps)
+    claims = []
+    for path in claim_files(folders.published):
+        try:
+            claims += load_claims(path)
+        except UserError as exc:
+            problems.append(Problem(str(path), str(exc).removeprefix(f"{path}: ")))
+    return Tables(published, stress, problems, sweeps, claims)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fixture_data import XNET_DICE, make_record, write_csv, write_record
+from fixture_data import UNET_DICE, XNET_DICE, make_record, write_csv, write_record
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -21,7 +21,7 @@ def run_app(query: dict | None = None) -> AppTest:
     return at
 
 
-TABS = ["rankings", "per-class", "published", "stress", "runs"]
+TABS = ["rankings", "per-class", "published", "stress", "claims", "runs"]
 FRAMES = {  # (tab, position among the tab's tables): Streamlit's testing API has no keys for tables
     "rank-paper": ("rankings", 0),
     "rank-smoke": ("rankings", 1),
@@ -29,6 +29,9 @@ FRAMES = {  # (tab, position among the tab's tables): Streamlit's testing API ha
     "pvr-table": ("published", 0),
     "open-table": ("published", 1),
     "stress-table": ("stress", 0),
+    "claims-table": ("claims", 0),
+    "claims-quoted": ("claims", 1),
+    "claims-comparisons": ("claims", 2),
     "runs-table": ("runs", 0),
     "provenance": ("runs", 1),
 }
@@ -77,18 +80,66 @@ def test_reproduced_vs_published_and_open_reproductions(fixture_tree):
     by = {(r.method, r.tier if isinstance(r.tier, str) else None): r.verdict for r in table.itertuples()}
     assert by[("X-Net (SCE and IoU)", "paper")] == "within spread"
     assert by[("U-Net (SCE)", "paper")] == "worse"
-    assert by[("X-Net (SCE and IoU)", "smoke")] == "not comparable"
+    assert by[("X-Net (SCE and IoU)", "smoke")] == "undetermined (smoke tier)"
     assert set(frame(at, "open-table")["method"]) == {"Double U-Net", "X-Net (SCE and IoU)"}
     at.multiselect(key="verdicts").set_value(["worse"]).run()
     assert frame(at, "pvr-table")["method"].tolist() == ["U-Net (SCE)"]
 
 
+def test_claims_view_gives_each_verdict(fixture_tree):
+    at = run_app({"view": "claims"})
+    table = frame(at, "claims-table")
+    got = {(r.claim, r.dataset, r.tier): r.verdict for r in table.itertuples()}
+    assert got == {
+        ("xnet-beats-unet", "drosophila-vnc", "paper"): "holds",
+        ("xnet-beats-unet", "drosophila-vnc", "smoke"): "undetermined",
+        ("unet-beats-xnet", "drosophila-vnc", "paper"): "does not hold",
+        ("unet-beats-xnet", "drosophila-vnc", "smoke"): "undetermined",
+        ("unet-beats-xnet", "arabidopsis-cells", ""): "not testable here",
+    }
+    held = table[table["verdict"] == "holds"].iloc[0]
+    assert held["n_pairs"] == 6 and held["p_value"] == pytest.approx(1 / 64)
+    assert held["mean_difference"] == pytest.approx(np.mean(XNET_DICE) - np.mean(UNET_DICE))
+    assert set(frame(at, "claims-quoted")["claim"]) == {"xnet-beats-unet", "unet-beats-xnet"}
+    at.sidebar.multiselect(key="tiers").select("paper").run()
+    assert set(frame(at, "claims-table")["tier"]) == {"paper", ""}  # not testable rows have no tier
+
+
+def test_published_chart_and_a_table_that_fits(fixture_tree):
+    at = run_app({"view": "published"})
+    assert "pvr-chart" in [c.key for c in at.get("plotly_chart")]
+    spec = json.loads(next(c for c in at.get("plotly_chart") if c.key == "pvr-chart").proto.spec)
+    kinds = {t["legendgroup"].split(", ")[-1] for t in spec["data"]}
+    assert {"published", "reproduced"} <= kinds
+    caption = at.tabs[TABS.index("published")].caption[0].value
+    assert caption.startswith("Filters applied here: paper, tier and runs;")
+
+
 def test_stress_curves(fixture_tree):
     at = run_app({"view": "stress"})
     assert "stress-chart" in [c.key for c in at.get("plotly_chart")]
-    assert "no stress.json beside its table" in at.tabs[TABS.index("stress")].caption[0].value
+    captions = [c.value for c in at.tabs[TABS.index("stress")].caption]
+    assert any("no stress.json beside its table" in c for c in captions)
+    assert captions[0].startswith("Filters applied here: runs;")
     curve = frame(at, "stress-table")
     assert set(curve["baseline"]) == {"xnet-sce-iou", "unet-sce"} and curve["ratio"].min() == 0.001
+
+
+def stress_spec(at: AppTest) -> dict:
+    return json.loads(next(c for c in at.get("plotly_chart") if c.key == "stress-chart").proto.spec)
+
+
+def test_stress_chart_writes_ratios_as_the_cli_and_bands_over_seeds(fixture_tree):
+    spec = stress_spec(run_app({"view": "stress"}))
+    assert spec["layout"]["xaxis"]["ticktext"] == ["1:1000", "1:100", "1:10"]
+    lines = [t for t in spec["data"] if t.get("mode") == "lines+markers"]
+    assert len({t["line"]["color"] for t in lines}) == len(lines) == 2  # one colour per baseline
+    assert not any(t.get("fill") for t in spec["data"])  # one seed: no band
+    path = fixture_tree["results"] / "stress" / "synthetic-2d" / "stress.csv"
+    seeds = "".join(f"{r},{r},unet-sce,mitochondria,balanced_accuracy,{v}\n" for r, v in ((0.001, 0.55), (0.01, 0.7)))
+    path.write_text(path.read_text() + seeds)  # a second seed of unet-sce at two ratios
+    bands = [t for t in stress_spec(run_app({"view": "stress"}))["data"] if t.get("fill") == "toself"]
+    assert len(bands) == 1 and len(bands[0]["x"]) == 4  # the two repeated ratios, there and back
 
 
 def test_run_page_with_provenance_curves_and_overlays(fixture_tree):

@@ -135,7 +135,7 @@ def test_rankings_and_published_table_render_in_chromium(server, tmp_path):
         ("Double U-Net", ""): "open",
         ("U-Net (SCE)", "paper"): "worse",
         ("X-Net (SCE and IoU)", "paper"): "within spread",
-        ("X-Net (SCE and IoU)", "smoke"): "not comparable",
+        ("X-Net (SCE and IoU)", "smoke"): "undetermined (smoke tier)",
         ("X-Net (SCE and IoU)", ""): "open",
     }
     assert float(next(r for r in rows if r["method"] == "U-Net (SCE)")["published"]) == pytest.approx(0.9)
