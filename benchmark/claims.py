@@ -260,12 +260,29 @@ def compare(a: np.ndarray, b: np.ndarray, direction: str, alpha: float = 0.05) -
     return Outcome(HOLDS if p < alpha else DOES_NOT_HOLD, n, float(d.mean()), lo, hi, p)
 
 
-def _paired(scores: pd.DataFrame, block: str, metric: str, cls: str, a: str, b: str) -> pd.DataFrame:
-    """``tier, fold, seed, a, b``: the runs of both sides with that score, matched on tier, fold and seed."""
-    s = scores[(scores["block"] == block) & (scores["metric"] == metric) & (scores["class"] == cls)]
-    left = s[s["baseline"] == a][[*PAIR_KEYS, "value"]].rename(columns={"value": "a"})
-    right = s[s["baseline"] == b][[*PAIR_KEYS, "value"]].rename(columns={"value": "b"})
-    return left.merge(right, on=PAIR_KEYS)
+def _series(scores: pd.DataFrame, claim: Claim) -> dict[tuple, dict[tuple, float]]:
+    """The claim's scores (its block, metrics, classes and entries) per (dataset, tier, baseline, metric,
+    class), each a ``{(fold, seed): value}``: grouped once, so a comparison is a lookup."""
+    keep = (
+        (scores["block"] == claim.convention)
+        & scores["metric"].isin(claim.metrics)
+        & scores["class"].isin(claim.classes)
+        & scores["baseline"].isin(claim.entries())
+    )
+    out: dict[tuple, dict[tuple, float]] = {}
+    cols = ["dataset", "tier", "baseline", "metric", "class", "fold", "seed", "value"]
+    for *key, fold, seed, value in scores.loc[keep, cols].itertuples(index=False):
+        out.setdefault(tuple(key), {})[(fold, seed)] = value
+    return out
+
+
+def _paired(series: dict[tuple, dict[tuple, float]], key: tuple, a: str, b: str) -> tuple[np.ndarray, np.ndarray]:
+    """The scores of ``a`` and ``b`` on the same (fold, seed), in pairs (``key``: dataset, tier, metric, class)."""
+    dataset, tier, metric, cls = key
+    left = series.get((dataset, tier, a, metric, cls), {})
+    right = series.get((dataset, tier, b, metric, cls), {})
+    both = sorted(left.keys() & right.keys())
+    return np.array([left[k] for k in both], dtype=float), np.array([right[k] for k in both], dtype=float)
 
 
 def _verdict_row(claim: Claim, tier: str, found: list[dict], alpha: float) -> dict:
@@ -318,6 +335,7 @@ def judge(claims: Sequence[Claim], scores: pd.DataFrame, alpha: float = 0.05) ->
     runs = scores[["dataset", "baseline", "tier"]].drop_duplicates()
     verdicts, comparisons = [], []
     for claim in claims:
+        series = _series(scores, claim)
         for dataset, transfer in _datasets(claim, runs):
             here = runs[(runs["dataset"] == dataset) & runs["baseline"].isin(claim.entries())]
             base = {"paper": claim.paper, "claim": claim.id, "dataset": dataset, "transfer": transfer}
@@ -328,12 +346,11 @@ def judge(claims: Sequence[Claim], scores: pd.DataFrame, alpha: float = 0.05) ->
                 )
                 verdicts.append({**base, "tier": "", "verdict": NOT_TESTABLE, "n_pairs": 0, "detail": detail})
                 continue
-            sub = scores[scores["dataset"] == dataset]
             for tier in sorted(here["tier"].unique()):
                 found = []
                 for metric, cls, b in claim.comparisons():
-                    pairs = _paired(sub[sub["tier"] == tier], claim.convention, metric, cls, claim.a, b)
-                    outcome = compare(pairs["a"].to_numpy(), pairs["b"].to_numpy(), claim.direction, alpha)
+                    a_values, b_values = _paired(series, (dataset, tier, metric, cls), claim.a, b)
+                    outcome = compare(a_values, b_values, claim.direction, alpha)
                     row = {**base, "tier": tier, "metric": metric, "class": cls, "a": claim.a, "b": b}
                     found.append({**row, "outcome": outcome.outcome, "n_pairs": outcome.n, **_numbers(outcome)})
                 comparisons.extend(found)

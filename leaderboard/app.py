@@ -59,7 +59,7 @@ def _tables(key: str, _folders: data.Folders) -> data.Tables:
 @st.cache_data(show_spinner=False, max_entries=4)
 def _claim_verdicts(key: str, _results: data.Results, _tables: data.Tables) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every claim's verdicts and comparisons; cached on the files' digests (a bootstrap per comparison)."""
-    return claims.judge(_tables.claims, views.claim_scores(_results))
+    return claims.judge(_tables.claims, views.claim_scores(_results, _tables.claims))
 
 
 def _applies(view: str) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from segrepro.claims import SCORE_COLUMNS as CLAIM_SCORE_COLUMNS
+from segrepro.claims import Claim
 from segrepro.leaderboard.data import CANONICAL, SOURCE_MINE, Results
 from segrepro.metrics.statistics import bootstrap_cis
 
@@ -325,13 +326,20 @@ def ratio_label(ratio: float) -> str:
     return f"1:{1 / ratio:.4g}" if ratio < 1 else f"{ratio:.4g}:1"
 
 
-def claim_scores(results: Results) -> pd.DataFrame:
-    """The page's scores as ``segrepro.claims``' score table: block ``paper`` is each run's own paper
-    convention (canonical for a canonical entry), block ``canonical`` the canonical scores; a run of
-    yours replaces a reference run with the same dataset, baseline, tier, fold and seed."""
-    ok = results.runs[results.runs["status"] == "ok"]
+def claim_scores(results: Results, claims: Sequence[Claim]) -> pd.DataFrame:
+    """The page's scores that ``claims`` compare, as ``segrepro.claims``' score table: block ``paper`` is
+    each run's own paper convention (canonical for a canonical entry), block ``canonical`` the canonical
+    scores; a run of yours replaces a reference run with the same dataset, baseline, tier, fold and seed."""
+    entries = {e for c in claims for e in c.entries()}
+    runs = results.runs
+    ok = runs[(runs["status"] == "ok") & runs["baseline"].isin(entries)]
     cols = ["key", "dataset", "baseline", "tier", "fold", "seed", "convention"]
-    s = results.scores[results.scores["key"].isin(ok["key"])]
+    s = results.scores
+    s = s[
+        s["key"].isin(ok["key"])
+        & s["metric"].isin({m for c in claims for m in c.metrics})
+        & s["class"].isin({k for c in claims for k in c.classes})
+    ]
     merged = s.merge(ok[cols].rename(columns={"convention": "own"}), on="key")
     if merged.empty:
         return pd.DataFrame(columns=CLAIM_SCORE_COLUMNS)
