@@ -227,3 +227,12 @@ def test_a_new_record_shows_on_the_next_run(fixture_tree):
     write_record(fixture_tree["results"] / "runs", make_record("drosophila-vnc", "newnet", "002", "paper", 0, 0))
     at.run()
     assert "newnet" in frame(at, "rank-paper")["baseline"].tolist()
+
+
+def test_the_page_opens_where_your_newest_runs_are(fixture_tree):
+    record = make_record("synthetic-2d", "unet-sce", "001", "smoke", 0, 0)
+    record["provenance"]["started"] = "2026-11-24T09:00:00+00:00"  # after the fixture's other runs
+    write_record(fixture_tree["results"] / "runs", record)
+    at = run_app()
+    assert at.sidebar.selectbox(key="dataset").value == "synthetic-2d"
+    assert frames(at, "rankings")[0]["baseline"].tolist() == ["unet-sce"]
