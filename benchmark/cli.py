@@ -378,11 +378,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--runs",
         type=Path,
         action="append",
+        metavar="DIR",
         help="folder of run records, repeatable (default results/reference/runs, then results/runs; a later folder "
         "wins on the same run)",
     )
-    cl.add_argument("--alpha", type=float, default=0.05, help="significance level of the one-sided test (default 0.05)")
-    cl.add_argument("--csv", type=Path, help="also write the verdicts to this CSV (and every comparison beside it)")
+    cl.add_argument(
+        "--alpha", type=float, default=0.05, metavar="A", help="significance level of the one-sided test (default 0.05)"
+    )
+    cl.add_argument(
+        "--csv", type=Path, metavar="OUT", help="also write the verdicts to this CSV (and every comparison beside it)"
+    )
     cl.set_defaults(func=_claims)
 
     lb = sub.add_parser("leaderboard", help="start the Streamlit leaderboard")

@@ -244,7 +244,7 @@ def _published(results: data.Results, tables: data.Tables, keys: tuple[str, str]
             "instead, and they are marked not comparable. Re-running those runs adds the block."
         )
     counts = table["verdict"].value_counts()
-    st.markdown(" · ".join(f"**{v}**: {n}" for v, n in counts.items()))
+    st.text(" · ".join(f"{v}: {n}" for v, n in counts.items()))  # text: a verdict names the tier of a record
     verdicts = st.multiselect("Verdicts", list(counts.index), default=list(counts.index), key="verdicts")
     shown = table[table["verdict"].isin(verdicts)]
     chart = views.published_chart(shown)
