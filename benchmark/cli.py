@@ -313,7 +313,8 @@ def _conventions(args: argparse.Namespace) -> int:
         print(f"{name}{f' (paper {c.paper})' if c.paper else ''}: {c.description}")
         print(
             f"    per_image={c.per_image} slices={c.slices} undefined={c.undefined} "
-            f"skip_empty={c.skip_empty} include_background={c.include_background}"
+            f"skip_empty={c.skip_empty} include_background={c.include_background} "
+            f"present_only={c.present_only} multi_label={c.multi_label} auc={c.auc}"
         )
         if c.reconstruction:
             print(f"    reconstruction: {c.reconstruction}")
@@ -356,6 +357,35 @@ def _die_with_parent() -> None:
     import signal
 
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _claims(args: argparse.Namespace) -> int:
+    from segrepro.baselines import BASELINES
+    from segrepro.claims import describe, judge, load_all_claims, scores_from_records
+    from segrepro.datasets import DATASETS
+    from segrepro.io import write_text_atomic
+    from segrepro.results import read_records
+
+    if not 0 < args.alpha < 1:
+        raise UserError(f"--alpha must be between 0 and 1, not {args.alpha}")
+    every = load_all_claims(paths.published_dir(), BASELINES.names(), DATASETS.names())
+    claims = [c for c in every if args.paper in (None, c.paper)]
+    if not claims:
+        papers = ", ".join(sorted({c.paper for c in every})) or "none"
+        raise UserError(f"no claims for paper {args.paper!r}; papers with claims: {papers}")
+    records = []
+    for folder in args.runs or [paths.results_dir() / "reference" / "runs", paths.runs_dir()]:
+        found, problems = read_records(folder)  # a later folder wins on the same run (yours over the reference)
+        records += found
+        for problem in problems:
+            print(f"skipped {problem.path}: {problem.message}", file=sys.stderr)
+    verdicts, comparisons = judge(claims, scores_from_records(records), args.alpha)
+    if args.csv:
+        write_text_atomic(args.csv, verdicts.to_csv(index=False))
+        write_text_atomic(args.csv.with_name(f"{args.csv.stem}_comparisons.csv"), comparisons.to_csv(index=False))
+    print(f"{len(claims)} claims, {len(records)} run records")
+    print(describe(verdicts, args.alpha))
+    return 0
 
 
 def _leaderboard(args: argparse.Namespace) -> int:
@@ -651,6 +681,32 @@ def build_parser() -> argparse.ArgumentParser:
         "SEGREPRO_LEADERBOARD_SECRET (a command line is visible to other users of this machine)",
     )
     lb.set_defaults(func=_leaderboard)
+
+    cl = sub.add_parser(
+        "claims",
+        help="test each paper's headline claims (baselines/<paper>/claims.yaml) on the run records",
+        description="One verdict per claim, dataset and tier: holds, does not hold (one-sided Wilcoxon signed-rank "
+        "test of runs paired on tier, fold and seed), undetermined (too few pairs; says how many are needed) or "
+        "not testable here (no runs on that dataset). The paper's datasets first, then transfers: other datasets "
+        "where both sides ran.",
+    )
+    cl.add_argument("--paper", help="only this paper's claims (e.g. 001)")
+    cl.add_argument(
+        "--runs",
+        type=Path,
+        action="append",
+        metavar="DIR",
+        help="folder of run records, repeatable (default results/reference/runs, then results/runs; a later folder "
+        "wins on the same run)",
+    )
+    cl.add_argument(
+        "--alpha", type=float, default=0.05, metavar="A", help="significance level of the one-sided test (default 0.05)"
+    )
+    cl.add_argument(
+        "--csv", type=Path, metavar="OUT", help="also write the verdicts to this CSV (and every comparison beside it)"
+    )
+    cl.set_defaults(func=_claims)
+
     return p
 
 

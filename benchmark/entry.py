@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -54,6 +54,13 @@ class Recipe:
     (lr x ``gamma`` every ``step_size`` iterations) or ``multistep`` (x ``gamma`` at each of
     ``milestones``). Validation runs every ``val_every`` iterations and keeps the best model.
     Which patches are drawn is the entry's ``sampling`` hook, not the recipe's.
+    Two fields state a paper's protocol as data (paper 000's tier ``paper``):
+    ``model_selection`` is ``best`` (keep the weights that score best on the fold's validation images)
+    or ``last`` (no validation set: the weights after the last iteration are evaluated, and the fold's
+    validation images may join its training set, as in a paper that trains on the whole training half).
+    ``epochs_per_group`` maps a grouping of the data (the prefix before ``_`` of its volume ids, e.g.
+    c-merolae's ``G-1``) to a number of epochs; for a fold whose training ids share such a prefix,
+    ``iterations_for`` turns it into iterations (``iterations`` stays the count for any other fold).
     """
 
     iterations: int
@@ -66,7 +73,19 @@ class Recipe:
     schedule: Literal["constant", "step", "multistep"] = "constant"
     schedule_kwargs: dict[str, Any] = field(default_factory=dict)
     model_kwargs: dict[str, Any] = field(default_factory=dict)
+    model_selection: Literal["best", "last"] = "best"
+    epochs_per_group: dict[str, int] = field(default_factory=dict)
     note: str = ""
+
+    def iterations_for(self, train_ids: Sequence[str]) -> int:
+        """Iterations for a fold training on ``train_ids``: ``epochs_per_group[g]`` epochs of them at
+        ``batch_size`` when every id starts with ``g_``, else ``iterations``."""
+        groups = {i.split("_", 1)[0] for i in train_ids if "_" in i}
+        if len(groups) == 1 and len(train_ids) and all("_" in i for i in train_ids):
+            epochs = self.epochs_per_group.get(groups.pop())
+            if epochs is not None:
+                return math.ceil(epochs * len(train_ids) / self.batch_size)
+        return self.iterations
 
     def problem(self) -> str | None:
         """What is wrong with this recipe, or None: an unknown optimiser, schedule or option, or a bad
@@ -88,6 +107,8 @@ class Recipe:
         if unknown:
             allowed = ", ".join(sorted(OPTIMIZER_OPTIONS[self.optimizer]))
             return f"optimizer {self.optimizer} has no option {', '.join(sorted(unknown))} (it takes {allowed})"
+        if self.model_selection not in ("best", "last"):
+            return f"model_selection must be 'best' or 'last', not {self.model_selection!r}"
         if self.schedule not in SCHEDULE_OPTIONS:
             return f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULE_OPTIONS)}"
         required, optional = SCHEDULE_OPTIONS[self.schedule]
@@ -212,6 +233,17 @@ class BaselineEntry:
             return probs.argmax(dim=1)
         fg_score, fg_cls = probs[:, 1:].max(dim=1)
         return torch.where(fg_score > self.threshold, fg_cls + 1, torch.zeros_like(fg_cls))
+
+    def decide_each(self, probs: torch.Tensor) -> torch.Tensor:
+        """Per-class decisions ``(B, K, ...)`` bool from ``probabilities``: for sigmoid entries each foreground
+        channel thresholded on its own (multi-label; channel 0 = no foreground channel on), for softmax
+        entries the one-hot of ``decide``."""
+        import torch
+
+        if self.output == "softmax":
+            return torch.nn.functional.one_hot(self.decide(probs), probs.shape[1]).movedim(-1, 1).bool()
+        fg = probs[:, 1:] > self.threshold
+        return torch.cat([~fg.any(dim=1, keepdim=True), fg], dim=1)
 
     def card(self) -> dict[str, Any]:
         """The entry as data (what ``segrepro baselines show`` prints and run records keep)."""

@@ -1,5 +1,6 @@
 """Where data and results live: ``data/`` and ``results/`` under the working directory, or the
-folders named by ``SEGREPRO_DATA_DIR`` / ``SEGREPRO_RESULTS_DIR``.
+folders named by ``SEGREPRO_DATA_DIR`` / ``SEGREPRO_RESULTS_DIR``; the paper packages (published
+tables, claims) in the installed ``segrepro.baselines``, or ``SEGREPRO_PUBLISHED_DIR``.
 
 Every path under them that contains a name (a dataset, a run id) is built here, and each name is
 checked with ``check_slug`` first, so a name such as ``../../x`` or ``/tmp/x`` can never place a file
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from importlib.resources import files
 from pathlib import Path
 
 from segrepro.errors import UserError
@@ -57,3 +59,9 @@ def run_folder(kind: str, run_id: str) -> Path:
 
 def stress_dir(dataset: str) -> Path:
     return results_dir() / "stress" / check_slug(dataset, "dataset")
+
+
+def published_dir() -> Path:
+    """The folder holding the paper packages (``<paper>/published.csv``, ``methods.csv``, ``claims.yaml``)."""
+    env = os.environ.get("SEGREPRO_PUBLISHED_DIR")
+    return Path(env) if env else Path(str(files("segrepro.baselines")))

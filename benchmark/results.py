@@ -261,6 +261,17 @@ def read_record(path: Path) -> dict[str, Any] | Problem:
     return record
 
 
+def read_records(folder: Path) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Every valid record in ``folder`` (read safely, in file-name order) and a ``Problem`` for each other
+    file: for commands that need whole records (``segrepro claims``), not the tables."""
+    files, problems = record_files(folder)
+    records = []
+    for name in files:
+        found = read_record(folder / name)
+        (problems if isinstance(found, Problem) else records).append(found)
+    return records, problems
+
+
 # --- flattening one record ------------------------------------------------------------------------
 
 

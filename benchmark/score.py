@@ -82,7 +82,10 @@ def score_record(
         if probs is None:
             raise UserError(f"{folder / vid}.npz has no probabilities; run: segrepro predict ... --probabilities")
         image, label, mask = data.load(vid)
-        evaluation.add(vid, probs, classes, np.asarray(label), np.asarray(mask))
+        decisions = None
+        if evaluation.convention.multi_label:  # the paper scores each sigmoid channel's own decision
+            decisions = entry.decide_each(torch.from_numpy(probs)[None])[0].numpy()
+        evaluation.add(vid, probs, classes, np.asarray(label), np.asarray(mask), decisions)
         files.append(folder / f"{vid}.npz")
         if len(kept) < save_predictions:
             kept[vid] = classes

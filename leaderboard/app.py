@@ -30,7 +30,7 @@ import streamlit as st
 from PIL import Image
 from plotly.subplots import make_subplots
 
-from segrepro import paths
+from segrepro import claims, paths
 from segrepro.leaderboard import access, data, views
 
 NUMBER = st.column_config.NumberColumn(format="%.4f")
@@ -48,8 +48,19 @@ VIEWS = {
     "per-class": "Per class",
     "published": "Reproduced vs published",
     "stress": "Stress curves",
+    "claims": "Claims",
     "runs": "Runs",
 }
+FILTERS = {  # which sidebar filters each view applies (said on the view itself)
+    "rankings": "dataset, metric, class, paper, tier and runs",
+    "per-class": "dataset, metric, paper, tier and runs (every class is shown)",
+    "published": "paper, tier and runs; every dataset, class and metric of the published tables is shown",
+    "stress": "runs; dataset, metric and class start at the sidebar's and can be changed here (a sweep has no "
+    "paper or tier filter)",
+    "claims": "paper and tier; a claim is judged on its paper's datasets and every dataset where both sides ran",
+    "runs": "dataset, paper, tier and runs",
+}
+PALETTE = px.colors.qualitative.Safe + px.colors.qualitative.Dark24  # colour-blind safe first, then many more
 
 
 @st.cache_data(show_spinner="Loading run records…", max_entries=4)
@@ -66,6 +77,16 @@ def _without_stale(key: str, _results: data.Results) -> data.Results:
 @st.cache_data(show_spinner=False, max_entries=4)
 def _tables(key: str, _folders: data.Folders) -> data.Tables:
     return data.load_tables(_folders)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _claim_verdicts(key: str, _results: data.Results, _tables: data.Tables) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every claim's verdicts and comparisons; cached on the files' digests (a bootstrap per comparison)."""
+    return claims.judge(_tables.claims, views.claim_scores(_results, _tables.claims))
+
+
+def _applies(view: str) -> None:
+    st.caption(f"Filters applied here: {FILTERS[view]}.")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -141,8 +162,8 @@ def _sidebar(results: data.Results) -> dict:
     """The filters; every view below reads its choices from here."""
     opts = views.options(results)
     st.sidebar.header("Filters")
-    linked = _linked_dataset(results.runs)
-    dataset = st.sidebar.selectbox("Dataset", opts["dataset"], index=_position(opts["dataset"], linked), key="dataset")
+    start = _linked_dataset(results.runs) or views.newest_dataset(results.runs)  # where your newest runs are
+    dataset = st.sidebar.selectbox("Dataset", opts["dataset"], index=_position(opts["dataset"], start), key="dataset")
     per_dataset = views.options(results, dataset)
     metrics = per_dataset["metric"]
     metric = st.sidebar.selectbox("Metric", metrics, index=_position(metrics, "dice"), key="metric")
@@ -185,6 +206,7 @@ def _sidebar(results: data.Results) -> dict:
 
 def _rankings(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
     st.subheader(views.plain(f"Ranking on {f['dataset']}: {f['metric']} of class {f['class']}"))
+    _applies("rankings")
     table = views.rankings(results, runs, f["dataset"], f["metric"], f["class"])
     if table.empty:
         st.info("No runs match the filters.")
@@ -243,6 +265,7 @@ def _per_class_figure(table: pd.DataFrame, metric: str) -> go.Figure:
 
 def _per_class(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
     st.subheader(views.plain(f"Per class on {f['dataset']}: {f['metric']}"))
+    _applies("per-class")
     table = views.per_class(results, runs, f["dataset"], f["metric"])
     if table.empty:
         st.info("No per-class scores match the filters.")
@@ -255,6 +278,7 @@ def _per_class(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
 
 def _published(results: data.Results, tables: data.Tables, keys: tuple[str, ...], f: dict) -> None:
     st.subheader("Reproduced vs published")
+    _applies("published")
     published = tables.published
     if published.empty:
         st.info("No published tables found (baselines/<paper>/published.csv).")
@@ -279,9 +303,10 @@ def _published(results: data.Results, tables: data.Tables, keys: tuple[str, ...]
     st.caption(
         "Published values divided by the table's scale (fractions). Verdict: within the run-to-run spread "
         f"(|delta| <= {views.SPREAD_SIGMAS:g} sd of the runs, combined with the paper's std where printed), "
-        "better, worse, undetermined (one run, no spread), not comparable (different tier than the paper, "
-        "dataset substitute, convention) or open (no run yet). `scored_as`: the runs' score block the "
-        "reproduced numbers come from, the paper's own convention where the records have it."
+        "better, worse, undetermined (one run, no spread), each marked with its tier when that is not `paper` "
+        "(e.g. *worse (quick tier)*: a smaller budget than the paper's, the delta shows the distance), not "
+        "comparable (dataset substitute, convention) or open (no run yet). `scored_as`: the runs' score block "
+        "the reproduced numbers come from, the paper's own convention where the records have it."
     )
     fallback = table["why"].str.contains(views.CONVENTION_FALLBACK, regex=False)
     if fallback.any():
@@ -291,10 +316,16 @@ def _published(results: data.Results, tables: data.Tables, keys: tuple[str, ...]
             "instead, and they are marked not comparable. Re-running those runs adds the block."
         )
     counts = table["verdict"].value_counts()
-    st.markdown(" · ".join(f"**{views.plain(v)}**: {n}" for v, n in counts.items()))
+    st.text(" · ".join(f"{v}: {n}" for v, n in counts.items()))  # text: a verdict names the tier of a record
     verdicts = st.multiselect("Verdicts", list(counts.index), default=list(counts.index), key="verdicts")
     shown = table[table["verdict"].isin(verdicts)]
-    _table(shown, "pvr-table", column_config=STAT_COLUMNS)
+    chart = views.published_chart(shown)
+    if not chart.empty:
+        st.plotly_chart(_published_figure(chart), key="pvr-chart")
+    # The columns a reader compares first; the export has them all (ci, std, baseline, run dataset).
+    order = ["table", "method", "class", "metric", "tier", "published", "mean", "delta", "verdict", "why"]
+    config = {**STAT_COLUMNS, "why": st.column_config.TextColumn(width="large")}
+    _table(shown, "pvr-table", column_config=config, column_order=order)
     _export(shown, "reproduced_vs_published", "export-pvr")
     open_rows = table[table["verdict"] == views.VERDICT_OPEN]
     if not open_rows.empty:
@@ -303,9 +334,73 @@ def _published(results: data.Results, tables: data.Tables, keys: tuple[str, ...]
         _table(open_rows[cols], "open-table", column_config=STAT_COLUMNS)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _published_figure(chart: pd.DataFrame) -> go.Figure:
+    """Published (circles, the paper's std) against reproduced (diamonds, the runs' std) per class and metric."""
+    fig = px.scatter(
+        chart,
+        x="class",
+        y="value",
+        color="label",
+        symbol="kind",
+        symbol_map={"published": "circle-open", "reproduced": "diamond"},
+        error_y="spread",
+        facet_col="metric",
+        facet_col_wrap=2,
+        color_discrete_sequence=PALETTE,
+        labels={"value": "score (fraction)", "label": "method (table, tier, runs)", "kind": ""},
+    )
+    fig.update_traces(marker={"size": 10})
+    fig.update_yaxes(matches=None)
+    return fig
+
+
+def _stress_figure(curve: pd.DataFrame, metric: str) -> go.Figure:
+    """One colour per (baseline, source), a band over seeds where a ratio has several, ratios as 1:N."""
+    fig = go.Figure()
+    for i, ((baseline, source), sub) in enumerate(curve.groupby(["baseline", "source"], sort=True)):
+        colour = PALETTE[i % len(PALETTE)]
+        name = baseline if curve["source"].nunique() == 1 else f"{baseline} ({source})"
+        banded = sub[sub["n"] > 1]
+        if len(banded):
+            fig.add_trace(
+                go.Scatter(
+                    x=[*banded["ratio"], *banded["ratio"][::-1]],
+                    y=[*banded["ci_high"], *banded["ci_low"][::-1]],
+                    fill="toself",
+                    fillcolor=colour,
+                    opacity=0.2,
+                    line={"width": 0},
+                    hoverinfo="skip",
+                    showlegend=False,
+                    legendgroup=name,
+                )
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=sub["ratio"],
+                y=sub["mean"],
+                mode="lines+markers",
+                name=name,
+                legendgroup=name,
+                line={"color": colour, "dash": "solid" if source == data.SOURCE_REFERENCE else "dash"},
+                customdata=sub[["label", "achieved_ratio", "n"]],
+                hovertemplate="%{customdata[0]} (achieved %{customdata[1]:.4g}): %{y:.4f}, n = %{customdata[2]}",
+            )
+        )
+    ratios = sorted(set(curve["ratio"]))
+    fig.update_xaxes(
+        type="log", tickvals=ratios, ticktext=[views.ratio_label(r) for r in ratios], title="target class ratio (fg:bg)"
+    )
+    fig.update_yaxes(title=metric)
+    return fig
+
+
 def _stress(tables: data.Tables, f: dict) -> None:
     st.subheader("Class-ratio stress curves")
+    _applies("stress")
     stress = tables.stress
+    stress = stress[stress["source"].isin(f["sources"])] if f["sources"] else stress
     if stress.empty:
         st.info("No stress tables yet (results/stress/<dataset>/stress.csv, written by `segrepro stress`).")
         return
@@ -321,17 +416,9 @@ def _stress(tables: data.Tables, f: dict) -> None:
     classes = sorted(sub.loc[sub["metric"] == metric, "class"].unique())
     cls = cols[2].selectbox("Class", classes, index=_position(classes, f["class"]), key=f"stress-class:{f['class']}")
     curve = views.stress_curves(stress, dataset, cls, metric)
-    fig = px.line(
-        curve,
-        x="ratio",
-        y="mean",
-        color="baseline",
-        line_dash="source",
-        markers=True,
-        log_x=True,
-        hover_data=["achieved_ratio", "n", "ci_low", "ci_high"],
-        labels={"ratio": "target class ratio (log)", "mean": metric},
-    )
+    fig = _stress_figure(curve, metric)
+    if (curve["n"] > 1).any():
+        st.caption("Bands: 95% bootstrap interval over the repeated runs (seeds) at each ratio.")
     st.plotly_chart(fig, key="stress-chart")
     for source in sorted(set(curve["source"])):
         sweep = tables.sweeps.get((source, dataset))
@@ -343,6 +430,48 @@ def _stress(tables: data.Tables, f: dict) -> None:
             st.caption(f"`{source}` sweep {views.plain(made)}, {sweep['wall_time_s']:.0f} s.")
     _table(curve, "stress-table", column_config=STAT_COLUMNS)
     _export(curve, f"stress_{dataset}_{metric}_{cls}", "export-stress")
+
+
+def _claims(results: data.Results, tables: data.Tables, keys: tuple[str, str], f: dict) -> None:
+    st.subheader("Claims")
+    _applies("claims")
+    if not tables.claims:
+        st.info("No claims ledger found (baselines/<paper>/claims.yaml).")
+        return
+    verdicts, comparisons = _claim_verdicts("/".join(keys), results, tables)
+    if f["papers"]:
+        verdicts = verdicts[verdicts["paper"].isin(f["papers"])]
+        comparisons = comparisons[comparisons["paper"].isin(f["papers"])]
+    if f["tiers"]:
+        verdicts = verdicts[verdicts["tier"].isin([*f["tiers"], ""])]
+        comparisons = comparisons[comparisons["tier"].isin(f["tiers"])]
+    st.caption(
+        f"Each paper's headline claims (claims.yaml) tested on the run records: {claims.TEST} at level 0.05, "
+        f"which needs at least {claims.min_pairs(0.05)} pairs. *holds*: every comparison of the claim is "
+        "significant in its direction; *does not hold*: one with enough pairs is not; *undetermined*: too few "
+        "pairs (the detail says how many more); *not testable here*: no runs on that dataset. `transfer`: a "
+        "dataset other than the paper's. `segrepro claims` prints the same."
+    )
+    st.markdown(" · ".join(f"**{v}**: {n}" for v, n in verdicts["verdict"].value_counts().items()))
+    order = ["paper", "claim", "dataset", "transfer", "tier", "verdict", "n_pairs", "held", "mean_difference",
+             "p_value", "published_effect", "detail"]  # fmt: skip
+    number = st.column_config.NumberColumn(format="%.4f")
+    config = {c: number for c in ("mean_difference", "ci_low", "ci_high", "p_value", "published_effect")}
+    config["detail"] = st.column_config.TextColumn(width="large")
+    _table(verdicts, "claims-table", column_order=order, column_config=config)
+    _export(verdicts, "claims", "export-claims")
+    quoted = pd.DataFrame(
+        [
+            (c.paper, c.id, c.quote, c.source, c.a, ", ".join(c.b), ", ".join(c.metrics), ", ".join(c.classes),
+             c.direction, c.effect_note)
+            for c in tables.claims
+            if not f["papers"] or c.paper in f["papers"]
+        ],
+        columns=["paper", "claim", "quote", "source", "a", "b", "metric", "class", "direction", "effect"],
+    )  # fmt: skip
+    with st.expander(f"The claims as quoted ({len(quoted)}) and every comparison ({len(comparisons)})"):
+        _table(quoted, "claims-quoted")
+        _table(comparisons, "claims-comparisons", column_config=config)
 
 
 def _handles(runs: pd.DataFrame) -> pd.Series:
@@ -357,6 +486,7 @@ def _remember_run() -> None:
 
 def _runs(runs: pd.DataFrame) -> None:
     st.subheader("Runs")
+    _applies("runs")
     if runs.empty:
         st.info("No runs match the filters.")
         return
@@ -512,6 +642,9 @@ def _page() -> None:
                 _guarded("stress view", _stress, tables, f)
         with tabs[4]:
             if tabs[4].open:
+                _guarded("claims view", _claims, ranked, tables, keys, f)
+        with tabs[5]:
+            if tabs[5].open:
                 runs_shown = views.select_runs(runs, [f["dataset"]], f["papers"], f["tiers"], f["sources"])
                 _guarded("runs view", _runs, runs_shown)
 

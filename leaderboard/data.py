@@ -7,7 +7,10 @@ Three kinds of file, each checked against a JSON schema in ``segrepro/schemas``:
   ``segrepro.results``: the tables ``segrepro aggregate`` stored beside each folder
   (``results/tables``, ``results/reference/tables``), with records added or changed since then read
   and the tables brought up to date;
-- every paper package's ``baselines/<paper>/published.csv`` and ``methods.csv``;
+- every paper package's ``baselines/<paper>/published.csv`` and ``methods.csv``, and its claims ledger
+  ``claims.yaml`` (checked against ``schemas/claims.schema.json`` and the known metrics; the entries and
+  datasets it names are checked against the registries by ``segrepro claims``, not here, so the page
+  never imports the models);
 - stress-test tables ``results/stress/<dataset>/stress.csv`` (and the same under ``results/reference/``),
   with the sweep's provenance from the ``stress.json`` beside each.
 
@@ -23,7 +26,6 @@ import csv
 import hashlib
 import json
 import math
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,6 +38,8 @@ import jsonschema
 import pandas as pd
 
 from segrepro import paths, results
+from segrepro.claims import Claim, claim_files, load_claims
+from segrepro.errors import UserError
 from segrepro.records import run_record_schema
 from segrepro.results import Problem, read_capped, schema_message
 from segrepro.results import read_record as read_record  # the run page reads one record through the same checks
@@ -88,12 +92,13 @@ class Tables:
     problems: list[Problem] = field(default_factory=list)
     sweeps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     """``(source, dataset)`` -> the provenance in the ``stress.json`` beside that stress table."""
+    claims: list[Claim] = field(default_factory=list)
+    """Every paper package's claims (``claims.yaml``)."""
 
 
 def published_root() -> Path:
     """The folder holding the paper packages: ``SEGREPRO_PUBLISHED_DIR`` or ``segrepro.baselines``."""
-    env = os.environ.get("SEGREPRO_PUBLISHED_DIR")
-    return Path(env) if env else Path(str(files("segrepro.baselines")))
+    return paths.published_dir()
 
 
 def default_folders() -> Folders:
@@ -135,7 +140,13 @@ def digest(signature: tuple) -> str:
 
 def tables_signature(folders: Folders) -> tuple:
     """The same for published, methods and stress tables."""
-    pub = _stat_entries([*folders.published.glob("*/published.csv"), *folders.published.glob("*/methods.csv")])
+    pub = _stat_entries(
+        [
+            *folders.published.glob("*/published.csv"),
+            *folders.published.glob("*/methods.csv"),
+            *claim_files(folders.published),
+        ]
+    )
     stress = tuple((s, str(f), _stat_entries(f.glob("*/stress.*"))) for s, f in folders.stress)
     return (str(folders.published), pub, stress)
 
@@ -372,4 +383,10 @@ def load_tables(folders: Folders) -> Tables:
         if stress_frames
         else pd.DataFrame(columns=[*STRESS_COLUMNS, "dataset", "source"])
     )
-    return Tables(published, stress, problems, sweeps)
+    claims = []
+    for path in claim_files(folders.published):
+        try:
+            claims += load_claims(path)
+        except UserError as exc:
+            problems.append(Problem(str(path), str(exc).removeprefix(f"{path}: ")))
+    return Tables(published, stress, problems, sweeps, claims)

@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segrepro.leaderboard.data import Results
+from segrepro.claims import SCORE_COLUMNS as CLAIM_SCORE_COLUMNS
+from segrepro.claims import Claim
+from segrepro.leaderboard.data import SOURCE_MINE, Results
 from segrepro.metrics.statistics import summarise
 from segrepro.results import CANONICAL
 
@@ -105,6 +107,19 @@ def without_stale(results: Results) -> Results:
     return Results(runs, scores, shares, results.problems, results.notes)
 
 
+def newest_dataset(runs: pd.DataFrame) -> str | None:
+    """The dataset of the user's most recently started run (of any run when the user has none yet): where
+    the page opens, so the runs ``make benchmark`` just made are in view."""
+    if runs.empty:
+        return None
+    mine = runs[runs["source"] == SOURCE_MINE]
+    pool = mine if len(mine) else runs
+    started = pd.to_datetime(pool["started"], errors="coerce", utc=True)
+    if started.notna().any():
+        return str(pool.loc[started.idxmax(), "dataset"])
+    return str(pool["dataset"].iloc[-1])
+
+
 def options(results: Results, dataset: str | None = None) -> dict[str, list[str]]:
     """Values the filters offer: datasets, papers, tiers, sources, and (for ``dataset``) classes and metrics."""
     runs = results.runs
@@ -188,8 +203,6 @@ def per_class(results: Results, runs: pd.DataFrame, dataset: str, metric: str) -
 def _differences(row: Mapping[str, Any]) -> list[str]:
     """Every reason a reproduction is not comparable with the published number (none: comparable)."""
     reasons = []
-    if row["tier"] != "paper":
-        reasons.append(f"tier {row['tier']}: the paper's numbers come from its full recipe (tier paper)")
     if row["run_dataset"] != row["dataset"]:
         reasons.append(f"dataset substitute: reproduced on {row['run_dataset']}")
     if not row["convention_ok"]:
@@ -197,17 +210,34 @@ def _differences(row: Mapping[str, Any]) -> list[str]:
     return reasons
 
 
+def _tier_note(tier: str) -> str:
+    """Why a number from a tier other than ``paper`` is marked with its tier (empty for tier ``paper``)."""
+    if tier == "paper":
+        return ""
+    return f"tier {tier}: a smaller budget than the paper's full recipe (tier paper), so the delta shows the distance"
+
+
 def _verdict(row: Mapping[str, Any]) -> tuple[str, str]:
-    """(verdict, why) for one published number (a row of the merged table) against its reproduction."""
+    """(verdict, why) for one published number (a row of the merged table) against its reproduction.
+
+    A run of another tier than ``paper`` still gets its delta judged against the spread, with the
+    verdict marked by its tier (``worse (quick tier)``), so the distance stays visible."""
     if not row["baseline"]:
         return VERDICT_OPEN, "no registered baseline for this method (methods.csv)"
     if not isinstance(row["tier"], str):
         if row["has_runs"]:
             return VERDICT_OPEN, f"runs of {row['baseline']} on {row['run_dataset']} score no {row['metric']} here"
         return VERDICT_OPEN, f"no successful run of {row['baseline']} on {row['run_dataset']} yet"
+    note = _tier_note(row["tier"])
     reasons = _differences(row)
     if reasons:
-        return VERDICT_NOT_COMPARABLE, "; ".join(reasons)
+        return VERDICT_NOT_COMPARABLE, "; ".join([*reasons, note] if note else reasons)
+    verdict, why = _spread_verdict(row)
+    return (f"{verdict} ({row['tier']} tier)", f"{why}; {note}") if note else (verdict, why)
+
+
+def _spread_verdict(row: Mapping[str, Any]) -> tuple[str, str]:
+    """Within spread, better, worse or undetermined: the delta against 2 sd of the runs (and the paper's std)."""
     sd_runs = row["std"] if row["n"] > 1 and np.isfinite(row["std"]) else None
     sd_pub = row["published_std"] if np.isfinite(row["published_std"]) else None
     if sd_runs is None and sd_pub is None:
@@ -308,11 +338,68 @@ def _reproductions(results: Results, pub: pd.DataFrame) -> pd.DataFrame:
     return stats.reset_index()[columns].rename(columns={"dataset": "run_dataset"})
 
 
+PUBLISHED_CHART_COLUMNS = ["label", "class", "metric", "kind", "value", "spread"]
+
+
+def published_chart(table: pd.DataFrame) -> pd.DataFrame:
+    """The reproduced rows of ``published_vs_reproduced`` as tidy points for a chart: per (method, tier,
+    source, class, metric) the published value with the paper's std and the reproduced mean with the
+    runs' std (0 where one run or no printed std)."""
+    done = table[table["mean"].notna()]
+    if done.empty:
+        return pd.DataFrame(columns=PUBLISHED_CHART_COLUMNS)
+    label = done["method"] + " (table " + done["table"].astype(str) + ", " + done["tier"] + ", " + done["source"] + ")"
+    common = {"label": label, "class": done["class"], "metric": done["metric"]}
+    published = pd.DataFrame(
+        {**common, "kind": "published", "value": done["published"], "spread": done["published_std"]}
+    )
+    reproduced = pd.DataFrame({**common, "kind": "reproduced", "value": done["mean"], "spread": done["std"]})
+    out = pd.concat([published, reproduced], ignore_index=True)
+    out["spread"] = out["spread"].fillna(0.0)
+    return out[PUBLISHED_CHART_COLUMNS]
+
+
+def ratio_label(ratio: float) -> str:
+    """A foreground/background ratio written as the CLI takes it: ``1:100`` below 1, ``2:1`` above."""
+    if not np.isfinite(ratio) or ratio <= 0:
+        return str(ratio)
+    return f"1:{1 / ratio:.4g}" if ratio < 1 else f"{ratio:.4g}:1"
+
+
+def claim_scores(results: Results, claims: Sequence[Claim]) -> pd.DataFrame:
+    """The page's scores that ``claims`` compare, as ``segrepro.claims``' score table: block ``paper`` is
+    each run's own paper convention (canonical for a canonical entry), block ``canonical`` the canonical
+    scores; a run of yours replaces a reference run with the same dataset, baseline, tier, fold and seed."""
+    entries = {e for c in claims for e in c.entries()}
+    runs = results.runs
+    ok = runs[(runs["status"] == "ok") & runs["baseline"].isin(entries)]
+    cols = ["key", "dataset", "baseline", "tier", "fold", "seed", "convention"]
+    s = results.scores
+    s = s[
+        s["key"].isin(ok["key"])
+        & s["metric"].isin({m for c in claims for m in c.metrics})
+        & s["class"].isin({k for c in claims for k in c.classes})
+    ]
+    merged = s.merge(ok[cols].rename(columns={"convention": "own"}), on="key")
+    if merged.empty:
+        return pd.DataFrame(columns=CLAIM_SCORE_COLUMNS)
+    for col in ("convention", "own", "dataset", "baseline", "tier", "class", "metric"):
+        merged[col] = merged[col].astype(str)
+    paper = merged[merged["convention"] == merged["own"]].assign(block="paper")
+    canonical = merged[merged["convention"] == CANONICAL].assign(block="canonical")
+    out = pd.concat([paper, canonical], ignore_index=True)
+    order = {k: i for i, k in enumerate(ok["key"])}  # reference runs come first, then yours
+    out = out.sort_values("key", key=lambda k: k.map(order), kind="stable")
+    keys = ["dataset", "baseline", "tier", "fold", "seed", "block", "class", "metric"]
+    return out.drop_duplicates(keys, keep="last")[CLAIM_SCORE_COLUMNS].reset_index(drop=True)
+
+
 def stress_curves(stress: pd.DataFrame, dataset: str, cls: str, metric: str) -> pd.DataFrame:
     """Mean score per (source, baseline, ratio) for one class and metric (several rows of the same
-    ratio, e.g. seeds, are averaged), sorted by ratio for plotting against a log axis."""
+    ratio, e.g. seeds, are averaged, with a bootstrap CI over them), sorted by ratio for plotting
+    against a log axis; ``label`` writes the ratio as the CLI does (1:N)."""
     sub = stress[(stress["dataset"] == dataset) & (stress["class"] == cls) & (stress["metric"] == metric)]
-    cols = ["source", "baseline", "ratio", "achieved_ratio", "mean", "ci_low", "ci_high", "n"]
+    cols = ["source", "baseline", "ratio", "label", "achieved_ratio", "mean", "ci_low", "ci_high", "n"]
     if sub.empty:
         return pd.DataFrame(columns=cols)
     sub = sub.assign(value=sub["value"].astype(float), achieved_ratio=sub["achieved_ratio"].astype(float))
@@ -320,6 +407,7 @@ def stress_curves(stress: pd.DataFrame, dataset: str, cls: str, metric: str) -> 
     achieved = sub.groupby(["source", "baseline", "ratio"])["achieved_ratio"].mean()
     table = stats.join(achieved).reset_index()
     table["n"] = table["n"].astype(int)
+    table["label"] = [ratio_label(float(r)) for r in table["ratio"]]
     return table.sort_values(["source", "baseline", "ratio"])[cols].reset_index(drop=True)
 
 

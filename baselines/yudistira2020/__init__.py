@@ -4,8 +4,10 @@ imbalance using a balanced deep U-Net" (Sci. Rep. 10:2626): table 1's U-Net with
 Each loss is its own entry with the same network, sigmoid multi-label outputs and the paper's
 decision thresholds (0.8 for the dice family, 0.5 for MSE), scored with the paper's convention
 ``yudistira2020``. Reconstructions (METHODS.md 000; listed in each card, each a loss parameter):
-the CDL background term (``complement``), the RWCDL weights (``normalise``), the D + BCE weighting
-and the focal-dice form; the paper tier's batch size.
+the CDL background term (``complement``), the RWCDL weights (``weights``), the D + BCE weighting,
+the focal-dice form, the 0.8 threshold of GDL, D + BCE and FD, the decoupled Adam weight decay and the
+paper tier's batch size. The paper tier's protocol is recipe data: 200 epochs for G-1 and 100 for G-2
+and G-3 (``epochs_per_group``), and no validation set (``model_selection="last"``).
 
 Tables 2-6 are in ``published.csv`` (values as printed), mapped to these entries by ``methods.csv``:
 - ``method`` is the extracted text of the printed name (``LMSE`` is L with subscript MSE; table 3

@@ -18,6 +18,21 @@ CITATION = (
 )
 CONVENTION = "yudistira2020"
 G3_TRAIN_IMAGES = 1507  # G-3 training images (the grouping of tables 4-6)
+PAPER_EPOCHS = {"G-1": 200, "G-2": 100, "G-3": 100}
+DECODER_DECAY = 1e-5
+"""The paper's Adam "weight decay in decoder" (Chainer's ``weight_decay_rate``): the fraction of each decoder
+weight removed per step, apart from the gradient step."""
+
+
+def decoder_decay(lr: float, decoupled: bool = True) -> float:
+    """The decoder's torch ``weight_decay`` for the paper's rate at learning rate ``lr``.
+
+    Reconstruction (METHODS.md 000): Chainer's Adam applies ``weight_decay_rate`` decoupled from the
+    gradient (AdamW-style), which torch's ``adamw`` does as ``lr x weight_decay`` per step, hence the
+    rate / ``lr`` (default). ``decoupled=False`` gives the rate for ``adam``'s coupled L2 form instead.
+    """
+    return DECODER_DECAY / lr if decoupled else DECODER_DECAY
+
 
 RECIPES = {
     "smoke": Recipe(
@@ -36,13 +51,15 @@ RECIPES = {
         lr=2e-3,
         patch_size={2: (128, 128)},
         val_every=25,
+        optimizer="adamw",
         optimizer_kwargs={"betas": (0.5, 0.999), "eps": 1e-8},
         schedule="step",
         schedule_kwargs={"step_size": 25, "gamma": 0.9},
-        model_kwargs={"channel_divisor": 16, "decoder_weight_decay": 1e-5},
+        model_kwargs={"channel_divisor": 16, "decoder_weight_decay": decoder_decay(2e-3)},
         note=(
             "CPU tier (sized for the 35-run stress sweep): channels divided by 16, every layer kept; the paper's Adam "
-            "(beta1 0.5) and decoder-only weight decay, lr 2e-3 (20x the paper's, for 100 iterations) x0.9 every 25."
+            "(beta1 0.5) and decoder-only weight decay 1e-5 per step (decoupled), lr 2e-3 (20x the paper's, "
+            "for 100 iterations) x0.9 every 25."
         ),
     ),
     "paper": Recipe(
@@ -51,15 +68,20 @@ RECIPES = {
         lr=1e-4,
         patch_size={2: (256, 256)},
         val_every=1000,
+        optimizer="adamw",
         optimizer_kwargs={"betas": (0.5, 0.999), "eps": 1e-8},
         schedule="step",
         schedule_kwargs={"step_size": 1000, "gamma": 0.9},
-        model_kwargs={"channel_divisor": 1, "decoder_weight_decay": 1e-5},
+        model_kwargs={"channel_divisor": 1, "decoder_weight_decay": decoder_decay(1e-4)},
+        model_selection="last",
+        epochs_per_group=PAPER_EPOCHS,
         note=(
-            "Paper recipe: Adam lr 1e-4, betas (0.5, 0.999), eps 1e-8, weight decay 1e-5 on the decoder and head only "
-            "(optimizer parameter groups), lr x0.9 every 1000 iterations, 256x256 inputs. Iterations = 100 epochs of "
-            "G-3's 1507 training images at batch 4 (the batch size is not in the paper: reconstruction); G-1 is "
-            "200 epochs of 5047 images (252,350 iterations), G-2 100 epochs of 3078 (76,950)."
+            "Paper recipe: Adam lr 1e-4, betas (0.5, 0.999), eps 1e-8, weight decay 1e-5 per step on the decoder "
+            "and head only (optimizer parameter groups; decoupled, AdamW-style: reconstruction), lr x0.9 every "
+            "1000 iterations, 256x256 inputs. 200 epochs for G-1, 100 for G-2 and G-3 (epochs_per_group; "
+            "G-1's 5047 training images give 252,350 iterations at batch 4, G-2's 3078 76,950, G-3's 1507 "
+            "37,675 = iterations); the batch size is not in the paper (reconstruction). No validation set: "
+            "the model after the last iteration is evaluated (model_selection last), five folds."
         ),
     ),
 }
@@ -76,8 +98,17 @@ CDL_RECONSTRUCTION = (
     "(parameter `complement`)"
 )
 RWCDL_RECONSTRUCTION = (
-    "RWCDL weights: w_k = (N_bk + 1) / (N_fk + 1) per image and class, rescaled to sum to K "
-    "(parameter `normalise`; the paper's equation is not legible)"
+    "RWCDL weights: w_k = (N_bk + 1) / (N_fk + N_bk + 2) per image and class, the smoothed background share "
+    "(never 0, never above 1); the earlier reading (N_bk + 1) / (N_fk + 1) rescaled to sum to K is parameter "
+    "`weights='ratio'` (the paper's equation is not legible)"
+)
+ADAM_RECONSTRUCTION = (
+    "Adam weight decay 1e-5 on the decoder applied decoupled (AdamW-style, as Chainer's weight_decay_rate): "
+    "recipe optimizer `adamw` with `decoder_decay(lr)`; `adam` with `decoder_decay(lr, decoupled=False)` is the L2 form"
+)
+THRESHOLD_RECONSTRUCTION = (
+    "decision threshold 0.8: the paper states 0.8 for DL, CDL and RWCDL and 0.5 for MSE, none for GDL, D + BCE "
+    "and FD; 0.8, the dice family's, is our choice"
 )
 
 
@@ -100,10 +131,11 @@ def _entry(
         model_name="pix2pix-style U-Net of Yudistira et al. 2020 table 1 (54,406,725 conv/deconv parameters at 1->5)",
         loss_name=loss_name,
         description=(
-            "Sigmoid multi-label outputs, one channel per foreground class; a pixel takes the most probable class "
-            f"above {threshold}, else background. Inputs padded to a multiple of 128. {NETWORK_NOTE}."
+            f"Sigmoid multi-label outputs, one channel per foreground class, each thresholded at {threshold} on its "
+            "own for the paper's scores (a pixel may be in several classes); the class map takes the most probable "
+            f"class above {threshold}, else background. Inputs padded to a multiple of 128. {NETWORK_NOTE}."
         ),
-        reconstructions=reconstructions,
+        reconstructions=(*reconstructions, ADAM_RECONSTRUCTION),
     )
 
 
@@ -135,7 +167,13 @@ def rwcdl() -> BaselineEntry:
 
 @register_baseline("yudistira2020-gdl")
 def gdl() -> BaselineEntry:
-    return _entry("gdl", "MaskedGeneralizedDiceLoss", "generalized dice loss (Sudre 2017, MONAI)", 0.8)
+    return _entry(
+        "gdl",
+        "MaskedGeneralizedDiceLoss",
+        "generalized dice loss (Sudre 2017, MONAI)",
+        0.8,
+        (THRESHOLD_RECONSTRUCTION,),
+    )
 
 
 @register_baseline("yudistira2020-dicebce")
@@ -145,7 +183,7 @@ def dicebce() -> BaselineEntry:
         "DiceBCELoss",
         "dice + binary cross entropy",
         0.8,
-        ("D + BCE: dice loss + mean BCE with equal weights (the paper gives no weighting)",),
+        ("D + BCE: dice loss + mean BCE with equal weights (the paper gives no weighting)", THRESHOLD_RECONSTRUCTION),
     )
 
 
@@ -159,5 +197,6 @@ def focaldice() -> BaselineEntry:
         (
             "Focal dice: dice loss + α-balanced sigmoid focal loss (Lin 2017) with γ = 2.0, α = 0.2; the paper names "
             "only γ and α",
+            THRESHOLD_RECONSTRUCTION,
         ),
     )

@@ -13,6 +13,8 @@ the CDL "outer joint" (background) term and the RWCDL weights.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 from monai.losses import FocalLoss, GeneralizedDiceLoss
@@ -52,21 +54,31 @@ def compound_dice_per_class(
     return loss
 
 
-def rwcd_weights(g: torch.Tensor, m: torch.Tensor, normalise: bool = True) -> torch.Tensor:
+RwcdWeights = Literal["share", "ratio"]
+
+
+def rwcd_weights(g: torch.Tensor, m: torch.Tensor, form: RwcdWeights = "share") -> torch.Tensor:
     """``(B, C)`` class weights of RWCDL, one per image and class, from the ground truth only.
 
-    Reconstruction (METHODS.md 000; the paper's equation is not legible in the text):
-    w_k = (N_bk + 1) / (N_fk + 1) with N_fk, N_bk the scored foreground/background voxel counts of
-    class k in the image; the +1 keeps an absent class from zeroing or exploding its weight.
-    With ``normalise`` (default) the weights of each image are rescaled to sum to the number of
-    classes, so the loss keeps the scale of CDL.
+    Reconstruction (METHODS.md 000; the paper's equation is not legible in the text). With N_fk and
+    N_bk the scored foreground/background voxel counts of class k in the image:
+
+    - ``share`` (default): the smoothed background share w_k = (N_bk + 1) / (N_fk + N_bk + 2), in
+      (0, 1): never 0, never exploding, larger for a rarer class (the paper's stated aims);
+    - ``ratio`` (the earlier reading): w_k = (N_bk + 1) / (N_fk + 1), rescaled so that the weights of
+      each image sum to the number of classes. A class absent from an image then takes almost all
+      of the weight (about 5.0 of 5 at 256x256), which is why it is no longer the default.
     """
     dims = _spatial(g)
     n_f = (g * m).sum(dims)
     n_b = ((1 - g) * m).sum(dims)
-    w = (n_b + 1) / (n_f + 1)
-    if normalise:
+    if form == "share":
+        w = (n_b + 1) / (n_f + n_b + 2)
+    elif form == "ratio":
+        w = (n_b + 1) / (n_f + 1)
         w = w * (w.shape[1] / w.sum(dim=1, keepdim=True))
+    else:
+        raise ValueError(f"RWCDL weights must be 'share' or 'ratio', not {form!r}")
     return w.detach()
 
 
@@ -114,17 +126,18 @@ class CompoundDiceLoss(_SigmoidLoss):
 class RegularizedWeightedCompoundDiceLoss(_SigmoidLoss):
     """L_RWCD = sum_k w_k CDL_k (eq. 6) with the reconstructed weights of ``rwcd_weights``.
 
-    ``normalise`` and ``complement`` select the reconstruction (defaults: METHODS.md 000).
+    ``weights`` and ``complement`` select the reconstruction (defaults: METHODS.md 000).
     """
 
-    def __init__(self, normalise: bool = True, complement: bool = True) -> None:
+    def __init__(self, weights: RwcdWeights = "share", complement: bool = True) -> None:
         super().__init__()
-        self.normalise = normalise
+        rwcd_weights(torch.zeros(1, 1, 1), torch.ones(1, 1, 1), weights)  # an unknown form fails here, not mid-run
+        self.weights = weights
         self.complement = complement
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         _, p, g, m = self.prepare(logits, target, mask)
-        w = rwcd_weights(g, m, self.normalise)
+        w = rwcd_weights(g, m, self.weights)
         return (w * compound_dice_per_class(p, g, m, self.complement)).sum(1).mean()
 
 

@@ -110,6 +110,23 @@ def confusion_counts(
     return out
 
 
+def multilabel_counts(decisions: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """``(K, 4)`` TP, FP, FN, TN per class from per-class binary decisions ``(K, *spatial)`` (multi-label:
+    a voxel may be decided for several classes or none) against the class ids ``target``, over scored voxels."""
+    decisions, target = np.asarray(decisions, dtype=bool), np.asarray(target)
+    if decisions.shape[1:] != target.shape:
+        raise ValueError(f"decisions shape {decisions.shape} is not (K, *{target.shape})")
+    mask = np.ones(target.shape, bool) if mask is None else np.asarray(mask, dtype=bool)
+    if mask.shape != target.shape:
+        raise ValueError(f"mask shape {mask.shape} != target shape {target.shape}")
+    d = decisions[:, mask]
+    g = target[mask][None] == np.arange(decisions.shape[0])[:, None]
+    tp = np.count_nonzero(d & g, axis=1)
+    fp = np.count_nonzero(d, axis=1) - tp
+    fn = np.count_nonzero(g, axis=1) - tp
+    return np.stack([tp, fp, fn, d.shape[1] - tp - fp - fn], axis=1).astype(np.int64)
+
+
 def _matrix(pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None, n_classes: int) -> np.ndarray:
     t = np.ascontiguousarray(target).reshape(-1)
     p = np.ascontiguousarray(pred).reshape(-1)

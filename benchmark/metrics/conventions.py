@@ -11,6 +11,14 @@ The papers differ in four choices, which every convention states:
 - ``skip_empty``: images whose scored ground truth has no foreground voxel are left out.
 Images with no scored voxel at all (fully masked) are always left out: they hold no evidence.
 ``include_background`` says whether the mean over classes includes class 0.
+
+Three more choices serve papers that score multi-label sigmoid outputs (paper 000):
+- ``present_only``: per image, a class is scored only on the images whose ground truth contains it
+  (an image without the class neither counts as 0 nor as 1 for it);
+- ``multi_label``: the counts come from each class channel thresholded on its own (a voxel may be
+  in several classes or none), as the entry's ``decide_each`` gives them, not from one class map;
+- ``auc``: ``roc`` is the area under the ROC curve of the continuous scores; ``thresholded`` is the
+  area under the ROC "curve" of the thresholded output, one operating point: (TPR + TNR) / 2.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from segrepro.errors import UserError
 from segrepro.metrics.confusion import scores_from_counts
 
 Undefined = Literal["exclude", "zero", "one", "nan"]
+AucKind = Literal["roc", "thresholded"]
 _FILL = {"zero": 0.0, "one": 1.0}
 
 
@@ -40,12 +49,17 @@ class Convention:
     undefined: Undefined = "exclude"
     skip_empty: bool = False
     include_background: bool = False
+    present_only: bool = False
+    multi_label: bool = False
+    auc: AucKind = "roc"
     paper: str = ""
     reconstruction: str = ""
 
     def __post_init__(self) -> None:
         if self.undefined not in ("exclude", "zero", "one", "nan"):
             raise ValueError(f"undefined must be exclude, zero, one or nan, not {self.undefined!r}")
+        if self.auc not in ("roc", "thresholded"):
+            raise ValueError(f"auc must be roc or thresholded, not {self.auc!r}")
 
     @property
     def slice_axis(self) -> int | None:
@@ -75,9 +89,17 @@ class Convention:
             warnings.simplefilter("ignore", RuntimeWarning)  # an empty or all-NaN average is NaN, on purpose
             return values.mean(axis=axis) if self.undefined == "nan" else np.nanmean(values, axis=axis)
 
-    def average(self, per_image: np.ndarray) -> np.ndarray:
-        """``(K,)`` per-class average over images of ``(N, K)`` per-image scores (already restricted to kept images)."""
-        return self._mean(self.fill(per_image), axis=0)
+    def average(self, per_image: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """``(K,)`` per-class average of ``(N, K)`` per-image scores over the images the convention keeps
+        (``counts`` are the same N images' ``(N, K, 4)``); with ``present_only``, class k averages only
+        over the kept images whose ground truth contains it. No image left: NaN."""
+        counts = np.asarray(counts)
+        keep = self.kept(counts)
+        values = self.fill(np.asarray(per_image, dtype=np.float64)[keep])
+        if not self.present_only:
+            return self._mean(values, axis=0) if values.shape[0] else np.full(counts.shape[1], np.nan)
+        present = (counts[keep, :, 0] + counts[keep, :, 2]) > 0  # TP + FN: the class is in the ground truth
+        return np.array([self._mean(values[present[:, k], k], axis=0) for k in range(counts.shape[1])])
 
     def class_mean(self, per_class: np.ndarray, include_background: bool | None = None) -> float:
         """Mean over classes 1..K-1 (or 0..K-1): a class whose score is NaN is left out unless ``undefined='nan'``."""
@@ -86,15 +108,16 @@ class Convention:
         return float(self._mean(values, axis=0)) if values.size else float("nan")
 
     def scores(self, counts: np.ndarray) -> dict[str, np.ndarray]:
-        """Per-class scores ``{metric: (K,)}`` from ``(N, K, 4)`` counts of N images (or slices)."""
+        """Per-class scores ``{metric: (K,)}`` from ``(N, K, 4)`` counts of N images (or slices); with
+        ``auc="thresholded"`` also ``auc``, the (TPR + TNR) / 2 of the decisions the counts come from."""
         counts = np.asarray(counts)
-        kept = counts[self.kept(counts)]
         if not self.per_image:
-            return {m: self.fill(v) for m, v in scores_from_counts(kept.sum(axis=0)).items()}
-        per_image = scores_from_counts(kept)
-        if not kept.shape[0]:
-            return {m: np.full(counts.shape[1], np.nan) for m in per_image}
-        return {m: self.average(v) for m, v in per_image.items()}
+            out = {m: self.fill(v) for m, v in scores_from_counts(counts[self.kept(counts)].sum(axis=0)).items()}
+        else:
+            out = {m: self.average(v, counts) for m, v in scores_from_counts(counts).items()}
+        if self.auc == "thresholded":
+            out["auc"] = out["balanced_accuracy"]
+        return out
 
 
 CONVENTIONS: dict[str, Convention] = {}
@@ -127,15 +150,21 @@ CANONICAL = register_convention(
 register_convention(
     Convention(
         name="yudistira2020",
-        description="per image, then averaged over images; images without any foreground class excluded; "
-        "an undefined score in an image counts as 0",
+        description="per image, then averaged over images; each class only on the images whose ground truth "
+        "contains it; images without any foreground class excluded; multi-label decisions (each class channel "
+        "thresholded on its own); AUC = (TPR + TNR) / 2 of the thresholded output; an undefined score in an "
+        "image that contains the class (e.g. precision with nothing predicted) counts as 0",
         per_image=True,
         undefined="zero",
         skip_empty=True,
+        present_only=True,
+        multi_label=True,
+        auc="thresholded",
         paper="000",
-        reconstruction="the paper excludes images without any of the five classes; that an undefined "
-        "per-image score (e.g. a class absent from one image) counts as 0 is our reading of its remark "
-        "that zero TP lowers the averages",
+        reconstruction="read from the printed numbers (METHODS.md 000): the recalls rule out scoring a class on "
+        "images without it, and all 18 rows with recall 0.0000 print AUC 0.5000, i.e. (TPR + TNR) / 2 of the "
+        "thresholded output; that an undefined score (precision with nothing predicted) counts as 0 is our reading "
+        "of the paper's remark that zero TP lowers the averages",
     )
 )
 register_convention(

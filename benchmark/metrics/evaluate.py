@@ -12,7 +12,7 @@ import numpy as np
 
 from segrepro.errors import UserError
 from segrepro.metrics.auc import HistogramAUC, roc_auc_per_class
-from segrepro.metrics.confusion import confusion_counts
+from segrepro.metrics.confusion import confusion_counts, multilabel_counts
 from segrepro.metrics.conventions import CANONICAL, Convention
 from segrepro.metrics.instances import DetectionCounts, InstanceCounts, component_detection, semantic_instance_counts
 from segrepro.metrics.summary import clean_value, summary_block
@@ -89,7 +89,9 @@ def image_parts(
     if (instances or hd95) and np.ndim(target) == 0:
         raise UserError("--instances and --hd95 need arrays of at least one dimension, not single values")
     parts = ImageParts(unit_counts(pred, target, n_classes, mask, convention))
-    if probs is not None and convention.per_image:
+    if probs is not None and convention.auc != "roc":
+        pass  # the convention's AUC comes from its decisions (``Convention.scores``), not from probabilities
+    elif probs is not None and convention.per_image:
         parts.unit_auc = unit_auc(probs, target, mask, convention)
     elif probs is not None:
         scored = np.ones(np.shape(target), bool) if mask is None else np.asarray(mask, bool)
@@ -129,9 +131,7 @@ def summarize(
     units = np.concatenate([i.units for i in images])
     scores = convention.scores(units)
     if images[0].unit_auc is not None:
-        kept = convention.kept(units)
-        auc = np.concatenate([i.unit_auc for i in images])
-        scores["auc"] = convention.average(auc[kept]) if kept.any() else np.full(n_classes, np.nan)
+        scores["auc"] = convention.average(np.concatenate([i.unit_auc for i in images]), units)
     elif images[0].scored_probs is not None:
         probs = np.concatenate([i.scored_probs for i in images], axis=1)
         scores["auc"] = convention.fill(roc_auc_per_class(probs, np.concatenate([i.scored_target for i in images])))
@@ -158,7 +158,9 @@ def evaluate_arrays(
 ) -> dict:
     """``{"per_class": {"<id>": {metric: value}}, "mean": {metric: value}}`` for one prediction.
 
-    Confusion scores and (with ``probs``, channel first) the exact AUC follow ``convention``;
+    Confusion scores and (with ``probs``, channel first) the exact AUC follow ``convention`` (a convention
+    whose AUC is ``thresholded`` takes it from ``pred``; a multi-label convention counts ``pred`` as one
+    decision per voxel, since a class map holds no other);
     with ``instances``, PQ/SQ/RQ/P05 of connected components matched at IoU > 0.5 (per 2-D slice
     under a slice convention, else in the array's own dimension) and the paper-003 detection
     fractions per 2-D slice along axis 0; with ``hd95``, MONAI's HD95 in voxels.
@@ -171,8 +173,9 @@ class RunEvaluation:
     """What a run record needs from the test volumes, accumulated one volume at a time.
 
     Keeps per-image counts (canonical, re-derivable), per-image counts in the paper's convention
-    (per 2-D slice where it says so), a streaming histogram AUC pooled over the test set, and, for
-    per-image conventions, the exact AUC of each image.
+    (per 2-D slice where it says so; from the per-class ``decisions`` where it is multi-label), a
+    streaming histogram AUC pooled over the test set, and, for per-image conventions with a ROC AUC,
+    the exact AUC of each image.
     """
 
     def __init__(self, n_classes: int, convention: Convention) -> None:
@@ -184,15 +187,27 @@ class RunEvaluation:
         self._hist = HistogramAUC(n_classes)
 
     def add(
-        self, volume_id: str, probs: np.ndarray, pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None
+        self,
+        volume_id: str,
+        probs: np.ndarray,
+        pred: np.ndarray,
+        target: np.ndarray,
+        mask: np.ndarray | None,
+        decisions: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Score one test volume; returns its canonical ``(K, 4)`` counts."""
+        """Score one test volume; returns its canonical ``(K, 4)`` counts. ``decisions`` ``(K, *spatial)``
+        are the entry's per-class decisions (``BaselineEntry.decide_each``), used by multi-label conventions."""
         counts = confusion_counts(pred, target, self.n_classes, mask)
         self.counts[volume_id] = counts
         conv = self.convention
-        self._units.append(unit_counts(pred, target, self.n_classes, mask, conv) if conv.slices else counts[None])
+        if conv.multi_label and decisions is not None:
+            if conv.slices:
+                raise ValueError(f"convention {conv.name} is multi-label and per slice: not supported")
+            self._units.append(multilabel_counts(decisions, target, mask)[None])
+        else:
+            self._units.append(unit_counts(pred, target, self.n_classes, mask, conv) if conv.slices else counts[None])
         self._hist.update(probs, target, mask)
-        if conv.per_image:
+        if conv.per_image and conv.auc == "roc":
             self._unit_auc.append(unit_auc(probs, target, mask, conv))
         return counts
 
@@ -203,12 +218,8 @@ class RunEvaluation:
         canonical = CANONICAL.scores(np.stack(list(self.counts.values())))
         units = np.concatenate(self._units)
         paper = conv.scores(units)
-        if conv.per_image:
-            kept = conv.kept(units)
-            per_unit = np.concatenate(self._unit_auc)[kept]
-            paper["auc"] = conv.average(per_unit) if kept.any() else np.full(self.n_classes, np.nan)
-        else:
-            paper["auc"] = conv.fill(auc)
+        if conv.auc == "roc":
+            paper["auc"] = conv.average(np.concatenate(self._unit_auc), units) if conv.per_image else conv.fill(auc)
         return {
             "canonical": summary_block({**canonical, "auc": auc}, class_names),
             "counts_per_image": {vid: c.tolist() for vid, c in self.counts.items()},

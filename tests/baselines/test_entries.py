@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from segrepro.baselines import BASELINES
-from segrepro.entry import count_parameters
+from segrepro.entry import BaselineEntry, count_parameters
 
 ENTRIES = [entry for _, entry in BASELINES]
 IDS = [entry.id for entry in ENTRIES]
@@ -48,3 +48,21 @@ def test_forward_backward_every_cpu_tier(entry, tier):
         assert probs.shape == (x.shape[0], N_CLASSES, *x.shape[2:])
         pred = entry.decide(probs)
         assert pred.shape == target.shape and int(pred.max()) < N_CLASSES
+
+
+@pytest.mark.parametrize("output", ["softmax", "sigmoid"])
+def test_decide_each_agrees_with_decide(output):
+    """Per-class decisions: the class map's class is always among them; sigmoid channels may overlap."""
+    entry = BaselineEntry("t", "t", "t", "t", model=None, loss=None, recipes={}, output=output, threshold=0.5)
+    torch.manual_seed(0)
+    logits = torch.randn(2, N_CLASSES - (output == "sigmoid"), 6, 6) * 3
+    probs = entry.probabilities(logits)
+    each, pred = entry.decide_each(probs), entry.decide(probs)
+    assert each.shape == probs.shape and each.dtype == torch.bool
+    assert each.gather(1, pred[:, None]).all()
+    assert torch.equal(each[:, 0], pred == 0)
+    if output == "softmax":
+        assert (each.sum(1) == 1).all()
+    else:
+        assert (each[:, 1:].sum(1) > 1).any()  # some pixels decided for two classes: multi-label
+        assert torch.equal(each[:, 1:], probs[:, 1:] > 0.5)

@@ -90,8 +90,8 @@ def tiny(masked_logit: float = 5.0, masked_target: int = 0):
 # Complements: 1-p1 = (.25,.5,.75), 1-g1 = (0,0,1): 1 - (2*.75+1)/(1.5+1+1) = 2/7;
 #              1-p2 = (.5,.5,.25), 1-g2 = (1,1,0): 1 - (2*1+1)/(1.25+2+1) = 5/17.
 DL1, DL2, CO1, CO2 = 2 / 9, 1 / 3, 2 / 7, 5 / 17
-# RWCDL raw weights (N_b + 1)/(N_f + 1): class 1 (1+1)/(2+1) = 2/3, class 2 (2+1)/(1+1) = 3/2;
-# rescaled to sum to 2: 8/13 and 18/13.
+# RWCDL weights, default (N_b + 1)/(N_f + N_b + 2): class 1 (1+1)/(2+1+2) = 2/5, class 2 (2+1)/(1+2+2) = 3/5.
+# The earlier "ratio" form (N_b + 1)/(N_f + 1): 2/3 and 3/2, rescaled to sum to 2: 8/13 and 18/13.
 FOCAL_SUM = (
     0.2 * 0.0625 * math.log(4 / 3) * 2
     + 0.8 * 0.0625 * math.log(4 / 3)
@@ -103,7 +103,7 @@ EXPECTED = {
     "mse": 0.9375 / 6,
     "dl": DL1 + DL2,
     "cdl": (DL1 + CO1) + (DL2 + CO2),
-    "rwcdl": 8 / 13 * (DL1 + CO1) + 18 / 13 * (DL2 + CO2),
+    "rwcdl": 2 / 5 * (DL1 + CO1) + 3 / 5 * (DL2 + CO2),
     # Sudre: w = 1/(sum g)^2 = (1/4, 1); 1 - 2(1/4*1.25 + .75) / (1/4*(1.5+2) + (1.75+1)) = 1 - 2.125/3.625
     "gdl": 1 - 2.125 / 3.625,
     # BCE: 3 x ln 2 (p=.5) + 3 x ln(4/3) (p_t = .75), mean over 6
@@ -123,8 +123,29 @@ def test_loss_matches_hand_computed_value(name):
 def test_reconstruction_switches():
     logits, target, mask = tiny()
     assert float(L.CompoundDiceLoss(complement=False)(logits, target, mask)) == pytest.approx(DL1 + DL2, rel=1e-5)
-    raw = L.RegularizedWeightedCompoundDiceLoss(normalise=False)(logits, target, mask)
-    assert float(raw) == pytest.approx(2 / 3 * (DL1 + CO1) + 3 / 2 * (DL2 + CO2), rel=1e-5)
+    ratio = L.RegularizedWeightedCompoundDiceLoss(weights="ratio")(logits, target, mask)
+    assert float(ratio) == pytest.approx(8 / 13 * (DL1 + CO1) + 18 / 13 * (DL2 + CO2), rel=1e-5)
+    with pytest.raises(ValueError, match="'share' or 'ratio'"):
+        L.RegularizedWeightedCompoundDiceLoss(weights="inverse")
+
+
+def test_rwcd_weights_on_an_image_with_an_absent_class():
+    """256x256, five classes, class 5 absent: the default weights stay in (0, 1) and grow as a class gets
+    rarer, so the absent class gets the largest weight but not the whole loss; the earlier ratio form
+    gives it about 5.0 of 5."""
+    target = torch.zeros(1, 256, 256, dtype=torch.long)
+    target[:, :128] = 1  # half the image
+    target[:, 128:192] = 2  # a quarter
+    target[:, 192:224, :128] = 3
+    target[:, 224:, :8] = 4  # rare: 256 pixels
+    g, m = L.binary_targets(target, 5), torch.ones(1, 1, 256, 256)
+    share = L.rwcd_weights(g, m)[0]
+    assert ((share > 0) & (share < 1)).all()
+    assert torch.equal(torch.argsort(share), torch.arange(5))  # rarer class, larger weight; absent is largest
+    assert share[4] == pytest.approx(1.0, abs=1e-4) and share[0] == pytest.approx(0.5, abs=1e-4)
+    assert float(share[4] / share.sum()) < 0.4
+    ratio = L.rwcd_weights(g, m, "ratio")[0]
+    assert float(ratio.sum()) == pytest.approx(5.0) and float(ratio[4]) > 4.9
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -153,9 +174,13 @@ def test_entries_registered_with_paper_thresholds():
 def test_cards_name_the_reconstructions_and_table1_typos():
     cards = {s: get_baseline(f"yudistira2020-{s}").card() for s in ("mse", "dl", "cdl", "rwcdl", "focaldice")}
     assert any("outer joint" in r for r in cards["cdl"]["reconstructions"])
-    assert {len(cards["rwcdl"]["reconstructions"]), len(cards["cdl"]["reconstructions"])} == {2, 1}
-    assert any("w_k" in r for r in cards["rwcdl"]["reconstructions"])
-    assert cards["focaldice"]["reconstructions"] and not cards["dl"]["reconstructions"]
+    assert [len(cards[s]["reconstructions"]) for s in ("rwcdl", "cdl", "dl")] == [3, 2, 1]
+    assert any("w_k" in r and "`weights='ratio'`" in r for r in cards["rwcdl"]["reconstructions"])
+    assert all(any("decoupled" in r for r in card["reconstructions"]) for card in cards.values())
+    for suffix in ("gdl", "dicebce", "focaldice"):
+        reasons = get_baseline(f"yudistira2020-{suffix}").card()["reconstructions"]
+        assert any(r.startswith("decision threshold 0.8") for r in reasons), suffix
+    assert not any("threshold" in r for r in cards["dl"]["reconstructions"] + cards["mse"]["reconstructions"])
     assert "54,406,469" in cards["mse"]["description"] and "2,097,152" in cards["mse"]["description"]
 
 
@@ -214,3 +239,17 @@ def test_published_values_as_printed(table, method, cls, metric, value, std):
     key = (table, method, cls, metric)
     hits = [r for r in read("published.csv") if (r["table"], r["method"], r["class"], r["metric"]) == key]
     assert [(r["value"], r["std"]) for r in hits] == [(value, std)]
+
+
+def test_paper_tier_protocol_as_recipe_data():
+    """200 epochs for G-1, 100 for G-2 and G-3, no validation set (the last model); decay decoupled."""
+    recipe = get_baseline("yudistira2020-rwcdl").recipe("paper")
+    assert recipe.model_selection == "last" and recipe.optimizer == "adamw"
+    for group, n_train, iterations in (("G-1", 5047, 252_350), ("G-2", 3078, 76_950), ("G-3", 1507, 37_675)):
+        assert recipe.iterations_for([f"{group}_{i}" for i in range(n_train)]) == iterations
+    assert recipe.iterations_for(["a", "b"]) == recipe.iterations == 37_675
+    assert recipe.iterations_for(["G-1_a", "G-2_b"]) == recipe.iterations  # mixed groupings: no epoch rule
+    for tier in ("quick", "paper"):
+        r = get_baseline("yudistira2020-dl").recipe(tier)
+        assert r.lr * r.model_kwargs["decoder_weight_decay"] == pytest.approx(1e-5)  # 1e-5 of a weight per step
+    assert get_baseline("yudistira2020-dl").recipe("quick").model_selection == "best"

@@ -124,6 +124,34 @@ XNET_DICE = (0.80, 0.82, 0.84, 0.81, 0.83, 0.85)  # mitochondria dice of xnet's 
 UNET_DICE = (0.70, 0.71, 0.72, 0.69, 0.70, 0.71)
 
 
+FIXTURE_CLAIMS = """
+paper: "001"
+claims:
+  - id: xnet-beats-unet
+    quote: X-Net beats U-Net on mitochondria.
+    source: table 3
+    datasets: [drosophila-vnc]
+    metric: dice
+    class: mitochondria
+    a: xnet-sce-iou
+    b: unet-sce
+    direction: higher
+    effect: -7.5
+    scale: 100
+  - id: unet-beats-xnet
+    quote: U-Net beats X-Net on mitochondria.
+    source: table 3
+    datasets: [drosophila-vnc, arabidopsis-cells]
+    metric: dice
+    class: mitochondria
+    a: unet-sce
+    b: xnet-sce-iou
+    direction: higher
+"""
+"""Claims on the fixture's runs: the first holds at tier paper (six pairs, X-Net ahead in each) and is
+undetermined at tier smoke (X-Net only); the second does not hold, and is not testable on arabidopsis-cells."""
+
+
 def write_fixture(root: Path) -> dict[str, Path]:
     """Write the known fixture under ``root``: ``results/`` and ``published/``; returns both folders."""
     results, published = root / "results", root / "published"
@@ -162,6 +190,7 @@ def write_fixture(root: Path) -> dict[str, Path]:
             ("4", "X-Net (SCE and IoU)", "xnet-sce-iou", "100"),
         ],
     )
+    (published / "p001" / "claims.yaml").write_text(FIXTURE_CLAIMS)
     write_csv(
         results / "stress" / "synthetic-2d" / "stress.csv",
         STRESS_HEADER,

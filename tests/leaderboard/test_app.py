@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fixture_data import XNET_DICE, make_record, write_csv, write_record
+from fixture_data import UNET_DICE, XNET_DICE, make_record, write_csv, write_record
 from markdown_it import MarkdownIt
 from PIL import Image
 from streamlit.testing.v1 import AppTest
@@ -34,7 +34,7 @@ def run_app(query: dict | None = None) -> AppTest:
     return at
 
 
-TABS = ["rankings", "per-class", "published", "stress", "runs"]
+TABS = ["rankings", "per-class", "published", "stress", "claims", "runs"]
 FRAMES = {  # (tab, position among the tab's tables): Streamlit's testing API has no keys for tables
     "rank-paper": ("rankings", 0),
     "rank-smoke": ("rankings", 1),
@@ -42,6 +42,9 @@ FRAMES = {  # (tab, position among the tab's tables): Streamlit's testing API ha
     "pvr-table": ("published", 0),
     "open-table": ("published", 1),
     "stress-table": ("stress", 0),
+    "claims-table": ("claims", 0),
+    "claims-quoted": ("claims", 1),
+    "claims-comparisons": ("claims", 2),
     "runs-table": ("runs", 0),
     "provenance": ("runs", 1),
 }
@@ -90,18 +93,66 @@ def test_reproduced_vs_published_and_open_reproductions(fixture_tree):
     by = {(r.method, r.tier if isinstance(r.tier, str) else None): r.verdict for r in table.itertuples()}
     assert by[("X-Net (SCE and IoU)", "paper")] == "within spread"
     assert by[("U-Net (SCE)", "paper")] == "worse"
-    assert by[("X-Net (SCE and IoU)", "smoke")] == "not comparable"
+    assert by[("X-Net (SCE and IoU)", "smoke")] == "undetermined (smoke tier)"
     assert set(frame(at, "open-table")["method"]) == {"Double U-Net", "X-Net (SCE and IoU)"}
     at.multiselect(key="verdicts").set_value(["worse"]).run()
     assert frame(at, "pvr-table")["method"].tolist() == ["U-Net (SCE)"]
 
 
+def test_claims_view_gives_each_verdict(fixture_tree):
+    at = run_app({"view": "claims"})
+    table = frame(at, "claims-table")
+    got = {(r.claim, r.dataset, r.tier): r.verdict for r in table.itertuples()}
+    assert got == {
+        ("xnet-beats-unet", "drosophila-vnc", "paper"): "holds",
+        ("xnet-beats-unet", "drosophila-vnc", "smoke"): "undetermined",
+        ("unet-beats-xnet", "drosophila-vnc", "paper"): "does not hold",
+        ("unet-beats-xnet", "drosophila-vnc", "smoke"): "undetermined",
+        ("unet-beats-xnet", "arabidopsis-cells", ""): "not testable here",
+    }
+    held = table[table["verdict"] == "holds"].iloc[0]
+    assert held["n_pairs"] == 6 and held["p_value"] == pytest.approx(1 / 64)
+    assert held["mean_difference"] == pytest.approx(np.mean(XNET_DICE) - np.mean(UNET_DICE))
+    assert set(frame(at, "claims-quoted")["claim"]) == {"xnet-beats-unet", "unet-beats-xnet"}
+    at.sidebar.multiselect(key="tiers").select("paper").run()
+    assert set(frame(at, "claims-table")["tier"]) == {"paper", ""}  # not testable rows have no tier
+
+
+def test_published_chart_and_a_table_that_fits(fixture_tree):
+    at = run_app({"view": "published"})
+    assert "pvr-chart" in [c.key for c in at.get("plotly_chart")]
+    spec = json.loads(next(c for c in at.get("plotly_chart") if c.key == "pvr-chart").proto.spec)
+    kinds = {t["legendgroup"].split(", ")[-1] for t in spec["data"]}
+    assert {"published", "reproduced"} <= kinds
+    caption = at.tabs[TABS.index("published")].caption[0].value
+    assert caption.startswith("Filters applied here: paper, tier and runs;")
+
+
 def test_stress_curves(fixture_tree):
     at = run_app({"view": "stress"})
     assert "stress-chart" in [c.key for c in at.get("plotly_chart")]
-    assert "no stress.json beside its table" in at.tabs[TABS.index("stress")].caption[0].value
+    captions = [c.value for c in at.tabs[TABS.index("stress")].caption]
+    assert any("no stress.json beside its table" in c for c in captions)
+    assert captions[0].startswith("Filters applied here: runs;")
     curve = frame(at, "stress-table")
     assert set(curve["baseline"]) == {"xnet-sce-iou", "unet-sce"} and curve["ratio"].min() == 0.001
+
+
+def stress_spec(at: AppTest) -> dict:
+    return json.loads(next(c for c in at.get("plotly_chart") if c.key == "stress-chart").proto.spec)
+
+
+def test_stress_chart_writes_ratios_as_the_cli_and_bands_over_seeds(fixture_tree):
+    spec = stress_spec(run_app({"view": "stress"}))
+    assert spec["layout"]["xaxis"]["ticktext"] == ["1:1000", "1:100", "1:10"]
+    lines = [t for t in spec["data"] if t.get("mode") == "lines+markers"]
+    assert len({t["line"]["color"] for t in lines}) == len(lines) == 2  # one colour per baseline
+    assert not any(t.get("fill") for t in spec["data"])  # one seed: no band
+    path = fixture_tree["results"] / "stress" / "synthetic-2d" / "stress.csv"
+    seeds = "".join(f"{r},{r},unet-sce,mitochondria,balanced_accuracy,{v}\n" for r, v in ((0.001, 0.55), (0.01, 0.7)))
+    path.write_text(path.read_text() + seeds)  # a second seed of unet-sce at two ratios
+    bands = [t for t in stress_spec(run_app({"view": "stress"}))["data"] if t.get("fill") == "toself"]
+    assert len(bands) == 1 and len(bands[0]["x"]) == 4  # the two repeated ratios, there and back
 
 
 def test_run_page_with_provenance_curves_and_overlays(fixture_tree):
@@ -218,6 +269,7 @@ def test_values_from_files_render_as_text_never_markdown(fixture_tree):
         extra={"run_id": f"r{INJECTED}", "predictions": [{"image": f"i{INJECTED}", "file": "000.png"}]},
     )
     record["provenance"]["command"] = f"`{INJECTED}` <img src=http://127.0.0.1:9/h.png>"
+    record["provenance"]["started"] = "2099-01-01T00:00:00+00:00"  # the newest run: the page opens on its dataset
     (runs / "inject.json").write_text(json.dumps(record))
     (runs / "inject").mkdir()
     Image.fromarray(np.zeros((4, 12, 3), dtype=np.uint8)).save(runs / "inject" / "000.png")
@@ -365,3 +417,12 @@ def test_only_the_open_tab_is_computed(fixture_tree):
     at = run_app()
     assert frames(at, "rankings") and not frames(at, "per-class") and not frames(at, "published")
     assert not frames(at, "runs")
+
+
+def test_the_page_opens_where_your_newest_runs_are(fixture_tree):
+    record = make_record("synthetic-2d", "unet-sce", "001", "smoke", 0, 0)
+    record["provenance"]["started"] = "2026-11-24T09:00:00+00:00"  # after the fixture's other runs
+    write_record(fixture_tree["results"] / "runs", record)
+    at = run_app()
+    assert at.sidebar.selectbox(key="dataset").value == "synthetic-2d"
+    assert frames(at, "rankings")[0]["baseline"].tolist() == ["unet-sce"]

@@ -135,10 +135,21 @@ def test_rankings_and_published_table_render_in_chromium(server, tmp_path):
         ("Double U-Net", ""): "open",
         ("U-Net (SCE)", "paper"): "worse",
         ("X-Net (SCE and IoU)", "paper"): "within spread",
-        ("X-Net (SCE and IoU)", "smoke"): "not comparable",
+        ("X-Net (SCE and IoU)", "smoke"): "undetermined (smoke tier)",
         ("X-Net (SCE and IoU)", ""): "open",
     }
     assert float(next(r for r in rows if r["method"] == "U-Net (SCE)")["published"]) == pytest.approx(0.9)
+
+    tables = rendered_tables(server + "?view=claims", tmp_path / "profile", "claim")
+    claims = {
+        (r["claim"], r["dataset"], r["tier"]): r["verdict"]
+        for t in tables
+        for r in t
+        if "claim" in r and "verdict" in r
+    }
+    assert claims[("xnet-beats-unet", "drosophila-vnc", "paper")] == "holds"
+    assert claims[("unet-beats-xnet", "drosophila-vnc", "paper")] == "does not hold"
+    assert claims[("unet-beats-xnet", "arabidopsis-cells", "")] == "not testable here"
 
     shot = tmp_path / "screenshot.png"
     deadline = time.monotonic() + PATIENCE_S

@@ -67,7 +67,7 @@ def test_published_vs_reproduced_verdicts_on_the_fixture(folders):
     table = views.published_vs_reproduced(tables.published, results)
     assert verdicts(table) == {
         ("X-Net (SCE and IoU)", "paper"): "within spread",  # 82.5 % vs mean 0.825
-        ("X-Net (SCE and IoU)", "smoke"): "not comparable",  # a different tier than the paper's
+        ("X-Net (SCE and IoU)", "smoke"): "undetermined (smoke tier)",  # judged, marked with its tier
         ("U-Net (SCE)", "paper"): "worse",  # 90.0 % vs 0.705
         ("Double U-Net", None): "open",  # no baseline registered
         ("X-Net (SCE and IoU)", None): "open",  # arabidopsis: no run yet
@@ -146,6 +146,16 @@ def test_paper_convention_block_is_used_and_a_record_without_one_is_not_comparab
     assert row["verdict"] == "not comparable" and "no block scored in the paper's convention" in row["why"]
 
 
+@pytest.mark.parametrize(
+    ("dices", "value", "verdict"),
+    [((0.50, 0.52, 0.54), "0.80", "worse (quick tier)"), ((0.80, 0.82, 0.84), "0.83", "within spread (quick tier)")],
+)
+def test_a_quick_tier_number_shows_its_delta_and_spread_verdict_marked_with_its_tier(tmp_path, dices, value, verdict):
+    row = views.published_vs_reproduced(published(tmp_path, value), runs_of(tmp_path, dices, tier="quick")).iloc[0]
+    assert row["verdict"] == verdict and row["delta"] == pytest.approx(np.mean(dices) - float(value))
+    assert "tier quick" in row["why"] and "sd" in row["why"]
+
+
 def test_every_reason_for_not_comparable_is_given(tmp_path):
     pub = published(tmp_path, "0.5")
     results = runs_of(tmp_path, (0.80, 0.82), convention="per-slice", legacy=True, tier="quick")
@@ -215,3 +225,21 @@ def test_two_entries_scores_pair_by_dataset_fold_and_seed(folders):
     result = compare_entries(xnet, unet, name_a="xnet", name_b="unet", metric="dice")
     assert result.n == 6 and result.mean_difference == pytest.approx(np.mean(XNET_DICE) - np.mean(UNET_DICE))
     assert result.ci_low > 0 and result.test.startswith("Wilcoxon signed-rank")
+
+
+def test_the_page_opens_on_the_dataset_of_your_newest_run():
+    runs = pd.DataFrame(
+        {
+            "source": ["reference", "yours", "yours", "reference"],
+            "dataset": ["drosophila-vnc", "synthetic-2d", "urocell", "lucchi-pp"],
+            "started": ["2026-12-01T10:00:00+00:00", "2026-11-01T09:00:00+00:00", "2026-11-02T09:00:00+00:00",
+                        "2026-12-02T10:00:00+00:00"],
+        }
+    )  # fmt: skip
+    assert views.newest_dataset(runs) == "urocell"  # yours first, however new the reference runs are
+    assert views.newest_dataset(runs[runs["source"] == "reference"]) == "lucchi-pp"
+    assert views.newest_dataset(runs.iloc[:0]) is None
+
+
+def test_ratio_labels_as_the_cli_writes_them():
+    assert [views.ratio_label(r) for r in (0.001, 0.1, 1.0, 2.0, 1 / 300)] == ["1:1000", "1:10", "1:1", "2:1", "1:300"]

@@ -1,0 +1,386 @@
+"""The claims ledger: each paper's headline claims as data (``baselines/<paper>/claims.yaml``) and a verdict
+per claim, dataset and tier from the run records.
+
+A claim compares entry ``a`` with entry ``b`` (or with each entry of a set) on one or more (metric, class)
+pairs, in a direction. Each comparison pairs the runs of both sides that share tier, fold and seed, and
+asks whether ``a - b`` lies in the claimed direction: a one-sided Wilcoxon signed-rank test at level
+``alpha``, reported with a seeded bootstrap CI of the mean paired difference. Verdicts:
+
+- *holds*: every comparison of the claim is significant in the claimed direction (an intersection-union
+  test: requiring all of them keeps the claim's error rate at ``alpha`` with no correction);
+- *does not hold*: a comparison with enough pairs is not (the detail says whether the other side is ahead);
+- *undetermined*: fewer pairs than the test needs to ever reach ``p < alpha`` (the detail says how many more);
+- *not testable here*: no run of either side on that dataset (its data is missing here, or nothing ran).
+
+It runs on the paper's datasets and, marked as a transfer, on every other dataset where ``a`` and one of
+``b`` have runs. Records are read through one function, ``scores_from_records``, the interface a results
+layer can replace.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+import pandas as pd
+import yaml
+from scipy.stats import wilcoxon
+
+from segrepro.errors import UserError
+from segrepro.metrics.confusion import CONFUSION_METRICS
+from segrepro.metrics.statistics import bootstrap_ci
+
+KNOWN_METRICS = frozenset(
+    {*CONFUSION_METRICS, "auc", "pq", "sq", "rq", "p05", "detected", "under_detected", "missed", "hd95"}
+)
+"""Every score a run record can hold (confusion scores, AUC, instance metrics, HD95)."""
+HOLDS, DOES_NOT_HOLD, UNDETERMINED, NOT_TESTABLE = "holds", "does not hold", "undetermined", "not testable here"
+VERDICTS = (HOLDS, DOES_NOT_HOLD, UNDETERMINED, NOT_TESTABLE)
+TEST = "one-sided Wilcoxon signed-rank test of paired runs (same tier, fold, seed)"
+PAIR_KEYS = ["tier", "fold", "seed"]
+SCORE_COLUMNS = ["dataset", "baseline", *PAIR_KEYS, "block", "class", "metric", "value"]
+VERDICT_COLUMNS = [
+    "paper",
+    "claim",
+    "dataset",
+    "transfer",
+    "tier",
+    "verdict",
+    "test",
+    "n_pairs",
+    "needed",
+    "held",
+    "mean_difference",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "published_effect",
+    "detail",
+]
+COMPARISON_COLUMNS = [
+    "paper",
+    "claim",
+    "dataset",
+    "transfer",
+    "tier",
+    "metric",
+    "class",
+    "a",
+    "b",
+    "outcome",
+    "n_pairs",
+    "mean_difference",
+    "ci_low",
+    "ci_high",
+    "p_value",
+]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of one paper (a row of ``claims.yaml``); lists are tuples, a single name a 1-tuple."""
+
+    paper: str
+    id: str
+    quote: str
+    source: str
+    datasets: tuple[str, ...]
+    metrics: tuple[str, ...]
+    classes: tuple[str, ...]
+    a: str
+    b: tuple[str, ...]
+    direction: str
+    effect: float | None = None
+    scale: float = 1.0
+    effect_note: str = ""
+    convention: str = "paper"
+
+    @property
+    def published_effect(self) -> float | None:
+        """The printed effect ``a - b`` as a fraction (printed value / ``scale``), if the paper prints one."""
+        return None if self.effect is None else self.effect / self.scale
+
+    def comparisons(self) -> list[tuple[str, str, str]]:
+        """``(metric, class, b)`` for every comparison the claim makes."""
+        return [(m, c, b) for m in self.metrics for c in self.classes for b in self.b]
+
+    def entries(self) -> tuple[str, ...]:
+        return (self.a, *self.b)
+
+
+# --- reading and checking claims files ---------------------------------------------------------------
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(
+        json.loads(files("segrepro").joinpath("schemas/claims.schema.json").read_text())
+    )
+
+
+def claim_files(root: Path) -> list[Path]:
+    """Every paper package's ``claims.yaml`` under ``root`` (the ``baselines/`` folder)."""
+    return sorted(root.glob("*/claims.yaml"))
+
+
+def _names(value: str | list[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _unknown(path: Path, claim: str, field: str, names: Iterable[str], known: Collection[str] | None) -> None:
+    if known is None:
+        return
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise UserError(f"{path}: claim {claim!r}: unknown {field} {name!r}{hint}")
+
+
+def load_claims(
+    path: Path, entries: Collection[str] | None = None, datasets: Collection[str] | None = None
+) -> list[Claim]:
+    """The claims of one file, checked: schema, unique ids, and (where ``entries`` / ``datasets`` are
+    given) every entry, dataset and metric known. Any problem is a one-line ``UserError`` naming the
+    file, the claim and the field."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read: {exc}") from exc
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        raise UserError(f"{path}: not valid YAML{line}: {getattr(exc, 'problem', exc)}") from exc
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(doc))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "top level"
+        raise UserError(f"{path}: {where}: {error.message[:200]}")
+    claims, seen = [], set()
+    for raw in doc["claims"]:
+        cid = raw["id"]
+        if cid in seen:
+            raise UserError(f"{path}: claim id {cid!r} is used twice")
+        seen.add(cid)
+        claim = Claim(
+            paper=str(doc["paper"]),
+            id=cid,
+            quote=raw["quote"],
+            source=raw["source"],
+            datasets=tuple(raw["datasets"]),
+            metrics=_names(raw["metric"]),
+            classes=_names(raw["class"]),
+            a=raw["a"],
+            b=_names(raw["b"]),
+            direction=raw["direction"],
+            effect=raw.get("effect"),
+            scale=float(raw.get("scale", 1.0)),
+            effect_note=raw.get("effect_note", ""),
+            convention=raw.get("convention", "paper"),
+        )
+        if claim.a in claim.b:
+            raise UserError(f"{path}: claim {cid!r}: entry {claim.a!r} is compared with itself")
+        _unknown(path, cid, "entry", claim.entries(), entries)
+        _unknown(path, cid, "dataset", claim.datasets, datasets)
+        _unknown(path, cid, "metric", claim.metrics, KNOWN_METRICS)
+        claims.append(claim)
+    return claims
+
+
+def load_all_claims(
+    root: Path, entries: Collection[str] | None = None, datasets: Collection[str] | None = None
+) -> list[Claim]:
+    """The claims of every paper package under ``root``; a claim id must be unique within its paper."""
+    return [c for path in claim_files(root) for c in load_claims(path, entries, datasets)]
+
+
+# --- scores from run records: the one interface a results layer can replace --------------------------
+
+
+def scores_from_records(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Tidy scores of the successful records: one row per (run, block, class, metric), ``block`` being
+    ``paper`` (the record's paper-convention block) or ``canonical``. When two records share dataset,
+    baseline, tier, fold and seed (a reference run re-run as yours), the later one wins."""
+    rows: dict[tuple, list[tuple]] = {}
+    for r in records:
+        if r.get("status") != "ok" or not r.get("metrics"):
+            continue
+        key = (r["dataset"]["name"], r["baseline"]["id"], r["tier"], r["fold"], r["seed"])
+        found = []
+        for block in ("paper", "canonical"):
+            summary = r["metrics"].get(block)
+            if not summary:
+                continue
+            for cls, scores in [*summary["per_class"].items(), ("mean", summary["mean"])]:
+                found.extend((*key, block, cls, m, math.nan if v is None else float(v)) for m, v in scores.items())
+        rows[key] = found
+    return pd.DataFrame([row for found in rows.values() for row in found], columns=SCORE_COLUMNS)
+
+
+# --- verdicts ---------------------------------------------------------------------------------------
+
+
+def min_pairs(alpha: float) -> int:
+    """The fewest pairs with which the exact one-sided Wilcoxon test can reach ``p < alpha``: all n
+    differences of one sign give its smallest p-value, 2^-n."""
+    return math.floor(math.log2(1 / alpha)) + 1
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One comparison of paired runs: ``a - b`` in the claimed direction or not."""
+
+    outcome: str
+    n: int
+    mean_difference: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+
+
+def compare(a: np.ndarray, b: np.ndarray, direction: str, alpha: float = 0.05) -> Outcome:
+    """The paired test of one comparison: ``a[i]`` and ``b[i]`` are the same tier, fold and seed."""
+    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    d = d[np.isfinite(d)]
+    n, nan = int(d.size), math.nan
+    if n < min_pairs(alpha):
+        mean = float(d.mean()) if n else nan
+        return Outcome(UNDETERMINED, n, mean, nan, nan, nan)
+    lo, hi = bootstrap_ci(d, level=1 - alpha)
+    alternative = "greater" if direction == "higher" else "less"
+    p = 1.0 if not np.any(d) else float(wilcoxon(d, alternative=alternative).pvalue)
+    return Outcome(HOLDS if p < alpha else DOES_NOT_HOLD, n, float(d.mean()), lo, hi, p)
+
+
+def _series(scores: pd.DataFrame, claim: Claim) -> dict[tuple, dict[tuple, float]]:
+    """The claim's scores (its block, metrics, classes and entries) per (dataset, tier, baseline, metric,
+    class), each a ``{(fold, seed): value}``: grouped once, so a comparison is a lookup."""
+    keep = (
+        (scores["block"] == claim.convention)
+        & scores["metric"].isin(claim.metrics)
+        & scores["class"].isin(claim.classes)
+        & scores["baseline"].isin(claim.entries())
+    )
+    out: dict[tuple, dict[tuple, float]] = {}
+    cols = ["dataset", "tier", "baseline", "metric", "class", "fold", "seed", "value"]
+    for *key, fold, seed, value in scores.loc[keep, cols].itertuples(index=False):
+        out.setdefault(tuple(key), {})[(fold, seed)] = value
+    return out
+
+
+def _paired(series: dict[tuple, dict[tuple, float]], key: tuple, a: str, b: str) -> tuple[np.ndarray, np.ndarray]:
+    """The scores of ``a`` and ``b`` on the same (fold, seed), in pairs (``key``: dataset, tier, metric, class)."""
+    dataset, tier, metric, cls = key
+    left = series.get((dataset, tier, a, metric, cls), {})
+    right = series.get((dataset, tier, b, metric, cls), {})
+    both = sorted(left.keys() & right.keys())
+    return np.array([left[k] for k in both], dtype=float), np.array([right[k] for k in both], dtype=float)
+
+
+def _verdict_row(claim: Claim, tier: str, found: list[dict], alpha: float) -> dict:
+    """Combine the comparisons of one claim on one dataset and tier into its verdict."""
+    needed = min_pairs(alpha)
+    failed = [c for c in found if c["outcome"] == DOES_NOT_HOLD]
+    short = [c for c in found if c["outcome"] == UNDETERMINED]
+    held = sum(c["outcome"] == HOLDS for c in found)
+    verdict = DOES_NOT_HOLD if failed else UNDETERMINED if short else HOLDS
+    # The comparison shown: the one that decides the verdict, i.e. the least supported.
+    shown = max(failed or short or found, key=lambda c: (-c["n_pairs"], np.nan_to_num(c["p_value"], nan=2.0)))
+    what = f"{claim.a} vs {shown['b']} on {shown['metric']} of {shown['class']}"
+    if verdict == UNDETERMINED:
+        seen = f" (mean difference so far {shown['mean_difference']:+.4f})" if shown["n_pairs"] else ""
+        detail = (
+            f"{shown['n_pairs']} paired run(s) for {what}{seen}; the test needs at least {needed} to reach "
+            f"p < {alpha:g}: run {needed - shown['n_pairs']} more fold(s) or seed(s) of both at tier {tier}"
+        )
+    else:
+        ahead = shown["mean_difference"] > 0 if claim.direction == "higher" else shown["mean_difference"] < 0
+        detail = (
+            f"{what}: mean difference {shown['mean_difference']:+.4f} ({1 - alpha:.0%} bootstrap CI "
+            f"{shown['ci_low']:+.4f} to {shown['ci_high']:+.4f}), p = {shown['p_value']:.3g}, n = {shown['n_pairs']}"
+        )
+        if verdict == DOES_NOT_HOLD:
+            detail += "; a is ahead but not significantly" if ahead else "; the difference goes the other way"
+    if len(found) > 1:
+        detail += f" ({held} of {len(found)} comparisons hold)"
+    return {
+        "verdict": verdict,
+        "n_pairs": min(c["n_pairs"] for c in found),
+        "held": f"{held}/{len(found)}",
+        **{k: shown[k] for k in ("mean_difference", "ci_low", "ci_high", "p_value")},
+        "detail": detail,
+    }
+
+
+def _datasets(claim: Claim, runs: pd.DataFrame) -> list[tuple[str, bool]]:
+    """The paper's datasets, then (as transfers) every other dataset where ``a`` and one of ``b`` ran."""
+    ran = runs.groupby("dataset")["baseline"].agg(set)
+    transfer = sorted(
+        d for d, entries in ran.items() if d not in claim.datasets and claim.a in entries and entries & set(claim.b)
+    )
+    return [(d, False) for d in claim.datasets] + [(d, True) for d in transfer]
+
+
+def judge(claims: Sequence[Claim], scores: pd.DataFrame, alpha: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(verdicts, comparisons)``: one verdict per claim, dataset and tier (tiers are never paired with
+    each other), and every comparison behind it. ``scores`` is ``scores_from_records``'s table."""
+    runs = scores[["dataset", "baseline", "tier"]].drop_duplicates()
+    verdicts, comparisons = [], []
+    for claim in claims:
+        series = _series(scores, claim)
+        for dataset, transfer in _datasets(claim, runs):
+            here = runs[(runs["dataset"] == dataset) & runs["baseline"].isin(claim.entries())]
+            base = {"paper": claim.paper, "claim": claim.id, "dataset": dataset, "transfer": transfer}
+            if here.empty:
+                detail = (
+                    f"no run of {' or '.join(claim.entries())} on {dataset} here (its data is missing or nothing "
+                    f"ran): segrepro run --dataset {dataset} --baseline {claim.a} ..., and the same for each of b"
+                )
+                verdicts.append({**base, "tier": "", "verdict": NOT_TESTABLE, "n_pairs": 0, "detail": detail})
+                continue
+            for tier in sorted(here["tier"].unique()):
+                found = []
+                for metric, cls, b in claim.comparisons():
+                    a_values, b_values = _paired(series, (dataset, tier, metric, cls), claim.a, b)
+                    outcome = compare(a_values, b_values, claim.direction, alpha)
+                    row = {**base, "tier": tier, "metric": metric, "class": cls, "a": claim.a, "b": b}
+                    found.append({**row, "outcome": outcome.outcome, "n_pairs": outcome.n, **_numbers(outcome)})
+                comparisons.extend(found)
+                verdicts.append({**base, "tier": tier, **_verdict_row(claim, tier, found, alpha)})
+    table = pd.DataFrame(verdicts, columns=VERDICT_COLUMNS)
+    table["test"] = np.where(table["verdict"] == NOT_TESTABLE, "", f"{TEST}, alpha {alpha:g}")
+    table["needed"] = min_pairs(alpha)
+    effects = {(c.paper, c.id): c.published_effect for c in claims}
+    table["published_effect"] = [effects[k] for k in zip(table["paper"], table["claim"], strict=True)]
+    return table, pd.DataFrame(comparisons, columns=COMPARISON_COLUMNS)
+
+
+def _numbers(outcome: Outcome) -> dict[str, float]:
+    return {
+        "mean_difference": outcome.mean_difference,
+        "ci_low": outcome.ci_low,
+        "ci_high": outcome.ci_high,
+        "p_value": outcome.p_value,
+    }
+
+
+def describe(verdicts: pd.DataFrame, alpha: float = 0.05) -> str:
+    """The verdicts as text: the test named once, then per claim, dataset and tier its verdict and why."""
+    lines = [f"test: {TEST} at alpha {alpha:g}, needing at least {min_pairs(alpha)} pairs"]
+    for row in verdicts.to_dict("records"):
+        where = row["dataset"] + (" (transfer)" if row["transfer"] else "")
+        if row["tier"]:
+            where += f", tier {row['tier']}"
+        effect = row["published_effect"]
+        published = "" if effect is None or pd.isna(effect) else f" (published effect {effect:+.4f})"
+        lines.append(f"[{row['verdict']}] paper {row['paper']} {row['claim']} on {where}{published}")
+        lines.append(f"    {row['detail']}")
+    return "\n".join(lines)

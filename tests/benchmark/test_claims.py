@@ -1,0 +1,181 @@
+"""The claims ledger: claims files checked strictly, and each verdict reached from fixture run records."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from segrepro import claims as C
+from segrepro.baselines import BASELINES
+from segrepro.cli import main
+from segrepro.datasets import DATASETS
+from segrepro.errors import UserError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "leaderboard"))
+from fixture_data import make_record, write_record
+
+A, B, B2 = "fujii2021-xnet-sce-and-iou", "fujii2021-unet-sce-iou", "fujii2021-double-unet-sce-iou"
+CLAIMS = f"""
+paper: "001"
+claims:
+  - id: a-beats-b
+    quote: A is better than B.
+    source: table 2
+    datasets: [drosophila-vnc, arabidopsis-cells]
+    metric: iou
+    class: mean
+    a: {A}
+    b: {B}
+    direction: higher
+    effect: 2.18
+    scale: 100
+  - id: a-beats-both
+    quote: A is better than B and B2 on synapses.
+    source: table 2
+    datasets: [drosophila-vnc]
+    metric: iou
+    class: synapse
+    a: {A}
+    b: [{B}, {B2}]
+    direction: higher
+"""
+
+
+def write_claims(root: Path, text: str = CLAIMS, package: str = "p001") -> Path:
+    path = root / package / "claims.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def record(dataset, baseline, tier, fold, seed, mean_iou, synapse_iou):
+    scores = {
+        "background": {"iou": 0.9},
+        "membrane": {"iou": mean_iou},
+        "mitochondria": {"iou": mean_iou},
+        "synapse": {"iou": synapse_iou},
+    }
+    return make_record(dataset, baseline, "001", tier, fold, seed, scores, convention="fujii2021")
+
+
+def fixture_records() -> list[dict]:
+    """drosophila-vnc, tier quick: 5 folds of A, B, B2 (A ahead of B on the mean, behind B2 on synapses);
+    tier paper: 3 folds only; synthetic-2d: 5 folds of A and B where B is ahead (a transfer that fails)."""
+    out = []
+    for fold in range(5):
+        out += [
+            record("drosophila-vnc", A, "quick", fold, 0, 0.70 + 0.01 * fold, 0.50),
+            record("drosophila-vnc", B, "quick", fold, 0, 0.68 + 0.01 * fold, 0.40 + 0.01 * fold),
+            record("drosophila-vnc", B2, "quick", fold, 0, 0.60, 0.55 + 0.001 * fold),
+            record("synthetic-2d", A, "quick", fold, 0, 0.50, 0.3),
+            record("synthetic-2d", B, "quick", fold, 0, 0.55 + 0.01 * fold, 0.3),
+        ]
+    for fold in range(3):
+        out += [
+            record("drosophila-vnc", A, "paper", fold, 0, 0.74, 0.5),
+            record("drosophila-vnc", B, "paper", fold, 0, 0.72, 0.4),
+        ]
+    return out
+
+
+def load(root: Path) -> list[C.Claim]:
+    return C.load_all_claims(root, BASELINES.names(), DATASETS.names())
+
+
+def test_every_verdict_from_fixture_records(tmp_path):
+    claims = load(write_claims(tmp_path).parents[1])
+    verdicts, comparisons = C.judge(claims, C.scores_from_records(fixture_records()))
+    got = {(r["claim"], r["dataset"], r["tier"]): r for r in verdicts.to_dict("records")}
+    holds = got[("a-beats-b", "drosophila-vnc", "quick")]
+    assert holds["verdict"] == C.HOLDS and holds["n_pairs"] == 5 and not holds["transfer"]
+    assert holds["mean_difference"] == pytest.approx(0.04)  # mean over 3 classes: (2 x 0.02 + 0.1 - 0.02) / 3
+    assert holds["p_value"] == pytest.approx(1 / 32) and holds["published_effect"] == pytest.approx(0.0218)
+    assert "Wilcoxon" in holds["test"]
+    short = got[("a-beats-b", "drosophila-vnc", "paper")]
+    assert short["verdict"] == C.UNDETERMINED and short["n_pairs"] == 3
+    assert "needs at least 5" in short["detail"] and "run 2 more" in short["detail"]
+    missing = got[("a-beats-b", "arabidopsis-cells", "")]
+    assert missing["verdict"] == C.NOT_TESTABLE and "arabidopsis-cells" in missing["detail"]
+    transfer = got[("a-beats-b", "synthetic-2d", "quick")]
+    assert transfer["transfer"] and transfer["verdict"] == C.DOES_NOT_HOLD
+    assert "the other way" in transfer["detail"]
+    both = got[("a-beats-both", "drosophila-vnc", "quick")]  # beats B on synapses, loses to B2
+    assert both["verdict"] == C.DOES_NOT_HOLD and both["held"] == "1/2" and B2 in both["detail"]
+    sub = comparisons[(comparisons["claim"] == "a-beats-both") & (comparisons["dataset"] == "drosophila-vnc")]
+    sub = sub[sub["tier"] == "quick"]
+    assert sorted(zip(sub["b"], sub["outcome"], strict=True)) == [(B2, C.DOES_NOT_HOLD), (B, C.HOLDS)]
+    assert set(verdicts["verdict"]) == set(C.VERDICTS)
+
+
+def test_later_records_win_and_failed_runs_are_left_out():
+    first = record("drosophila-vnc", A, "quick", 0, 0, 0.1, 0.1)
+    again = record("drosophila-vnc", A, "quick", 0, 0, 0.9, 0.9)
+    failed = make_record("drosophila-vnc", B, "001", "quick", 0, 0, status="failed")
+    scores = C.scores_from_records([first, again, failed])
+    mean = scores[(scores["class"] == "mean") & (scores["block"] == "paper")]
+    assert mean["value"].tolist() == [pytest.approx(0.9)]
+    assert set(scores["baseline"]) == {A}
+
+
+def test_one_sided_test_needs_five_pairs_at_five_percent():
+    assert C.min_pairs(0.05) == 5 and C.min_pairs(0.01) == 7
+    assert C.compare(np.ones(4), np.zeros(4), "higher").outcome == C.UNDETERMINED
+    ok = C.compare(np.arange(1, 6), np.zeros(5), "higher")
+    assert ok.outcome == C.HOLDS and ok.p_value == pytest.approx(1 / 32)
+    assert C.compare(np.arange(1, 6), np.zeros(5), "lower").outcome == C.DOES_NOT_HOLD
+    assert C.compare(np.zeros(6), np.zeros(6), "higher").outcome == C.DOES_NOT_HOLD  # no difference at all
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (f"a: {A}", f"a: {A}u", f"unknown entry '{A}u'; did you mean '{A}'"),
+        ("metric: iou\n    class: mean", "metric: miou\n    class: mean", "unknown metric 'miou'"),
+        ("[drosophila-vnc, arabidopsis-cells]", "[drosophila-vnx]", "unknown dataset 'drosophila-vnx'"),
+        ("direction: higher\n    effect", "direction: up\n    effect", "claims/0/direction"),
+        ("id: a-beats-both", "id: a-beats-b", "claim id 'a-beats-b' is used twice"),
+        (f"b: {B}", f"b: {A}", "compared with itself"),
+        ("quote: A is better than B.", "quote: [unclosed", "not valid YAML at line"),
+    ],
+)
+def test_a_bad_claims_file_is_a_one_line_error(tmp_path, monkeypatch, capsys, old, new, message):
+    assert old in CLAIMS
+    write_claims(tmp_path, CLAIMS.replace(old, new, 1))
+    with pytest.raises(UserError, match=message.replace("[", r"\[").replace("(", r"\(")):
+        load(tmp_path)
+    monkeypatch.setenv("SEGREPRO_PUBLISHED_DIR", str(tmp_path))
+    assert main(["claims", "--runs", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and message.split(";")[0].split("[")[0] in err
+
+
+def test_claims_command_prints_and_writes_the_verdicts(tmp_path, monkeypatch, capsys):
+    write_claims(tmp_path / "published")
+    for rec in fixture_records():
+        write_record(tmp_path / "runs", rec)
+    monkeypatch.setenv("SEGREPRO_PUBLISHED_DIR", str(tmp_path / "published"))
+    out_csv = tmp_path / "out" / "claims.csv"
+    assert main(["claims", "--runs", str(tmp_path / "runs"), "--csv", str(out_csv)]) == 0
+    out = capsys.readouterr().out
+    assert "one-sided Wilcoxon signed-rank" in out and "needing at least 5 pairs" in out
+    assert "[holds] paper 001 a-beats-b on drosophila-vnc, tier quick (published effect +0.0218)" in out
+    assert "[does not hold] paper 001 a-beats-b on synthetic-2d (transfer), tier quick" in out
+    assert "[not testable here] paper 001 a-beats-b on arabidopsis-cells" in out
+    assert out_csv.exists() and (tmp_path / "out" / "claims_comparisons.csv").exists()
+    assert main(["claims", "--paper", "004", "--runs", str(tmp_path / "runs")]) == 2
+    assert "papers with claims: 001" in capsys.readouterr().err
+
+
+def test_shipped_claims_files_are_valid():
+    root = Path(__file__).resolve().parents[2] / "baselines"
+    claims = load(root)
+    assert {c.paper for c in claims} == {"000", "001"}
+    vnc = next(c for c in claims if c.id == "xnet-beats-unet-vnc")
+    assert (vnc.a, vnc.b, vnc.metrics, vnc.classes) == (A, (B,), ("iou",), ("mean",))
+    assert vnc.published_effect == pytest.approx(0.0218)
+    best = next(c for c in claims if c.id == "rwcdl-best-minority")
+    assert len(best.b) == 6 and set(best.classes) == {"peroxisome", "mitochondrion", "nucleus"}
+    assert len(best.comparisons()) == 2 * 3 * 6
