@@ -20,11 +20,13 @@ from tqdm import tqdm
 from segrepro import paths
 from segrepro.baselines import get_baseline
 from segrepro.datasets import PreparedDataset, get_dataset, load_prepared
+from segrepro.datasets.registry import instance_datasets
 from segrepro.entry import TIERS, BaselineEntry, count_parameters
 from segrepro.errors import UserError
 from segrepro.inference import predict_volume
 from segrepro.metrics import confusion_matrix, counts_from_matrix, get_convention, pooled_summary
 from segrepro.metrics.evaluate import RunEvaluation
+from segrepro.metrics.instances import InstanceEvaluation
 from segrepro.overlays import save_overlays
 from segrepro.records import (
     SCHEMA_VERSION,
@@ -66,6 +68,11 @@ def check_spec(spec: RunSpec) -> tuple[BaselineEntry, PreparedDataset]:
     if data.spatial_dims not in entry.spatial_dims:
         raise UserError(
             f"baseline {entry.id} supports {entry.spatial_dims}-D data, {spec.dataset} is {data.spatial_dims}-D"
+        )
+    if getattr(entry.target_transform, "needs_instances", False) and not data.has_instances:
+        raise UserError(
+            f"baseline {entry.id} needs instance labels and {spec.dataset} has none; datasets with instance "
+            f"labels: {', '.join(instance_datasets())}, or your own card with an instances: folder"
         )
     data.fold(spec.fold)
     return entry, data
@@ -151,17 +158,35 @@ def _train_and_evaluate(
     evaluation = RunEvaluation(data.n_classes, get_convention(entry.convention))
     kept: dict[str, np.ndarray] = {}
     desc = "test" if progress else None
-    case_counts(model, entry, test_cases, patch, device, data.n_classes, desc, evaluation, kept, save_predictions)
+    instances = InstanceEvaluation() if data.has_instances else None
+    truth = {vid: data.load_instances(vid) for vid in fold.test} if instances is not None else None
+    case_counts(
+        model,
+        entry,
+        test_cases,
+        patch,
+        device,
+        data.n_classes,
+        desc,
+        evaluation,
+        kept,
+        save_predictions,
+        instances,
+        truth,
+    )
     extra = {}
     if save_predictions and overlay_dir is not None:
         colours = [c.get("colour", "#888888") for c in data.meta["card"]["classes"]]
         extra["predictions"] = save_overlays(overlay_dir, [c for c in test_cases if c[0] in kept], kept, colours)
+    metrics = evaluation.record_metrics(data.class_names)
+    if instances is not None and instances.counts:
+        metrics["instances"] = instances.record()
     return {
         **extra,
         "n_parameters": n_params,
         "best_iteration": result.best_iteration,
         "curves": {"train_loss": result.train_loss, "val_score": result.val_score},
-        "metrics": evaluation.record_metrics(data.class_names),
+        "metrics": metrics,
     }
 
 
@@ -178,9 +203,13 @@ def load_cases(entry: BaselineEntry, data: PreparedDataset, ids: Sequence[str]) 
 
 
 def train_volumes(entry: BaselineEntry, data: PreparedDataset, cases: Sequence[Case]) -> list[TrainVolume]:
-    """Training volumes of ``cases``: labels mapped to the entry's training classes."""
+    """Training volumes of ``cases``: labels (and instance labels, where the dataset has them) mapped to the
+    entry's training classes."""
     k = len(entry.training_classes(data.class_names))
-    return [make_train_volume(img, entry.target_transform(lab), msk, k) for _, img, lab, msk in cases]
+    return [
+        make_train_volume(img, entry.target_transform(lab, data.load_instances(vid)), msk, k)
+        for vid, img, lab, msk in cases
+    ]
 
 
 def case_counts(
@@ -194,9 +223,12 @@ def case_counts(
     evaluation: RunEvaluation | None = None,
     kept: dict[str, np.ndarray] | None = None,
     keep: int = 0,
+    instances: InstanceEvaluation | None = None,
+    truth: dict[str, np.ndarray | None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Per-image ``(K, 4)`` TP/FP/FN/TN over scored voxels; ``evaluation`` also gets the probabilities,
-    and the first ``keep`` predictions go into ``kept``."""
+    the first ``keep`` predictions go into ``kept``, and ``instances`` matches predicted instances (where the
+    entry's post-processing gives them) to the ``truth`` instance labels."""
     out = {}
     for vid, img, lab, msk in tqdm(cases, desc=desc, unit="img", disable=desc is None, leave=False):
         prediction = predict_volume(model, entry, img, patch, device)
@@ -207,4 +239,6 @@ def case_counts(
             out[vid] = counts_from_matrix(confusion_matrix(pred, lab, n_classes, msk))
         if kept is not None and len(kept) < keep:
             kept[vid] = pred
+        if instances is not None and truth is not None and prediction.instances is not None:
+            instances.add(vid, truth[vid], prediction.instances, msk)
     return out

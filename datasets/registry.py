@@ -13,6 +13,7 @@ DATASETS: Registry[DatasetAdapter] = Registry(
     "segrepro.datasets",
     builtin_modules=(
         "segrepro.datasets.synthetic",
+        "segrepro.datasets.synthetic_cells",
         "segrepro.datasets.drosophila_vnc",
         "segrepro.datasets.urocell",
         "segrepro.datasets.lucchi_pp",
@@ -31,3 +32,8 @@ def register_dataset(name: str) -> Callable[[Callable[[], DatasetAdapter]], Call
 
 def get_dataset(name: str) -> DatasetAdapter:
     return DATASETS.get(name)
+
+
+def instance_datasets() -> list[str]:
+    """Names of the registered datasets whose cards say they carry instance labels."""
+    return [name for name, adapter in DATASETS if adapter.card.instances]

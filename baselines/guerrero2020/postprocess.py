@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from scipy import ndimage
-from skimage.morphology import remove_small_objects
 from skimage.segmentation import watershed
 
 from segrepro.baselines.guerrero2020.targets import BACKGROUND, CELL, GAP, TOUCHING
+from segrepro.metrics.instances import drop_small
 from segrepro.postprocess import Prediction
 
 
@@ -83,8 +83,7 @@ class WatershedInstances:
         for z in probs.detach().cpu().numpy():
             b = background_score(z)
             foreground = b <= 0.5
-            seeds = remove_small_objects(z[CELL] > self.marker_threshold, min_size=self.min_marker_size)
-            markers, _ = ndimage.label(seeds)
+            markers = drop_small(ndimage.label(z[CELL] > self.marker_threshold)[0], self.min_marker_size)
             instances = watershed(b, markers, mask=foreground)
             out.append(to_prediction(z, foreground, instances))
         return out

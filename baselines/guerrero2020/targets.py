@@ -16,9 +16,10 @@ from typing import ClassVar
 
 import numpy as np
 from scipy import ndimage
-from skimage.morphology import ball, disk, remove_small_objects
+from skimage.morphology import ball, disk
 
 from segrepro.errors import UserError
+from segrepro.metrics.instances import components, drop_small
 
 CLASSES = ("background", "cell", "touching", "gap")
 BACKGROUND, CELL, TOUCHING, GAP = range(4)
@@ -34,7 +35,8 @@ def touching_voxels(instances: np.ndarray, neighbourhood: int) -> np.ndarray:
     size = 2 * neighbourhood + 1
     labelled = instances > 0
     top = ndimage.maximum_filter(instances, size=size, mode="constant", cval=0)
-    low = ndimage.minimum_filter(np.where(labelled, instances, np.iinfo(np.int64).max), size=size, mode="nearest")
+    sentinel = int(instances.max()) + 1  # above every label (scipy mangles int64 extremes)
+    low = ndimage.minimum_filter(np.where(labelled, instances, sentinel), size=size, mode="nearest")
     return labelled & ((top != instances) | (low != instances))
 
 
@@ -44,7 +46,7 @@ def gap_voxels(foreground: np.ndarray, radius: int, min_size: int) -> np.ndarray
     padded = np.pad(foreground, pad)
     closed = ndimage.binary_closing(padded, structure=footprint(radius, foreground.ndim))
     gap = closed[tuple(slice(pad, -pad) for _ in foreground.shape)] & ~foreground
-    return remove_small_objects(gap, min_size=min_size) if min_size > 1 else gap
+    return drop_small(components(gap)[0], min_size) > 0
 
 
 @dataclass(frozen=True)
