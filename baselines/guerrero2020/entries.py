@@ -69,8 +69,8 @@ AUGMENT = Sampling(
     )
 )
 RECONSTRUCTIONS = (
-    "U-Net: MONAI BasicUNet (two 3x3 conv + batch norm + LeakyReLU per level, max-pool, transposed conv); "
-    "widths per tier in the recipe",
+    "U-Net: MONAI BasicUNet as the original U-Net (two 3x3 conv + ReLU per level, no normalisation, max-pool, "
+    "transposed conv); widths per tier in the recipe",
     "normal initialisation: Kaiming-normal conv weights, zero biases",
     "rotation as random 90-degree rotations; 'touching contrast modulation' is not applied",
     "λ = 0.5 in the JC loss (the paper does not state it)",
@@ -84,7 +84,7 @@ RECONSTRUCTIONS = (
 
 def unet(in_channels: int, out_channels: int, spatial_dims: int, features: tuple[int, ...]) -> nn.Module:
     """The one U-Net every loss uses, normally initialised (the seed fixes the draw)."""
-    net = BasicUNet(spatial_dims, in_channels, out_channels, features=tuple(features))
+    net = BasicUNet(spatial_dims, in_channels, out_channels, features=tuple(features), act="relu", norm=None)
     for m in net.modules():
         if isinstance(m, (nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.ConvTranspose3d)):
             nn.init.kaiming_normal_(m.weight)

@@ -92,8 +92,8 @@ def two_nearest_distances(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def triplex_map(target: np.ndarray, mask: np.ndarray, class_weight: np.ndarray, w0: float, sigma: float) -> np.ndarray:
-    """w = 1 + w_c + w0·exp(-(d1+d2)²/(2σ²)) for one image; cells = connected components of the cell class."""
-    d1, d2 = two_nearest_distances(target == CELL)
+    """w = 1 + w_c + w0·exp(-(d1+d2)²/(2σ²)) for one image; cells = components of the scored cell voxels."""
+    d1, d2 = two_nearest_distances((target == CELL) & (mask > 0))
     border = w0 * np.exp(-((d1 + d2) ** 2) / (2 * sigma**2))
     return (1 + class_weight[target] + border) * mask
 
