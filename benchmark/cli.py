@@ -161,7 +161,8 @@ def _aggregate(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from segrepro.metrics.conventions import get_convention
     from segrepro.metrics.evaluate import evaluate_arrays
-    from segrepro.metrics.files import read_labels, read_mask, read_probs
+    from segrepro.metrics.files import read_instances, read_labels, read_mask, read_probs
+    from segrepro.metrics.instances import InstanceEvaluation
 
     if args.n_classes < 2:
         raise UserError(f"--n-classes must be at least 2, not {args.n_classes}")
@@ -181,6 +182,17 @@ def _evaluate(args: argparse.Namespace) -> int:
         instances=args.instances,
         hd95=args.hd95,
     )
+    if (args.target_instances is None) != (args.pred_instances is None):
+        raise UserError("give both --target-instances and --pred-instances (instance-label files), or neither")
+    if args.target_instances is not None:
+        matched = InstanceEvaluation()
+        matched.add(
+            "image",
+            read_instances(args.target_instances, target.shape),
+            read_instances(args.pred_instances, target.shape),
+            mask,
+        )
+        result["instances"] = matched.record()["pooled"]
     print(json.dumps(result, indent=2))
     return 0
 
@@ -328,7 +340,18 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--convention", default="canonical", help="scoring convention (default canonical; see: segrepro conventions)"
     )
-    ev.add_argument("--instances", action="store_true", help="add PQ, SQ, RQ, P05 and component detection")
+    ev.add_argument(
+        "--instances",
+        action="store_true",
+        help="add PQ, SQ, RQ, P05 and component detection of each class's connected components",
+    )
+    ev.add_argument(
+        "--target-instances",
+        type=Path,
+        help="ground-truth instance labels (0 = none), same shape: with --pred-instances adds 'instances': "
+        "P05, RQ, SQ, PQ of the two instance maps matched at IoU > 0.5 (touching cells stay apart)",
+    )
+    ev.add_argument("--pred-instances", type=Path, help="predicted instance labels (0 = none), same shape")
     ev.add_argument("--hd95", action="store_true", help="add MONAI's 95th-percentile Hausdorff distance (voxels)")
     ev.add_argument("--include-background", action="store_true", help="include class 0 in the mean")
     ev.set_defaults(func=_evaluate)
