@@ -4,7 +4,7 @@ Cells are disks (balls in 3-D) whose radii spread around ``radius``; a voxel bel
 scaled distance ``|x - c| / r`` is smallest, if that is below 1, so cells that overlap meet along a
 shared border and touch, as cluttered cells do. ``density`` sets how many cells an image holds (their
 summed area as a fraction of the image), ``touching`` the fraction of cells placed against a cell that
-is already there (the rest fall anywhere), ``size_spread`` the relative spread of the radii. Cells are
+is already there (the rest go where they touch nothing, while there is room), ``size_spread`` the relative spread of the radii. Cells are
 bright with textured interiors and a faint dark border; touching borders are only slightly darker, so
 separating touching cells is the hard part. Instance ids are kept (``instances/<id>.npy``); the class
 label is background / cell.
@@ -45,8 +45,19 @@ def cell_centres(
             direction /= np.linalg.norm(direction)
             centres[i] = np.clip(centres[j] + direction * CLUSTER_SPACING * (radii[i] + radii[j]), 0, shape - 1)
         else:
-            centres[i] = rng.uniform(0, shape)
+            centres[i] = free_spot(centres[:i], radii[:i], radii[i], shape, rng)
     return centres, radii
+
+
+def free_spot(
+    centres: np.ndarray, radii: np.ndarray, radius: float, shape: np.ndarray, rng: np.random.Generator, tries: int = 100
+) -> np.ndarray:
+    """A uniformly drawn position at least 2 voxels clear of every earlier cell (the last draw if none is)."""
+    for _ in range(tries):
+        spot = rng.uniform(0, shape)
+        if (np.linalg.norm(centres - spot, axis=1) > radii + radius + 2).all():
+            break
+    return spot
 
 
 def paint_cells(shape: Sequence[int], centres: np.ndarray, radii: np.ndarray) -> np.ndarray:
