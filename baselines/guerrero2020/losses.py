@@ -30,16 +30,18 @@ def class_counts(target: torch.Tensor, mask: torch.Tensor, n_classes: int) -> to
     return torch.bincount(target.reshape(-1).long(), weights=mask.reshape(-1).float(), minlength=n_classes)
 
 
-def j_statistic(probs: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, lam: float) -> torch.Tensor:
+def j_statistic(logp: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, lam: float) -> torch.Tensor:
     """Σ_i Σ_{k≠i, n_i n_k > 0} -λ log(½ + ½(M_ii/n_i - M_ik/n_k) + 1e-8) over the whole minibatch.
 
-    n_i = scored voxels of class i, M_ik = Σ z_i over scored voxels of class k."""
-    k = probs.shape[1]
-    z = (probs * mask.unsqueeze(1)).movedim(1, 0).reshape(k, -1)
-    m = torch.zeros(k, k, dtype=z.dtype, device=z.device).index_add_(1, target.reshape(-1).long(), z)
-    n = class_counts(target, mask, k).to(z.dtype)
+    n_i = scored voxels of class i, M_ik = Σ z_i over scored voxels of class k (z = exp(logp)). Masked voxels
+    go to an extra bucket k = K that is dropped, so the sums need no multiplication by the mask."""
+    b, k = logp.shape[:2]
+    bucket = target.reshape(b, 1, -1).long().masked_fill(mask.reshape(b, 1, -1) == 0, k)
+    sums = torch.zeros(b, k, k + 1, dtype=logp.dtype, device=logp.device)
+    m = sums.scatter_add_(2, bucket.expand(b, k, -1), logp.reshape(b, k, -1).exp()).sum(0)[:, :k]
+    n = torch.bincount(bucket.reshape(-1), minlength=k + 1)[:k].to(logp.dtype)
     rate = m / n.clamp_min(1)[None, :]  # rate[i, k] = mean z_i over class-k voxels
-    pair = (n[:, None] > 0) & (n[None, :] > 0) & ~torch.eye(k, dtype=torch.bool, device=z.device)
+    pair = (n[:, None] > 0) & (n[None, :] > 0) & ~torch.eye(k, dtype=torch.bool, device=logp.device)
     terms = -lam * torch.log(0.5 + 0.5 * (rate.diagonal()[:, None] - rate) + EPS)
     return terms[pair].sum()
 
@@ -54,7 +56,7 @@ class JCLoss(nn.Module):
     def forward(self, logits: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         ce, logp = masked_ce_terms(logits, target)
         ce = (ce * mask).sum() / mask.sum().clamp_min(EPS)
-        return ce + j_statistic(logp.exp(), target, mask, self.lam)
+        return ce + j_statistic(logp, target, mask, self.lam)
 
 
 def weighted_ce(logits: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
