@@ -230,3 +230,28 @@ def test_published_tables_as_printed():
     methods = read("methods.csv")
     assert {(m["table"], m["method"]) for m in methods} == {(r["table"], r["method"]) for r in rows}
     assert {m["baseline"] for m in methods} == set(ENTRY_IDS)
+
+
+def test_claims_name_registered_entries_and_their_effects_are_the_published_differences():
+    import yaml
+
+    claims = yaml.safe_load((PKG / "claims.yaml").read_text())
+    assert claims["paper"] == "002"
+    value = {(r["table"], r["dataset"], r["method"], r["metric"]): float(r["value"]) for r in read("published.csv")}
+    for claim in claims["claims"]:
+        others = claim["b"] if isinstance(claim["b"], list) else [claim["b"]]
+        assert {claim["a"], *others} <= set(ENTRY_IDS)
+    by_id = {c["id"]: c for c in claims["claims"]}
+    for ds in by_id["j4-beats-j3-pq-everywhere"]["datasets"]:
+        assert value[("2", ds, "J4", "pq")] > value[("2", ds, "J3", "pq")]
+    method = {m["baseline"]: m["method"] for m in read("methods.csv") if m["table"] == "1"}
+    for cid in ("j4-map-beats-rivals-with-watershed", "j3-map-beats-rivals-with-watershed"):
+        claim = by_id[cid]
+        rivals = [value[("1", "t-cells", method[b], "pq")] for b in claim["b"]]
+        mine = value[("1", "t-cells", method[claim["a"]], "pq")]
+        assert claim["effect"] == pytest.approx(mine - max(rivals), abs=5e-5)
+        for metric in claim["metric"]:
+            assert all(
+                value[("1", "t-cells", method[claim["a"]], metric)] > value[("1", "t-cells", method[b], metric)]
+                for b in claim["b"]
+            )
