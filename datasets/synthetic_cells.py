@@ -4,9 +4,9 @@ Cells are disks (balls in 3-D) whose radii spread around ``radius``; a voxel bel
 scaled distance ``|x - c| / r`` is smallest, if that is below 1, so cells that overlap meet along a
 shared border and touch, as cluttered cells do. ``density`` sets how many cells an image holds (their
 summed area as a fraction of the image), ``touching`` the fraction of cells placed against a cell that
-is already there (the rest go where they touch nothing, while there is room), ``size_spread`` the relative spread of the radii. Cells are
-bright with textured interiors and a faint dark border; touching borders are only slightly darker, so
-separating touching cells is the hard part. Instance ids are kept (``instances/<id>.npy``); the class
+is already there (the rest go where they touch nothing, while there is room), ``size_spread`` the
+relative spread of the radii. Cells are bright with textured interiors and a faint dark border; touching
+borders are only slightly darker, so separating touching cells is the hard part. Instance ids are kept (``instances/<id>.npy``); the class
 label is background / cell.
 """
 

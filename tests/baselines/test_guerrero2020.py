@@ -255,3 +255,13 @@ def test_claims_name_registered_entries_and_their_effects_are_the_published_diff
                 value[("1", "t-cells", method[claim["a"]], metric)] > value[("1", "t-cells", method[b], metric)]
                 for b in claim["b"]
             )
+
+
+@pytest.mark.slow
+def test_smoke_run_in_3d(workdir):
+    get_dataset("synthetic-cells-3d").prepare(
+        paths.raw_dir("synthetic-cells-3d"), paths.prepared_dir("synthetic-cells-3d")
+    )
+    record = execute(RunSpec("synthetic-cells-3d", "guerrero2020-j4-map"), progress=False)
+    assert record["status"] == "ok", record.get("reason")
+    assert record["dataset"]["spatial_dims"] == 3 and record["metrics"]["instances"]["per_image"]
