@@ -6,8 +6,8 @@ shared border and touch, as cluttered cells do. ``density`` sets how many cells 
 summed area as a fraction of the image), ``touching`` the fraction of cells placed against a cell that
 is already there (the rest go where they touch nothing, while there is room), ``size_spread`` the
 relative spread of the radii. Cells are bright with textured interiors and a faint dark border; touching
-borders are only slightly darker, so separating touching cells is the hard part. Instance ids are kept (``instances/<id>.npy``); the class
-label is background / cell.
+borders are only slightly darker, so separating touching cells is the hard part. Instance ids are kept
+(``instances/<id>.npy``); the class label is background / cell.
 """
 
 from __future__ import annotations
