@@ -15,11 +15,14 @@ PYTEST_ARGS ?=
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# setuptools prints a 10-line notice on every editable install ("Editable installation. ... be
+# careful with folders named like your package"); it is information only, so it is filtered out.
+
+$(STAMP): pyproject.toml setup.py
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install -q --disable-pip-version-check $(TORCH_SPEC)
-	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
+	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
 	touch $(STAMP)
 
 benchmark: $(STAMP)

@@ -1,4 +1,9 @@
-"""The baseline registry (decorator for this repo, ``segrepro.baselines`` entry points for others)."""
+"""The baseline registry (decorator for this repo, ``segrepro.baselines`` entry points for others).
+
+Built-in entries are found, not listed: every module named ``entries`` in ``segrepro.baselines`` or
+one of its subpackages (one per paper package) is imported on first lookup. Entry modules are data:
+they name their model and loss factories with ``segrepro.lazy.Lazy`` and import no torch.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,7 @@ from segrepro.entry import BaselineEntry
 from segrepro.registry import Registry
 
 BASELINES: Registry[BaselineEntry] = Registry(
-    "baseline",
-    "segrepro.baselines",
-    builtin_modules=(
-        "segrepro.baselines.monai_unet",
-        "segrepro.baselines.fujii2021.entries",
-        "segrepro.baselines.yudistira2020",
-        "segrepro.baselines.guerrero2020.entries",
-    ),
+    "baseline", "segrepro.baselines", package="segrepro.baselines", entry_module="entries"
 )
 
 
@@ -26,7 +24,7 @@ def register_baseline(entry_id: str) -> Callable[[Callable[[], BaselineEntry]], 
         entry = factory()
         if entry.id != entry_id:
             raise ValueError(f"entry id {entry.id!r} does not match its registration {entry_id!r}")
-        BASELINES.register(entry_id, entry)
+        BASELINES.register(entry_id, entry, factory.__module__)
         return factory
 
     return wrap

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import subprocess
 import sys
@@ -15,16 +16,20 @@ from segrepro.tiers import TIERS
 
 def _datasets_list(args: argparse.Namespace) -> int:
     from segrepro.datasets import DATASETS
+    from segrepro.display import columns, show
 
+    rows = []
     for name, adapter in DATASETS:
         card = adapter.card
         state = "prepared" if (paths.prepared_dir(name) / "meta.json").exists() else "not prepared"
-        print(f"{name:22s} {card.spatial_dims}-D  {card.n_classes} classes  [{state}]  {card.title}")
+        rows.append((name, f"{card.spatial_dims}-D", card.n_classes, state, card.title))
     prepared_root = paths.data_dir() / "prepared"
     for meta in sorted(prepared_root.glob("*/meta.json")) if prepared_root.is_dir() else []:
         if meta.parent.name not in DATASETS:  # prepared from a YAML card (--card)
             card = json.loads(meta.read_text())["card"]
-            print(f"{meta.parent.name:22s} {card['spatial_dims']}-D  {len(card['classes'])} classes  [prepared, card]")
+            dims, title = f"{card['spatial_dims']}-D", card.get("title", "")
+            rows.append((meta.parent.name, dims, len(card["classes"]), "prepared (YAML card)", title))
+    show(columns(("name", "dims", "classes", "state", "title"), rows))
     return 0
 
 
@@ -35,39 +40,43 @@ def _datasets_show(args: argparse.Namespace) -> int:
     prepared = json.loads(meta.read_text()) if meta.exists() else None
     # A dataset prepared from a YAML card is not registered: its card lives in meta.json.
     card = prepared["card"] if prepared and args.name not in DATASETS else get_dataset(args.name).card.to_dict()
-    if prepared:
-        card["prepared"] = {
-            k: prepared[k] for k in ("class_counts", "class_frequencies", "masked_fraction", "data_hash")
-        }
-    else:
-        card["prepared"] = f"not prepared; run: segrepro datasets prepare {args.name}"
-    print(json.dumps(card, indent=2))
+    keys = ("class_counts", "class_frequencies", "masked_fraction", "data_hash")
+    summary = {k: prepared[k] for k in keys} if prepared else None
+    if args.json:
+        card["prepared"] = summary or f"not prepared; run: segrepro datasets prepare {args.name}"
+        print(json.dumps(card, indent=2))
+        return 0
+    from segrepro.display import dataset_card, show
+
+    show(*dataset_card(card, summary, args.name))
     return 0
 
 
 def _datasets_fetch(args: argparse.Namespace) -> int:
     from segrepro.datasets import get_dataset
-    from segrepro.io import write_text_atomic
+    from segrepro.io import new_folders_removed_on_error, write_text_atomic
 
     adapter = get_dataset(args.name)
     source = args.source or (str(args.mirror) if args.mirror is not None else "upstream")
     raw = paths.raw_dir(args.name)
-    if source.startswith(("http://", "https://")):
-        adapter.fetch(raw, None, base_url=source)
-    elif source == "upstream":
-        adapter.fetch(raw)
-    else:
-        if not Path(source).is_dir():
-            raise UserError(f"mirror {source} is not a directory")
-        adapter.fetch(raw, Path(source))
-    # Where the verified files came from; also keeps the DVC fetch output non-empty for embedded data.
-    write_text_atomic(raw / "FETCH_SOURCE", f"{source}\n")
+    if not source.startswith(("http://", "https://")) and source != "upstream" and not Path(source).is_dir():
+        raise UserError(f"mirror {source} is not a directory")
+    with new_folders_removed_on_error(raw):  # a failed fetch leaves no empty folders behind
+        if source.startswith(("http://", "https://")):
+            adapter.fetch(raw, None, base_url=source)
+        elif source == "upstream":
+            adapter.fetch(raw)
+        else:
+            adapter.fetch(raw, Path(source))
+        # Where the verified files came from; also keeps the DVC fetch output non-empty for embedded data.
+        write_text_atomic(raw / "FETCH_SOURCE", f"{source}\n")
     print(f"fetched {args.name} into {raw}")
     return 0
 
 
 def _datasets_prepare(args: argparse.Namespace) -> int:
     from segrepro.datasets import DATASETS, get_dataset
+    from segrepro.io import new_folders_removed_on_error
 
     if args.card is not None:
         from segrepro.datasets.generic import GenericAdapter
@@ -78,38 +87,56 @@ def _datasets_prepare(args: argparse.Namespace) -> int:
             raise UserError(f"NAME {args.name!r} differs from the card's name {name!r}; give one of them")
         if name in DATASETS:
             raise UserError(f"{args.card}: name {name!r} is a registered dataset; choose another name")
-        raw = adapter.root
+        prepare = functools.partial(adapter.prepare, adapter.root, force=args.force)
     elif args.name is None:
         raise UserError("give a dataset NAME or --card path/to/card.yaml")
     else:
         name, adapter = args.name, get_dataset(args.name)
-        raw = paths.raw_dir(name)
-    out = adapter.prepare(raw, paths.prepared_dir(name))
+        prepare = functools.partial(adapter.prepare, paths.raw_dir(name))
+    with new_folders_removed_on_error(paths.prepared_dir(name)):  # a failed prepare leaves no empty folders
+        out = prepare(paths.prepared_dir(name))
     print(f"prepared {name} in {out}")
     return 0
 
 
 def _baselines_list(args: argparse.Namespace) -> int:
     from segrepro.baselines import BASELINES
+    from segrepro.display import columns, show
 
-    for entry_id, entry in BASELINES:
-        print(f"{entry_id:28s} paper {entry.paper:9s} {entry.title}")
+    show(columns(("id", "paper", "title"), ((entry_id, e.paper, e.title) for entry_id, e in BASELINES)))
     return 0
+
+
+MAX_CLASSES = 65536
 
 
 def _baselines_show(args: argparse.Namespace) -> int:
     from segrepro.baselines import get_baseline
+
+    if not 2 <= args.classes <= MAX_CLASSES:
+        raise UserError(
+            f"--classes is the number of classes (background included) to count parameters for: "
+            f"2 to {MAX_CLASSES}, not {args.classes}"
+        )
+    import torch
+
     from segrepro.entry import count_parameters
 
     entry = get_baseline(args.id)
+    counts: dict[str, dict[str, int]] = {}
+    for dims in entry.spatial_dims:
+        for tier in entry.recipes:
+            with torch.device("meta"):  # shapes only: no memory, no initialisation, any class count
+                model = entry.build_model([f"class {k}" for k in range(args.classes)], dims, tier)
+            counts.setdefault(f"{dims}-D, {args.classes} classes", {})[tier] = count_parameters(model)
     card = entry.card()
-    classes = [f"class {k}" for k in range(args.classes)]
-    card["parameters"] = {
-        f"{tier} ({dims}-D, {args.classes} classes)": count_parameters(entry.build_model(classes, dims, tier))
-        for tier in entry.recipes
-        for dims in entry.spatial_dims
-    }
-    print(json.dumps(card, indent=2, default=str))
+    if args.json:
+        card["parameters"] = {f"{t} ({what})": n for what, per_tier in counts.items() for t, n in per_tier.items()}
+        print(json.dumps(card, indent=2, default=str))
+        return 0
+    from segrepro.display import baseline_card, show
+
+    show(*baseline_card(card, counts))
     return 0
 
 
@@ -159,42 +186,77 @@ def _aggregate(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from segrepro.metrics.conventions import get_convention
-    from segrepro.metrics.evaluate import evaluate_arrays
-    from segrepro.metrics.files import read_instances, read_labels, read_mask, read_probs
-    from segrepro.metrics.instances import InstanceEvaluation
+    from tqdm import tqdm
 
-    if args.n_classes < 2:
-        raise UserError(f"--n-classes must be at least 2, not {args.n_classes}")
-    convention = get_convention(args.convention)
-    target = read_labels(args.target, args.n_classes)
-    pred = read_labels(args.pred, args.n_classes, target.shape)
-    mask = None if args.mask is None else read_mask(args.mask, target.shape)
-    probs = None if args.probs is None else read_probs(args.probs, args.n_classes, target.shape)
-    result = evaluate_arrays(
-        target,
-        pred,
-        args.n_classes,
-        probs=probs,
-        mask=mask,
-        convention=convention,
-        include_background=True if args.include_background else None,
-        instances=args.instances,
-        hd95=args.hd95,
-    )
+    from segrepro.metrics import files
+    from segrepro.metrics.conventions import get_convention
+    from segrepro.metrics.evaluate import ImageParts, check_n_classes, image_parts, summarize
+
+    if args.card is not None and args.dataset is not None:
+        raise UserError("give --card or --dataset, not both")
+    label_map = None
+    if args.card is not None:
+        label_map = files.card_label_map(args.card)
+    elif args.dataset is not None:
+        label_map = files.dataset_label_map(args.dataset)
+    n_classes = args.n_classes
+    if label_map is not None:
+        if n_classes not in (None, label_map.n_classes):
+            raise UserError(
+                f"--n-classes {n_classes} differs from the {label_map.n_classes} classes of {label_map.source}"
+            )
+        n_classes = label_map.n_classes
+    elif n_classes is None:
+        raise UserError("give --n-classes K (class ids 0..K-1), or --card/--dataset to map raw label values")
+    check_n_classes(n_classes)
     if (args.target_instances is None) != (args.pred_instances is None):
         raise UserError("give both --target-instances and --pred-instances (instance-label files), or neither")
+    convention = get_convention(args.convention)
+    background = True if args.include_background else None
+
+    def score(target: Path, pred: Path, mask: Path | None, probs: Path | None) -> ImageParts:
+        t, p, m, pr = files.read_pair(target, pred, n_classes, mask, probs, label_map)
+        return image_parts(t, p, n_classes, pr, m, convention, args.instances, args.hd95)
+
+    optional = [(name, path) for name, path in (("mask", args.mask), ("probs", args.probs)) if path is not None]
+    if not args.target.is_dir():
+        folders = [f"--{name}" for name, path in [("pred", args.pred), *optional] if path.is_dir()]
+        if folders:
+            raise UserError(f"--target is a file, so {folders[0]} must be one too (or give folders for all)")
+        result = summarize([score(args.target, args.pred, args.mask, args.probs)], n_classes, convention, background)
+        if args.target_instances is not None:
+            result["instances"] = _matched_instances(args)
+        print(json.dumps(result, indent=2))
+        return 0
     if args.target_instances is not None:
-        matched = InstanceEvaluation()
-        matched.add(
-            "image",
-            read_instances(args.target_instances, target.shape),
-            read_instances(args.pred_instances, target.shape),
-            mask,
-        )
-        result["instances"] = matched.record()["pooled"]
+        raise UserError("--target-instances and --pred-instances take one pair of files, not folders")
+    others = [("pred", args.pred), *optional]
+    for name, path in others:
+        if not path.is_dir():
+            raise UserError(f"--target is a folder, so --{name} must be one too: {path} is not a folder")
+    pairs = files.paired_folders(args.target, others)
+    images, parts = {}, []
+    for name, target, found in tqdm(pairs, desc="evaluate", unit="pair", disable=args.quiet, file=sys.stderr):
+        part = score(target, found["pred"], found.get("mask"), found.get("probs"))
+        images[name] = summarize([part], n_classes, convention, background)
+        parts.append(part)
+    result = {"images": images, "pooled": summarize(parts, n_classes, convention, background)}
     print(json.dumps(result, indent=2))
     return 0
+
+
+def _matched_instances(args: argparse.Namespace) -> dict:
+    """P05, RQ, SQ, PQ between two instance-label files (matched at IoU > 0.5), pooled."""
+    from segrepro.datasets.readers import read_array
+    from segrepro.metrics.files import read_instances, read_mask
+    from segrepro.metrics.instances import InstanceEvaluation
+
+    shape = read_array(args.target, squeeze=False).shape
+    target = read_instances(args.target_instances, shape)
+    mask = None if args.mask is None else read_mask(args.mask, target.shape)
+    matched = InstanceEvaluation()
+    matched.add("image", target, read_instances(args.pred_instances, shape), mask)
+    return matched.record()["pooled"]
 
 
 def _conventions(args: argparse.Namespace) -> int:
@@ -211,9 +273,62 @@ def _conventions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bind_check(host: str, port: int) -> bool:
+    """Whether ``host`` reaches beyond this machine; a host that does not resolve or cannot be bound here
+    (or a port in use) is a one-line error before the server starts."""
+    import ipaddress
+    import re
+    import socket
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        label = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+        if not re.fullmatch(rf"{label}(\.{label})*\.?", host) or re.fullmatch(r"[0-9.]+", host):
+            raise UserError(f"--host {host!r} is neither an IP address nor a host name") from None
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UserError(f"--host {host!r} is not an address or a host name this machine knows ({exc})") from exc
+    family, _, _, _, address = found[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UserError(
+                f"cannot serve on {host}:{port} ({exc.strerror}); choose another --port, or a --host of this machine"
+            ) from exc
+    return any(not ipaddress.ip_address(a[4][0].split("%")[0]).is_loopback for a in found)
+
+
+def _die_with_parent() -> None:
+    """In the Streamlit child (Linux): receive SIGTERM when the ``segrepro leaderboard`` parent dies,
+    even by SIGKILL, so no server is left serving on its own."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _leaderboard(args: argparse.Namespace) -> int:
+    import os
+    import signal
+
+    from segrepro.leaderboard.access import SECRET_ENV
+
     if not 1 <= args.port <= 65535:
         raise UserError(f"--port must be between 1 and 65535, not {args.port}")
+    beyond_loopback = _bind_check(args.host, args.port)
+    secret = args.secret or os.environ.get(SECRET_ENV)
+    if args.secret is not None and not args.secret:
+        raise UserError("--secret is empty; give a secret or leave the option out")
+    if beyond_loopback:
+        print(
+            f"warning: --host {args.host} serves the leaderboard to every machine that can reach this one"
+            + ("" if secret else "; anyone there can read it (give --secret to ask for a shared secret)"),
+            file=sys.stderr,
+        )
     app = Path(__file__).resolve().parent.parent / "leaderboard" / "app.py"
     from importlib.util import find_spec
 
@@ -236,9 +351,33 @@ def _leaderboard(args: argparse.Namespace) -> int:
         "false",
         "--client.toolbarMode",
         "viewer",
+        "--client.showErrorDetails",
+        "none",  # a traceback that escapes the page's own guards stays in this terminal
     ]
-    print(f"leaderboard on http://{args.host}:{args.port}")
-    return subprocess.call(cmd)
+    env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}  # the secret goes by environment, never argv
+    if secret:
+        env[SECRET_ENV] = secret
+    where = f"[{args.host}]" if ":" in args.host else args.host  # an IPv6 address in a URL
+    print(f"leaderboard on http://{where}:{args.port}" + (" (asks for the shared secret)" if secret else ""))
+    sys.stdout.flush()
+    child = subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return child.wait()
+    finally:  # SIGTERM, SIGHUP, Ctrl-C or an error here: the server stops with its parent
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -254,7 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
         func=_datasets_list
     )
     s = ds_sub.add_parser("show", help="a dataset's card and its prepared class frequencies")
-    s.add_argument("name")
+    s.add_argument("name", help="a registered dataset or one prepared from a YAML card (see: segrepro datasets list)")
+    s.add_argument("--json", action="store_true", help="print the card and the prepared summary as JSON")
     s.set_defaults(func=_datasets_show)
     s = ds_sub.add_parser("fetch", help="download (or copy from a mirror) and verify a dataset's files")
     s.add_argument("name")
@@ -268,14 +408,23 @@ def build_parser() -> argparse.ArgumentParser:
     s = ds_sub.add_parser("prepare", help="write the canonical prepared form into data/prepared/NAME")
     s.add_argument("name", nargs="?", help="a registered dataset (optional with --card)")
     s.add_argument("--card", type=Path, help="YAML card of your own files (generic adapter; see README)")
+    s.add_argument(
+        "--force", action="store_true", help="with --card: replace data prepared under the same name from another card"
+    )
     s.set_defaults(func=_datasets_prepare)
 
     bl = sub.add_parser("baselines", help="list and show registered baseline entries")
     bl_sub = bl.add_subparsers(dest="action", required=True, metavar="ACTION")
     bl_sub.add_parser("list", help="registered baseline ids").set_defaults(func=_baselines_list)
     s = bl_sub.add_parser("show", help="an entry's card: paper, model, loss, recipe and parameters per tier")
-    s.add_argument("id")
-    s.add_argument("--classes", type=int, default=4, help="number of classes to count parameters for (default 4)")
+    s.add_argument("id", help="a registered baseline id (see: segrepro baselines list)")
+    s.add_argument(
+        "--classes",
+        type=int,
+        default=4,
+        help=f"number of classes, background included, to count parameters for (2 to {MAX_CLASSES}; default 4)",
+    )
+    s.add_argument("--json", action="store_true", help="print the card, recipes and parameter counts as JSON")
     s.set_defaults(func=_baselines_show)
 
     r = sub.add_parser("run", help="train and evaluate one (dataset, baseline, fold, seed, tier)")
@@ -327,16 +476,36 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser(
         "evaluate",
-        help="score your own prediction against a ground truth; prints one JSON object",
+        help="score your own predictions against a ground truth (one pair, or folders of pairs); prints JSON",
         description="Reads .npy, .tif/.tiff, .png or .nii/.nii.gz files and prints {per_class: {id: {metric: value}}, "
         "mean: {metric: value}}; mean is over foreground classes (1..K-1) unless --include-background "
-        "(or a convention that includes class 0, such as fujii2021).",
+        "(or a convention that includes class 0, such as fujii2021). Given folders, files are paired by name "
+        "without suffix and it prints {images: {name: <scores>}, pooled: <scores>}, pooled as the convention says "
+        "(canonical: counts pooled over every image). With --card or --dataset the target and prediction hold raw "
+        "label values (as in the dataset's files) that the card maps to classes; its ignore values are masked.",
     )
-    ev.add_argument("--target", type=Path, required=True, help="ground-truth class ids")
-    ev.add_argument("--pred", type=Path, required=True, help="predicted class ids, same shape")
-    ev.add_argument("--probs", type=Path, help="class scores, channel first (K, *shape): adds the exact ROC AUC")
-    ev.add_argument("--mask", type=Path, help="validity mask, 1 where scored, same shape")
-    ev.add_argument("--n-classes", type=int, required=True, help="number of classes K (ids 0..K-1)")
+    ev.add_argument(
+        "--target", type=Path, required=True, metavar="T", help="ground-truth class ids (a file, or a folder of files)"
+    )
+    ev.add_argument(
+        "--pred", type=Path, required=True, metavar="P", help="predicted class ids, same shape (file or folder)"
+    )
+    ev.add_argument(
+        "--probs", type=Path, help="class scores, channel first (K, *shape): adds the exact ROC AUC (file or folder)"
+    )
+    ev.add_argument("--mask", type=Path, help="validity mask, 1 where scored, same shape (file or folder)")
+    ev.add_argument(
+        "--n-classes",
+        type=int,
+        metavar="K",
+        help="number of classes K (ids 0..K-1); taken from the card with --card/--dataset",
+    )
+    ev.add_argument(
+        "--card", type=Path, metavar="C.yaml", help="YAML dataset card whose classes/ignore map the raw label values"
+    )
+    ev.add_argument(
+        "--dataset", metavar="NAME", help="a registered (or card-prepared) dataset whose card maps the raw label values"
+    )
     ev.add_argument(
         "--convention", default="canonical", help="scoring convention (default canonical; see: segrepro conventions)"
     )
@@ -354,14 +523,31 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--pred-instances", type=Path, help="predicted instance labels (0 = none), same shape")
     ev.add_argument("--hd95", action="store_true", help="add MONAI's 95th-percentile Hausdorff distance (voxels)")
     ev.add_argument("--include-background", action="store_true", help="include class 0 in the mean")
+    ev.add_argument("--quiet", action="store_true", help="no progress bar over folders of pairs")
     ev.set_defaults(func=_evaluate)
     sub.add_parser(
         "conventions", help="the registered scoring conventions (for evaluate --convention) and what each one does"
     ).set_defaults(func=_conventions)
 
-    lb = sub.add_parser("leaderboard", help="start the Streamlit leaderboard")
-    lb.add_argument("--port", type=int, default=8501)
-    lb.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    lb = sub.add_parser(
+        "leaderboard",
+        help="start the Streamlit leaderboard",
+        description="Serve the leaderboard page (Streamlit) until stopped; stopping this command (Ctrl-C, "
+        "SIGTERM) stops the server too.",
+    )
+    lb.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    lb.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1: this machine only); any other, such as 0.0.0.0, serves "
+        "everyone who can reach this machine, with a warning",
+    )
+    lb.add_argument(
+        "--secret",
+        help="ask each visitor for this shared secret before showing anything. A simple shared secret, not real "
+        "authentication: it travels in clear text over plain HTTP and is the same for everyone; prefer setting "
+        "SEGREPRO_LEADERBOARD_SECRET (a command line is visible to other users of this machine)",
+    )
     lb.set_defaults(func=_leaderboard)
     return p
 
@@ -376,6 +562,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("segrepro: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a full disk where no writer named the folder (see segrepro.io)
+        from segrepro.io import NO_SPACE, no_space_error
+
+        if exc.errno not in NO_SPACE:
+            raise
+        folder = Path(exc.filename).parent if exc.filename else "the output folder"
+        print(f"segrepro: error: {no_space_error(folder)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -9,10 +9,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Any, Literal
 
 from segrepro.inference import Inference
 from segrepro.postprocess import Decide, Postprocess
@@ -20,6 +17,10 @@ from segrepro.preprocess import Preprocess, ZScore
 from segrepro.sampling import Sampling
 from segrepro.targets import DatasetClasses, TargetTransform
 from segrepro.tiers import TIERS, Tier
+
+if TYPE_CHECKING:  # torch is imported where a model is built or run, so listing entries stays fast
+    import torch
+    from torch import nn
 
 __all__ = ["TIERS", "BaselineEntry", "Recipe", "Tier", "count_parameters"]
 
@@ -58,13 +59,13 @@ class Recipe:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-ModelFactory = Callable[..., nn.Module]
+ModelFactory = Callable[..., "nn.Module"]
 """``(in_channels, out_channels, spatial_dims, **recipe.model_kwargs) -> nn.Module``.
 
 In training mode a model may return a tuple of outputs (deep supervision, X-Net); in eval mode it
 returns the one logits tensor ``(B, C, *spatial)`` that predictions are made from."""
 
-LossFactory = Callable[[], nn.Module]
+LossFactory = Callable[[], "nn.Module"]
 """A loss module called as ``loss(outputs, target, mask)``: ``outputs`` what the model returned in
 training mode, ``target`` class ids ``(B, *spatial)`` int64, ``mask`` ``(B, *spatial)`` float with 1
 where scored. Masked voxels must contribute nothing to the value or the gradient."""
@@ -123,6 +124,8 @@ class BaselineEntry:
 
     def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
         """``(B, K, ...)`` class scores; for sigmoid entries channel 0 is 1 - max foreground score."""
+        import torch
+
         if self.output == "softmax":
             return torch.softmax(logits, dim=1)
         fg = torch.sigmoid(logits)
@@ -130,6 +133,8 @@ class BaselineEntry:
 
     def decide(self, probs: torch.Tensor) -> torch.Tensor:
         """Class ids ``(B, ...)`` from ``probabilities``."""
+        import torch
+
         if self.output == "softmax":
             return probs.argmax(dim=1)
         fg_score, fg_cls = probs[:, 1:].max(dim=1)

@@ -52,7 +52,7 @@ class RunSpec:
 
 
 def record_path(spec: RunSpec, runs_dir: Path | None = None) -> Path:
-    return (runs_dir or paths.runs_dir()) / f"{spec.run_id}.json"
+    return paths.run_record(spec.run_id, runs_dir)
 
 
 def check_spec(spec: RunSpec) -> tuple[BaselineEntry, PreparedDataset]:

@@ -1,43 +1,73 @@
 """One generic registry used for baselines and datasets.
 
-Strict on purpose (lessons from timm and lm-evaluation-harness): duplicate names raise, unknown
-names answer with the known ones and a "did you mean", and outside packages register through an
-entry-point group that is loaded lazily on first lookup.
+Strict on purpose (lessons from timm and lm-evaluation-harness): duplicate names raise, names are
+checked slugs (they become file names), unknown names answer with the known ones and a "did you
+mean". Built-in items are discovered, never listed by hand: on first lookup the registry imports the
+modules of its package (a ``pkgutil`` walk; only the modules named ``entry_module`` when given), then
+the outside packages of its entry-point group.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
+import pkgutil
 from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from typing import Generic, TypeVar
 
 from segrepro.errors import UserError
+from segrepro.paths import check_slug
 
 T = TypeVar("T")
 
 
-class Registry(Generic[T]):
-    """Maps ids to items; ``kind`` names the items in messages ("baseline", "dataset")."""
+def _reraise(name: str) -> None:
+    """``walk_packages`` calls this inside its ``except``: a subpackage that fails to import is an
+    error, not silently a package without entries."""
+    raise
 
-    def __init__(self, kind: str, entry_point_group: str, builtin_modules: tuple[str, ...]) -> None:
+
+def discover_modules(package: str, entry_module: str | None = None) -> list[str]:
+    """Dotted names of the modules under ``package`` (only those whose last part is ``entry_module``
+    when given), sorted. Walking imports the subpackages' ``__init__`` files, not the modules."""
+    root = importlib.import_module(package)
+    found = pkgutil.walk_packages(root.__path__, f"{package}.", onerror=_reraise)
+    return sorted(m.name for m in found if entry_module is None or m.name.rsplit(".", 1)[-1] == entry_module)
+
+
+class Registry(Generic[T]):
+    """Maps ids to items; ``kind`` names the items in messages ("baseline", "dataset").
+
+    ``package`` (with ``entry_module``) says where the built-in items are discovered; ``None`` for a
+    registry filled by hand (tests)."""
+
+    def __init__(
+        self, kind: str, entry_point_group: str, package: str | None = None, entry_module: str | None = None
+    ) -> None:
         self.kind = kind
         self.entry_point_group = entry_point_group
-        self._builtin_modules = builtin_modules
+        self.package = package
+        self.entry_module = entry_module
         self._items: dict[str, T] = {}
+        self._origins: dict[str, str | None] = {}
+        self._discovered: list[str] = []
         self._loaded = False
 
-    def register(self, name: str, item: T) -> T:
+    def register(self, name: str, item: T, module: str | None = None) -> T:
+        """Add ``item`` as ``name``; ``module`` is the module that registers it (see ``modules``)."""
+        check_slug(name, f"{self.kind} id")
         if name in self._items:
             raise ValueError(f"{self.kind} id {name!r} is registered twice")
         self._items[name] = item
+        self._origins[name] = module
         return item
 
     def decorator(self, name: str) -> Callable[[Callable[[], T]], Callable[[], T]]:
         """Register the value returned by the decorated zero-argument factory under ``name``."""
 
         def wrap(factory: Callable[[], T]) -> Callable[[], T]:
-            self.register(name, factory())
+            self.register(name, factory(), factory.__module__)
             return factory
 
         return wrap
@@ -46,15 +76,19 @@ class Registry(Generic[T]):
         if self._loaded:
             return
         self._loaded = True
-        import importlib
-
-        for module in self._builtin_modules:
+        self._discovered = discover_modules(self.package, self.entry_module) if self.package else []
+        for module in self._discovered:
             importlib.import_module(module)
         for ep in entry_points(group=self.entry_point_group):
             try:
                 ep.load()
             except Exception as exc:  # an outside package must not break the whole registry
                 raise UserError(f"could not load {self.kind} plugin {ep.name!r} ({ep.value}): {exc}") from exc
+
+    def modules(self) -> dict[str, list[str]]:
+        """Each discovered built-in module and the ids registered by factories defined in it."""
+        self._load()
+        return {m: sorted(n for n, origin in self._origins.items() if origin == m) for m in self._discovered}
 
     def get(self, name: str) -> T:
         self._load()

@@ -306,7 +306,7 @@ def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool
     and its provenance (commit, versions, device, command, wall time), so every number traces back.
     Returns ``out_dir``."""
     sweep = Sweep(config)
-    out_dir = out_dir or paths.results_dir() / "stress" / config.dataset
+    out_dir = out_dir or paths.stress_dir(config.dataset)
     started, device = time.perf_counter(), pick_device()
     about = {
         "config": asdict(config),

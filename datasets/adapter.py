@@ -7,18 +7,22 @@ replaces the old one only when complete, so a failed prepare leaves nothing half
 
 from __future__ import annotations
 
-import hashlib
+import re
+import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
 from segrepro.datasets.card import DatasetCard
+from segrepro.datasets.checksums import file_record, prepared_checksums, sha256_of, stat_key, write_stamp
+from segrepro.datasets.fetch import fetch_sources, verify_sources
 from segrepro.errors import UserError
-from segrepro.io import replace_dir_atomic, staging_dir, write_json_atomic
+from segrepro.io import replace_dir_atomic, staging_dir, write_json_atomic, writing_into
 
 
 @dataclass
@@ -96,8 +100,6 @@ class DatasetAdapter(ABC):
     def fetch(self, raw_dir: Path, mirror: Path | None = None, base_url: str | None = None) -> None:
         """Download (or copy from ``mirror``, or from ``base_url`` in the upstream layout) and verify
         every source file into ``raw_dir``."""
-        from segrepro.datasets.fetch import fetch_sources
-
         fetch_sources(self.card, raw_dir, mirror, base_url)
 
     @abstractmethod
@@ -109,36 +111,48 @@ class DatasetAdapter(ABC):
         """The official folds over the prepared volume ids."""
 
     def prepare(self, raw_dir: Path, out_dir: Path) -> Path:
-        """Write the canonical prepared form of the dataset to ``out_dir`` atomically."""
+        """Write the canonical prepared form of the dataset to ``out_dir`` atomically.
+
+        Source files with a known checksum are verified before they are read; the prepared files'
+        checksums are kept in ``meta.json`` (and their stamp beside it) for ``PreparedDataset.verify``.
+        """
+        verify_sources(self.card, raw_dir)
         stage = staging_dir(out_dir)
         try:
-            stats = self._write_volumes(raw_dir, stage)
-            folds = self.folds(stats_ids := sorted(p.stem for p in (stage / "images").glob("*.npy")))
-            self._check_folds(folds, stats_ids)
-            write_json_atomic(
-                stage / "splits.json",
-                {"folds": [{"train": list(f.train), "val": list(f.val), "test": list(f.test)} for f in folds]},
-            )
-            counts = stats.class_counts
-            scored = max(int(counts.sum()), 1)
-            meta = {
-                "card": self.card.to_dict(),
-                "volumes": stats_ids,
-                "class_counts": {c.name: int(n) for c, n in zip(self.card.classes, counts, strict=True)},
-                "class_frequencies": {
-                    c.name: float(n) / scored for c, n in zip(self.card.classes, counts, strict=True)
-                },
-                "masked_fraction": stats.masked / max(stats.total, 1),
-                "data_hash": _hash_folder(stage),
-            }
-            write_json_atomic(stage / "meta.json", meta)
+            with writing_into(out_dir.parent):
+                names = self._write_prepared(raw_dir, stage)
             replace_dir_atomic(stage, out_dir)
         except BaseException:
-            import shutil
-
             shutil.rmtree(stage, ignore_errors=True)
             raise
+        write_stamp(out_dir, {rel: stat_key(out_dir / rel) for rel in names})
         return out_dir
+
+    def _write_prepared(self, raw_dir: Path, stage: Path) -> list[str]:
+        """Write everything into ``stage``; returns the names of the checksummed files."""
+        stats = self._write_volumes(raw_dir, stage)
+        ids = sorted((p.stem for p in (stage / "images").glob("*.npy")), key=natural_key)
+        folds = self.folds(ids)
+        self._check_folds(folds, ids)
+        splits = stage / "splits.json"
+        write_json_atomic(
+            splits, {"folds": [{"train": list(f.train), "val": list(f.val), "test": list(f.test)} for f in folds]}
+        )
+        data_hash, files = prepared_checksums(stage)
+        files[splits.name] = file_record(splits, sha256_of(splits))
+        counts = stats.class_counts
+        scored = max(int(counts.sum()), 1)
+        meta = {
+            "card": self.card.to_dict(),
+            "volumes": ids,
+            "class_counts": {c.name: int(n) for c, n in zip(self.card.classes, counts, strict=True)},
+            "class_frequencies": {c.name: float(n) / scored for c, n in zip(self.card.classes, counts, strict=True)},
+            "masked_fraction": stats.masked / max(stats.total, 1),
+            "data_hash": data_hash,
+            "files": files,
+        }
+        write_json_atomic(stage / "meta.json", meta)
+        return list(files)
 
     def _write_volumes(self, raw_dir: Path, stage: Path) -> PrepareStats:
         for sub in ("images", "labels", "masks"):
@@ -168,24 +182,19 @@ class DatasetAdapter(ABC):
             raise UserError(f"{raw_dir}: no volumes found for dataset {self.card.name}")
         return stats
 
-    @staticmethod
-    def _check_folds(folds: list[Fold], ids: list[str]) -> None:
+    def _check_folds(self, folds: list[Fold], ids: list[str]) -> None:
         known = set(ids)
         for i, f in enumerate(folds):
-            parts = (set(f.train), set(f.val), set(f.test))
-            if (parts[0] & parts[1]) or (parts[0] & parts[2]) or (parts[1] & parts[2]):
-                raise ValueError(f"fold {i} overlaps between train/val/test")
-            unknown = (parts[0] | parts[1] | parts[2]) - known
+            parts = zip(("train", "val", "test"), (f.train, f.val, f.test), strict=True)
+            for (a, part_a), (b, part_b) in combinations(parts, 2):
+                both = sorted(set(part_a) & set(part_b), key=natural_key)
+                if both:
+                    raise UserError(f"{self.card.name}: fold {i} puts {both[:3]} in both {a} and {b}")
+            unknown = set(f.train + f.val + f.test) - known
             if unknown:
-                raise ValueError(f"fold {i} names unknown volumes {sorted(unknown)[:3]}")
+                raise UserError(f"{self.card.name}: fold {i} names unknown volumes {sorted(unknown)[:3]}")
 
 
-def _hash_folder(folder: Path) -> str:
-    """sha256 over every array file (path and bytes), the data identity recorded in each run."""
-    h = hashlib.sha256()
-    for path in sorted(folder.rglob("*.npy")):
-        h.update(str(path.relative_to(folder)).encode())
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()
+def natural_key(text: str) -> list[object]:
+    """Sort key that orders ``img2`` before ``img10`` (serial sections stay in order)."""
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", text)]

@@ -62,7 +62,7 @@ class ArabidopsisAdapter(BringYourOwnAdapter):
 
     def volumes(self, raw_dir: Path) -> Iterable[Volume]:
         for name, img_path, lab_path in paired_files(raw_dir / "images", raw_dir / "labels", self.layout):
-            image, raw_label = read_slice(img_path), read_slice(lab_path)
+            image, raw_label = read_slice(img_path), read_slice(lab_path, labels=True)
             if image.shape != raw_label.shape:
                 raise UserError(f"{lab_path}: label shape {raw_label.shape} != image shape {image.shape}")
             if min(image.shape) < CROP:

@@ -2,7 +2,8 @@
 from here): the adapter states the layout it expects and fails with one line when it is not there.
 
 ``fetch`` cannot download such data; with ``--source DIR`` it copies the user's folder (in the
-stated layout) into ``data/raw/<name>``, atomically, so the DVC ``fetch`` stage works for them too.
+stated layout, checked on its first volume before anything is copied) into ``data/raw/<name>``,
+atomically, so the DVC ``fetch`` stage works for them too.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from segrepro.datasets.adapter import DatasetAdapter
 from segrepro.errors import UserError
-from segrepro.io import replace_dir_atomic, staging_dir
+from segrepro.io import NO_SPACE, no_space_error, replace_dir_atomic, staging_dir
 
 
 class BringYourOwnAdapter(DatasetAdapter):
@@ -34,13 +35,34 @@ class BringYourOwnAdapter(DatasetAdapter):
             )
         if mirror.resolve() == raw_dir.resolve():
             return
+        self._check_layout(mirror)
         stage = staging_dir(raw_dir)
+
+        def copy(src: str, dst: str) -> object:
+            try:
+                return shutil.copy2(src, dst)
+            except OSError as exc:  # raised past copytree, which would only collect it
+                if exc.errno in NO_SPACE:
+                    raise no_space_error(raw_dir) from exc
+                raise UserError(f"{src}: cannot copy it ({exc.strerror})") from exc
+
         try:
-            shutil.copytree(mirror, stage, dirs_exist_ok=True)
+            shutil.copytree(mirror, stage, dirs_exist_ok=True, copy_function=copy)
             replace_dir_atomic(stage, raw_dir)
-        except BaseException:
+        except shutil.Error as exc:  # e.g. a dangling link in the folder
+            src, _, why = exc.args[0][0]
+            raise UserError(f"{src}: cannot copy it into {raw_dir} ({why})") from exc
+        finally:
             shutil.rmtree(stage, ignore_errors=True)
-            raise
+
+    def _check_layout(self, folder: Path) -> None:
+        """Read the first volume of ``folder``: a folder in another layout fails before any copy."""
+        try:
+            first = next(iter(self.volumes(folder)), None)
+        except UserError as exc:
+            raise UserError(f"{folder} is not in the {self.card.name} layout, nothing copied: {exc}") from exc
+        if first is None:
+            raise self.missing(folder)
 
     def missing(self, path: Path) -> UserError:
         """The one-line error for a file or folder of the layout that is not there."""

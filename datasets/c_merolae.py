@@ -89,7 +89,7 @@ class CMerolaeAdapter(BringYourOwnAdapter):
             for name, img_path, lab_path in paired_files(
                 raw_dir / group / "images", raw_dir / group / "labels", self.layout
             ):
-                image, raw_label = read_slice(img_path), read_slice(lab_path)
+                image, raw_label = read_slice(img_path), read_slice(lab_path, labels=True)
                 if image.shape != raw_label.shape:
                     raise UserError(f"{lab_path}: label shape {raw_label.shape} != image shape {image.shape}")
                 label, mask = map_labels(raw_label, CLASSES, str(lab_path))

@@ -11,7 +11,6 @@ truncated first download is never pinned.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import http.client
 import shutil
 import urllib.request
@@ -20,18 +19,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from segrepro.datasets.card import DatasetCard, SourceFile
+from segrepro.datasets.checksums import sha256_of
 from segrepro.errors import UserError
-from segrepro.io import write_text_atomic
+from segrepro.io import NO_SPACE, write_text_atomic, writing_into
 
 PINNED = "PINNED_SHA256SUMS"
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def read_pinned(raw_dir: Path) -> dict[str, str]:
@@ -62,11 +54,28 @@ def fetch_sources(card: DatasetCard, raw_dir: Path, mirror: Path | None = None, 
             if expected and sha256_of(dest) == expected:
                 continue
             dest.unlink()  # unverified or stale: never left where prepare could read it
-        got = _fetch_one(src, dest, mirror, base_url, expected)
+        with writing_into(dest.parent):
+            got = _fetch_one(src, dest, mirror, base_url, expected)
         if expected is None:
             pinned[src.path] = got
             text = "".join(f"{digest}  {name}\n" for name, digest in sorted(pinned.items()))
             write_text_atomic(raw_dir / PINNED, text)
+
+
+def verify_sources(card: DatasetCard, raw_dir: Path) -> None:
+    """Check every fetched source file with a known checksum (the card's, or pinned at its first
+    fetch) before it is read; a changed file is a one-line error saying how to fetch it again."""
+    pinned = read_pinned(raw_dir)
+    checked = [(raw_dir / s.path, s.sha256 or pinned.get(s.path)) for s in card.sources]
+    for path, expected in tqdm(checked, desc=f"verify {card.name}", unit="file", leave=False, disable=not checked):
+        if expected is None or not path.is_file():
+            continue  # never fetched: the adapter names the missing file
+        got = sha256_of(path)
+        if got != expected:
+            raise UserError(
+                f"{path}: sha256 {got}, expected {expected}: changed since it was fetched; "
+                f"run: segrepro datasets fetch {card.name}"
+            )
 
 
 def _fetch_one(src: SourceFile, dest: Path, mirror: Path | None, base_url: str | None, expected: str | None) -> str:
@@ -101,6 +110,8 @@ def _download(url: str, part: Path) -> None:
             announced = resp.headers.get("Content-Length")
             shutil.copyfileobj(resp, out, 1 << 20)
     except (OSError, http.client.HTTPException) as exc:
+        if isinstance(exc, OSError) and exc.errno in NO_SPACE:
+            raise  # a full disk here, not a failed download: writing_into names the folder
         raise UserError(f"{url}: download failed ({exc}); retry, or use --source DIR") from exc
     size = part.stat().st_size
     if announced is not None and size != int(announced):

@@ -6,21 +6,26 @@ Card keys (the README has a complete example): ``name``, ``spatial_dims`` (2 or 
 (list of ``{name, values, colour}``; ``values`` are the raw label values of the class), and optional
 ``title``, ``description``, ``ignore`` (label values masked out of every loss and metric),
 ``voxel_size`` (in array order, (z, y, x) for volumes), ``voxel_unit``, ``licence``, ``citation``,
-``split`` (``{folds: K}`` rotating folds, or ``{train: [...], val: [...], test: [...]}`` of file
-names without suffix), ``instances`` (a folder of instance-label files paired by name: 0 = no instance,
-any positive integer one object; paper 002's entries need them). NIfTI arrays are read in ``(x, y, z)``
-order and prepared as ``(z, y, x)``.
+``split`` (``{folds: K}`` rotating folds over the files in natural order, every K-th file or, with
+``blocks: contiguous``, K consecutive blocks for serial sections; or one explicit fold
+``{train: [...], val: [...], test: [...]}`` of file names without suffix). NIfTI arrays are read in
+``(x, y, z)`` order and prepared as ``(z, y, x)``. Preparing a card under a name already prepared
+from a different card is refused unless forced. ``instances`` (a folder of instance-label files
+paired by name: 0 = no instance, any positive integer one object; paper 002's entries need them).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
+from segrepro import paths
 from segrepro.datasets.adapter import DatasetAdapter, Fold, Volume
 from segrepro.datasets.card import ClassSpec, DatasetCard
 from segrepro.datasets.readers import image_files, map_labels, paired_files, read_array, stem
@@ -40,6 +45,8 @@ OPTIONAL = (
     "instances",
 )
 DEFAULT_FOLDS = 5
+EXPLICIT = ("train", "val", "test")
+BLOCKS = ("interleaved", "contiguous")
 
 
 class GenericAdapter(DatasetAdapter):
@@ -84,12 +91,31 @@ class GenericAdapter(DatasetAdapter):
     def fetch(self, raw_dir: Path, mirror: Path | None = None, base_url: str | None = None) -> None:
         """Nothing to fetch: the card points at the user's files."""
 
+    def prepare(self, raw_dir: Path, out_dir: Path, force: bool = False) -> Path:
+        """As ``DatasetAdapter.prepare``, but refuses to replace data prepared from another card
+        (or another version of this one) unless ``force``."""
+        if not force:
+            self._check_replaces(out_dir)
+        return super().prepare(raw_dir, out_dir)
+
+    def _check_replaces(self, out_dir: Path) -> None:
+        try:
+            old = json.loads((out_dir / "meta.json").read_text())["card"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # nothing there, or damaged data that preparing again repairs
+        if old != json.loads(json.dumps(self.card.to_dict())):
+            origin = (old.get("extra") or {}).get("card_file") or "a registered dataset"
+            raise UserError(
+                f"{out_dir} already holds {self.card.name!r} prepared from a different card ({origin}); "
+                "nothing was replaced: run again with --force to replace it, or give this card another name"
+            )
+
     def volumes(self, raw_dir: Path) -> Iterable[Volume]:
         expects = f"files paired by name in {self.spec['images']}/ and {self.spec['labels']}/ (card {self.card_path})"
         for name, img_path, lab_path in paired_files(
             self.root / self.spec["images"], self.root / self.spec["labels"], expects
         ):
-            image, raw_label = _read(img_path), _read(lab_path)
+            image, raw_label = _read(img_path), _read(lab_path, labels=True)
             if image.shape != raw_label.shape:
                 raise UserError(f"{lab_path}: label shape {raw_label.shape} != image shape {image.shape}")
             label, mask = map_labels(raw_label, self.card.classes, str(lab_path), self.ignore)
@@ -113,8 +139,8 @@ class GenericAdapter(DatasetAdapter):
             k = split["folds"]
             if len(ids) < 3 or not 3 <= k <= len(ids):
                 raise UserError(f"{self.card_path}: split.folds={k} needs 3 <= folds <= {len(ids)} volumes")
-            return rotating_folds(ids, k)
-        parts = tuple(tuple(str(i) for i in split.get(key) or ()) for key in ("train", "val", "test"))
+            return rotating_folds(ids, k, contiguous=split.get("blocks") == "contiguous")
+        parts = tuple(tuple(str(i) for i in split.get(key) or ()) for key in EXPLICIT)
         unknown = sorted(set(sum(parts, ())) - set(ids))
         if unknown:
             raise UserError(f"{self.card_path}: split names unknown files {unknown[:3]} (known: {ids[:5]}...)")
@@ -123,8 +149,8 @@ class GenericAdapter(DatasetAdapter):
         return [Fold(*parts)]
 
 
-def _read(path: Path) -> np.ndarray:
-    arr = read_array(path)
+def _read(path: Path, labels: bool = False) -> np.ndarray:
+    arr = read_array(path, labels=labels)
     return np.ascontiguousarray(arr.T) if path.name.lower().endswith((".nii", ".nii.gz")) else arr
 
 
@@ -138,6 +164,10 @@ def check_spec(spec: Any, path: Path) -> None:
     unknown = sorted(set(spec) - set(REQUIRED) - set(OPTIONAL))
     if unknown:
         raise UserError(f"{path}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(REQUIRED + OPTIONAL)}")
+    try:
+        paths.check_slug(spec["name"], "name")
+    except UserError as exc:
+        raise UserError(f"{path}: {exc}") from None
     if spec["spatial_dims"] not in (2, 3):
         raise UserError(f"{path}: spatial_dims must be 2 or 3, not {spec['spatial_dims']!r}")
     classes = spec["classes"]
@@ -153,12 +183,41 @@ def check_spec(spec: Any, path: Path) -> None:
     ignore = ignore if isinstance(ignore, list) else ([] if ignore is None else [ignore])
     if not all(isinstance(v, (int, float)) for v in ignore):
         raise UserError(f"{path}: ignore must be a label value or a list of them, got {spec['ignore']!r}")
-    all_values = [v for c in classes for v in c["values"]] + ignore
-    if len(set(all_values)) != len(all_values):
-        raise UserError(f"{path}: a label value belongs to two classes (or to a class and ignore)")
-    split = spec.get("split")
-    if split is not None and (not isinstance(split, dict) or not set(split) <= {"folds", "train", "val", "test"}):
-        raise UserError(f"{path}: split must be {{folds: K}} or {{train: [...], val: [...], test: [...]}}")
+    owners: dict[float, str] = {}
+    for owner, values in [(f"class {c['name']!r}", c["values"]) for c in classes] + [("ignore", ignore)]:
+        for v in values:
+            if v in owners:
+                where = f"twice in {owner}" if owners[v] == owner else f"to both {owners[v]} and {owner}"
+                raise UserError(f"{path}: label value {v} belongs {where}; give each value to one class")
+            owners[v] = owner
+    check_split(spec.get("split"), path)
     vs = spec.get("voxel_size")
     if vs is not None and (not isinstance(vs, list) or len(vs) != spec["spatial_dims"]):
         raise UserError(f"{path}: voxel_size must list {spec['spatial_dims']} numbers")
+
+
+def check_split(split: Any, path: Path) -> None:
+    """Raise one line for a ``split`` that is not ``{folds: K[, blocks: B]}`` or one explicit fold."""
+    if split is None:
+        return
+    if not isinstance(split, dict) or not set(split) <= {"folds", "blocks", *EXPLICIT}:
+        raise UserError(
+            f"{path}: split must be {{folds: K}} (optionally with blocks: contiguous) or "
+            "{train: [...], val: [...], test: [...]}"
+        )
+    explicit = [key for key in EXPLICIT if key in split]
+    if "folds" in split and (not isinstance(split["folds"], int) or isinstance(split["folds"], bool)):
+        raise UserError(f"{path}: split.folds must be a whole number, not {split['folds']!r}")
+    for key in explicit:
+        if not isinstance(split[key], list):
+            raise UserError(f"{path}: split.{key} must be a list of file names without suffix, not {split[key]!r}")
+    if "folds" in split and explicit:
+        raise UserError(
+            f"{path}: split has both folds (rotating folds) and {', '.join(explicit)} (one explicit fold); keep one"
+        )
+    if "blocks" in split and ("folds" not in split or split["blocks"] not in BLOCKS):
+        raise UserError(f"{path}: split.blocks goes with folds: K and is one of {', '.join(BLOCKS)}")
+    for a, b in combinations(explicit, 2):
+        both = sorted({str(n) for n in split[a]} & {str(n) for n in split[b]})
+        if both:
+            raise UserError(f"{path}: split lists {both[:3]} in both {a} and {b}; a file belongs to one part")

@@ -100,7 +100,8 @@ class LucchiPPAdapter(BringYourOwnAdapter):
         if len(images) != len(labels):
             raise UserError(f"{lab_dir}: {len(labels)} label slices for {len(images)} image slices in {img_dir}")
         img = np.stack(_same_shape([read_slice(p) for p in images], images)).astype(np.float32)
-        lab = np.stack(_same_shape([map_labels(read_slice(p), self.card.classes, str(p))[0] for p in labels], labels))
+        lab_slices = [map_labels(read_slice(p, labels=True), self.card.classes, str(p))[0] for p in labels]
+        lab = np.stack(_same_shape(lab_slices, labels))
         return img, lab
 
     def folds(self, ids: list[str]) -> list[Fold]:

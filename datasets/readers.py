@@ -4,13 +4,12 @@ resizing, folds)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from segrepro.datasets.adapter import Fold
+from segrepro.datasets.adapter import Fold, natural_key
 from segrepro.datasets.card import ClassSpec
 from segrepro.errors import UserError
 
@@ -26,11 +25,6 @@ def stem(path: Path) -> str:
     return path.stem
 
 
-def natural_key(text: str) -> list[object]:
-    """Sort key that orders ``img2`` before ``img10``."""
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", text)]
-
-
 def image_files(folder: Path) -> list[Path]:
     """The TIFF/PNG/NIfTI files directly in ``folder``, in natural order."""
     if not folder.is_dir():
@@ -39,13 +33,14 @@ def image_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
-def read_array(path: Path, squeeze: bool = True) -> np.ndarray:
+def read_array(path: Path, squeeze: bool = True, labels: bool = False) -> np.ndarray:
     """Read one TIFF, PNG, NIfTI or NumPy ``.npy`` file as stored (NIfTI in its ``(x, y, z)`` array order).
 
     Singleton axes are dropped unless ``squeeze`` is False (``segrepro evaluate`` compares the
     shapes as stored); a PNG with colour channels is converted to grey levels, a palette PNG gives
-    its indices (the usual label-map encoding). Any reading failure becomes a one-line
-    ``UserError`` naming the file.
+    its indices (the usual label-map encoding). With ``labels``, an RGB(A) PNG gives its label values
+    (``grey_labels``: a colour one is refused). Any reading failure becomes a one-line ``UserError``
+    naming the file.
     """
     if not path.is_file():
         raise UserError(f"{path}: file not found")
@@ -65,9 +60,10 @@ def read_array(path: Path, squeeze: bool = True) -> np.ndarray:
             from PIL import Image
 
             with Image.open(path) as im:
-                if im.mode in ("RGB", "RGBA", "LA"):
-                    im = im.convert("L")
-                arr = np.asarray(im)
+                if labels and im.mode in ("RGB", "RGBA"):
+                    arr = grey_labels(np.asarray(im), path)
+                else:
+                    arr = np.asarray(im.convert("L") if im.mode in ("RGB", "RGBA", "LA") else im)
         else:
             raise UserError(f"{path}: unsupported file type (use TIFF, PNG, NIfTI or .npy)")
     except UserError:
@@ -83,18 +79,34 @@ def read_array(path: Path, squeeze: bool = True) -> np.ndarray:
     return arr
 
 
-def read_slice(path: Path) -> np.ndarray:
-    """One 2-D image; colour (RGB/RGBA in the last axis) is converted to grey levels."""
-    arr = read_array(path)
+def grey_labels(rgb: np.ndarray, path: Path) -> np.ndarray:
+    """The label values of an RGB(A) label image saved with equal channels; a colour one (channels
+    that differ anywhere) is refused, as grey levels of colours are not label values."""
+    if (rgb[..., :3] != rgb[..., :1]).any():
+        raise UserError(
+            f"{path}: a colour (RGB) label image; label files hold one label value per pixel: "
+            "save it as a grey or palette PNG (or a one-channel TIFF)"
+        )
+    return rgb[..., 0]
+
+
+def read_slice(path: Path, labels: bool = False) -> np.ndarray:
+    """One 2-D image; colour (RGB/RGBA in the last axis) is converted to grey levels, or with
+    ``labels`` read as label values (``grey_labels``)."""
+    arr = read_array(path, labels=labels)
     if arr.ndim == 3 and arr.shape[-1] in (3, 4):
-        arr = arr[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        if labels:
+            arr = grey_labels(arr, path)
+        else:
+            arr = arr[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     if arr.ndim != 2:
         raise UserError(f"{path}: expected a 2-D image, got shape {arr.shape}")
     return arr
 
 
 def paired_files(image_dir: Path, label_dir: Path, expects: str) -> list[tuple[str, Path, Path]]:
-    """``(stem, image, label)`` for every image in ``image_dir``; each needs a label of the same stem."""
+    """``(stem, image, label)`` for every image in ``image_dir``; each needs a label of the same stem,
+    and each label an image (a stray label file means a missing or misnamed image)."""
     images = image_files(image_dir)
     if not images:
         raise UserError(f"{image_dir}: no TIFF/PNG/NIfTI images; expected {expects}")
@@ -103,7 +115,10 @@ def paired_files(image_dir: Path, label_dir: Path, expects: str) -> list[tuple[s
     for img in images:
         if stem(img) not in labels:
             raise UserError(f"{label_dir / img.name}: missing label for {img}; expected {expects}")
-        pairs.append((stem(img), img, labels[stem(img)]))
+        pairs.append((stem(img), img, labels.pop(stem(img))))
+    if labels:
+        orphan = next(iter(labels.values()))
+        raise UserError(f"{orphan}: a label file with no image ({image_dir / stem(orphan)}.*); expected {expects}")
     return pairs
 
 

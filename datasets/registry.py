@@ -1,5 +1,9 @@
 """The dataset registry: adapters in this repo register by decorator, outside packages through the
-``segrepro.datasets`` entry-point group."""
+``segrepro.datasets`` entry-point group.
+
+Built-in adapters are found, not listed: every module of ``segrepro.datasets`` is imported on first
+lookup (they are light: numpy, no torch), and those that define an adapter register it there.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +12,7 @@ from collections.abc import Callable
 from segrepro.datasets.adapter import DatasetAdapter
 from segrepro.registry import Registry
 
-DATASETS: Registry[DatasetAdapter] = Registry(
-    "dataset",
-    "segrepro.datasets",
-    builtin_modules=(
-        "segrepro.datasets.synthetic",
-        "segrepro.datasets.synthetic_cells",
-        "segrepro.datasets.drosophila_vnc",
-        "segrepro.datasets.urocell",
-        "segrepro.datasets.lucchi_pp",
-        "segrepro.datasets.c_merolae",
-        "segrepro.datasets.arabidopsis",
-        "segrepro.datasets.fib_sem_hela",
-        "segrepro.datasets.ctc",
-    ),
-)
+DATASETS: Registry[DatasetAdapter] = Registry("dataset", "segrepro.datasets", package="segrepro.datasets")
 
 
 def register_dataset(name: str) -> Callable[[Callable[[], DatasetAdapter]], Callable[[], DatasetAdapter]]:

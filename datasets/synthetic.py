@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -157,9 +158,17 @@ class SyntheticAdapter(DatasetAdapter):
         return rotating_folds(ids, self.config.n_folds)
 
 
-def rotating_folds(ids: Sequence[str], n_folds: int) -> list[Fold]:
-    """K folds over ``ids``: fold f tests on chunk f, validates on chunk f+1, trains on the rest."""
-    chunks = [tuple(ids[i::n_folds]) for i in range(n_folds)]
+def rotating_folds(ids: Sequence[str], n_folds: int, contiguous: bool = False) -> list[Fold]:
+    """K folds over ``ids``: fold f tests on chunk f, validates on chunk f+1, trains on the rest.
+
+    Chunk f takes every K-th id from the f-th (interleaved), or with ``contiguous`` the f-th of K
+    consecutive blocks, so that neighbouring serial sections stay in the same chunk.
+    """
+    if contiguous:
+        bounds = np.linspace(0, len(ids), n_folds + 1).round().astype(int)
+        chunks = [tuple(ids[a:b]) for a, b in pairwise(bounds)]
+    else:
+        chunks = [tuple(ids[i::n_folds]) for i in range(n_folds)]
     folds = []
     for f in range(n_folds):
         test, val = chunks[f], chunks[(f + 1) % n_folds]

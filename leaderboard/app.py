@@ -6,23 +6,37 @@ tables ``results/stress/<dataset>/stress.csv``; the results folder is ``SEGREPRO
 (default ``results``), the paper packages' folder ``SEGREPRO_PUBLISHED_DIR`` (default the installed
 ``segrepro.baselines``). It reads files only and never executes anything from them. Loading is
 cached on the files' names, sizes and mtimes, so a new or changed file is picked up on the next rerun.
+Every value read from a file is shown as text (``views.plain``), never as Markdown or HTML; a run page
+shows a capped part of its record; each view draws inside its own guard, so an unexpected error is one
+line on the page (details in the server's log) and never a traceback.
 """
 
 from __future__ import annotations
 
+import html
+import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
+from PIL import Image
 
 from segrepro import paths
-from segrepro.leaderboard import data, views
+from segrepro.leaderboard import access, data, views
 
 NUMBER = st.column_config.NumberColumn(format="%.4f")
 STAT_COLUMNS = {c: NUMBER for c in ("mean", "ci_low", "ci_high", "std", "share", "published", "published_std", "delta")}
 SUBMIT_ANCHOR = "how-to-submit-a-method"
+MISSING = "—"  # what a table cell without a value shows (never the text "None")
+OVERLAY_LIMIT = 24  # prediction overlays a run page shows at most
+OVERLAY_PIXELS = 4096 * 4096  # a larger overlay is named as a problem instead of decoded
+LOG = logging.getLogger("segrepro.leaderboard")
+GROUP_TEXT = ["class", *views.GROUP]  # the text columns of the per-class chart
 # ``?view=<key>`` opens that tab, so each view can be linked to (``?run=<source>:<run id>`` opens a run).
 # (A comment, not a docstring: Streamlit's "magic" would print a bare string of the page script.)
 VIEWS = {
@@ -60,6 +74,28 @@ def _reproduced(
     return views.published_vs_reproduced(published, _results, dict(substitutes))
 
 
+def _table(table: pd.DataFrame, key: str, **kwargs: Any) -> None:
+    """One table, its missing values shown as ``MISSING``."""
+    st.dataframe(table, hide_index=True, placeholder=MISSING, key=key, **kwargs)
+
+
+def _plot_text(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``table`` with its text ``columns`` escaped for Plotly, which reads ``<b>``, ``<a href>``... in
+    labels as markup and shows ``&lt;``, ``&gt;`` and ``&amp;`` as the characters: file values stay text."""
+    escaped = {c: table[c].map(lambda v: html.escape(str(v), quote=False), na_action="ignore") for c in columns}
+    return table.assign(**escaped)
+
+
+def _guarded(view: str, draw: Callable[..., None], *args: Any) -> None:
+    """Draw one part of the page; an unexpected error there becomes one line (the traceback goes to the
+    server's log only, since it shows server paths), and the rest of the page still draws."""
+    try:
+        draw(*args)
+    except Exception as exc:  # the boundary itself: Streamlit's stop/rerun are BaseExceptions and pass
+        LOG.exception("the leaderboard's %s could not be drawn", view)
+        st.error(f"The {view} could not be drawn ({type(exc).__name__}); the server's log has the details.")
+
+
 def _export(table: pd.DataFrame, name: str, key: str) -> None:
     st.download_button(
         f"Export this table as CSV ({len(table)} rows)",
@@ -76,7 +112,7 @@ def _problems(problems: list[data.Problem]) -> None:
         return
     with st.expander(f"{len(problems)} file(s) could not be used and are left out", expanded=True):
         for p in problems:
-            st.error(f"`{p.path}`: {p.message}")
+            st.error(views.plain(f"{p.path}: {p.message}"))
 
 
 def _position(values: list[str], wanted: str | None) -> int:
@@ -130,7 +166,7 @@ def _sidebar(results: data.Results) -> dict:
 
 
 def _rankings(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
-    st.subheader(f"Ranking on {f['dataset']}: {f['metric']} of class {f['class']}")
+    st.subheader(views.plain(f"Ranking on {f['dataset']}: {f['metric']} of class {f['class']}"))
     table = views.rankings(results, runs, f["dataset"], f["metric"], f["class"])
     if table.empty:
         st.info("No runs match the filters.")
@@ -142,10 +178,11 @@ def _rankings(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
     )
     tiers = list(dict.fromkeys(table["tier"]))
     if len(tiers) > 1:
-        st.warning(f"{len(tiers)} tiers shown ({', '.join(tiers)}): one ranking per tier, not one across tiers.")
+        shown = views.plain(", ".join(tiers))
+        st.warning(f"{len(tiers)} tiers shown ({shown}): one ranking per tier, not one across tiers.")
     for tier in tiers:
-        st.markdown(f"**Tier `{tier}`**")
-        st.dataframe(table[table["tier"] == tier], hide_index=True, column_config=STAT_COLUMNS, key=f"rank-{tier}")
+        st.markdown(f"**Tier {views.plain(tier)}**")
+        _table(table[table["tier"] == tier], f"rank-{tier}", column_config=STAT_COLUMNS)
     _export(table, f"ranking_{f['dataset']}_{f['metric']}_{f['class']}", "export-rankings")
 
 
@@ -171,14 +208,14 @@ def _per_class_figure(table: pd.DataFrame, metric: str) -> go.Figure:
 
 
 def _per_class(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
-    st.subheader(f"Per class on {f['dataset']}: {f['metric']}")
+    st.subheader(views.plain(f"Per class on {f['dataset']}: {f['metric']}"))
     table = views.per_class(results, runs, f["dataset"], f["metric"])
     if table.empty:
         st.info("No per-class scores match the filters.")
         return
     st.caption("Classes ordered from the rarest (smallest share of scored test voxels) to the most frequent.")
-    st.plotly_chart(_per_class_figure(table, f["metric"]), key="per-class-chart")
-    st.dataframe(table, hide_index=True, column_config=STAT_COLUMNS, key="per-class-table")
+    st.plotly_chart(_per_class_figure(_plot_text(table, GROUP_TEXT), f["metric"]), key="per-class-chart")
+    _table(table, "per-class-table", column_config=STAT_COLUMNS)
     _export(table, f"per_class_{f['dataset']}_{f['metric']}", "export-per-class")
 
 
@@ -195,7 +232,8 @@ def _published(results: data.Results, tables: data.Tables, keys: tuple[str, str]
     if missing and run_datasets:
         with st.expander("Compare with a substitute dataset (numbers on data without runs)"):
             for ds in missing:
-                choice = st.selectbox(f"Runs standing in for {ds}", ["(none)", *run_datasets], key=f"sub-{ds}")
+                label = f"Runs standing in for {views.plain(ds)}"
+                choice = st.selectbox(label, ["(none)", *run_datasets], key=f"sub-{ds}")
                 if choice != "(none)":
                     substitutes[ds] = choice
     papers = tuple(f["papers"]) if f["papers"] else None
@@ -219,16 +257,16 @@ def _published(results: data.Results, tables: data.Tables, keys: tuple[str, str]
             "instead, and they are marked not comparable. Re-running those runs adds the block."
         )
     counts = table["verdict"].value_counts()
-    st.markdown(" · ".join(f"**{v}**: {n}" for v, n in counts.items()))
+    st.markdown(" · ".join(f"**{views.plain(v)}**: {n}" for v, n in counts.items()))
     verdicts = st.multiselect("Verdicts", list(counts.index), default=list(counts.index), key="verdicts")
     shown = table[table["verdict"].isin(verdicts)]
-    st.dataframe(shown, hide_index=True, column_config=STAT_COLUMNS, key="pvr-table")
+    _table(shown, "pvr-table", column_config=STAT_COLUMNS)
     _export(shown, "reproduced_vs_published", "export-pvr")
     open_rows = table[table["verdict"] == views.VERDICT_OPEN]
     if not open_rows.empty:
         st.markdown(f"**Open reproductions** ({len(open_rows)} published numbers with no run yet)")
         cols = ["paper", "table", "dataset", "method", "baseline", "class", "metric", "published", "why"]
-        st.dataframe(open_rows[cols], hide_index=True, column_config=STAT_COLUMNS, key="open-table")
+        _table(open_rows[cols], "open-table", column_config=STAT_COLUMNS)
 
 
 def _stress(tables: data.Tables, f: dict) -> None:
@@ -267,11 +305,9 @@ def _stress(tables: data.Tables, f: dict) -> None:
             st.caption(f"`{source}` sweep: no stress.json beside its table, so the command that made it is unknown.")
         else:
             commit = (sweep.get("git_commit") or "unknown")[:12] + (" (dirty)" if sweep.get("git_dirty") else "")
-            st.caption(
-                f"`{source}` sweep made by `{sweep['command']}` at commit {commit} on {sweep['device']}, "
-                f"started {sweep['started']}, {sweep['wall_time_s']:.0f} s."
-            )
-    st.dataframe(curve, hide_index=True, column_config=STAT_COLUMNS, key="stress-table")
+            made = f"made by {sweep['command']} at commit {commit} on {sweep['device']}, started {sweep['started']}"
+            st.caption(f"`{source}` sweep {views.plain(made)}, {sweep['wall_time_s']:.0f} s.")
+    _table(curve, "stress-table", column_config=STAT_COLUMNS)
     _export(curve, f"stress_{dataset}_{metric}_{cls}", "export-stress")
 
 
@@ -291,7 +327,7 @@ def _runs(runs: pd.DataFrame) -> None:
         return
     table = runs.drop(columns=["key"]).assign(page="?run=" + runs.apply(_handle, axis=1))
     link = st.column_config.LinkColumn("page", display_text="open")
-    st.dataframe(table, hide_index=True, column_config={"page": link}, key="runs-table")
+    _table(table, "runs-table", column_config={"page": link})
     _export(table, "runs", "export-runs")
     handles = list(runs.apply(_handle, axis=1))
     wanted = st.query_params.get("run")
@@ -300,33 +336,62 @@ def _runs(runs: pd.DataFrame) -> None:
     _run_page(Path(runs.iloc[handles.index(handle)]["key"]))
 
 
+def _overlay(folder: Path, file: Path) -> np.ndarray | str:
+    """One prediction overlay as pixels, or why it is not shown: a file that resolves outside the run's
+    folder (a symlink, say) is never opened, nor is one too large; one that does not decode is named."""
+    if file.resolve() != folder.parent.resolve() / folder.name / file.name:  # a link on the way
+        return "points outside the run's folder; not opened"
+    try:
+        with Image.open(file) as im:
+            if im.width * im.height > OVERLAY_PIXELS:
+                return f"{im.width}x{im.height} pixels, larger than the page shows"
+            return np.asarray(im.convert("RGB"))
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        return f"not a readable PNG ({type(exc).__name__})"
+
+
+def _overlays(path: Path, record: dict) -> None:
+    shots = data.overlays(path, record)
+    if not shots:
+        st.caption("No prediction overlays saved for this run (`segrepro run ... --save-predictions N` saves some).")
+        return
+    shown, captions = [], []
+    for caption, file in shots[:OVERLAY_LIMIT]:
+        pixels = _overlay(path.with_suffix(""), file)
+        if isinstance(pixels, str):
+            st.error(views.plain(f"{file}: {pixels}"))
+        else:
+            shown.append(pixels)
+            captions.append(views.plain(caption))
+    if shown:
+        st.markdown("**Predictions** (image | ground truth | prediction; masked voxels hatched grey)")
+        st.image(shown, caption=captions)
+    if len(shots) > OVERLAY_LIMIT:
+        st.caption(f"{len(shots) - OVERLAY_LIMIT} more overlays not shown.")
+
+
 def _run_page(path: Path) -> None:
     record = data.read_record(path)
     if isinstance(record, data.Problem):
-        st.error(f"`{record.path}`: {record.message}")
+        st.error(views.plain(f"{record.path}: {record.message}"))
         return
-    st.markdown(f"### {record['run_id']}")
+    st.markdown(f"### {views.plain(record['run_id'])}")
     left, right = st.columns(2)
     with left:
         st.markdown("**Provenance**")
         prov = views.provenance(record)
-        st.dataframe(prov, hide_index=True, height=35 * (len(prov) + 1) + 3, key="provenance")  # every row, no scroll
+        _table(prov, "provenance", height=35 * (len(prov) + 1) + 3)  # every row, no scroll
     with right:
         st.markdown("**Recipe**")
-        st.json(record.get("recipe") or {}, expanded=True)
+        st.json(views.capped(record.get("recipe") or {}), expanded=True)
     curves = views.curves(record)
     if curves.empty:
         st.caption("No training curves in this record.")
     else:
-        fig = px.line(curves, x="iteration", y="value", facet_row="curve", markers=True)
+        fig = px.line(_plot_text(curves, ["curve"]), x="iteration", y="value", facet_row="curve", markers=True)
         fig.update_yaxes(matches=None)
         st.plotly_chart(fig, key="curves-chart")
-    shots = data.overlays(path, record)
-    if shots:
-        st.markdown("**Predictions** (image | ground truth | prediction; masked voxels hatched grey)")
-        st.image([str(p) for _, p in shots], caption=[c for c, _ in shots])
-    else:
-        st.caption("No prediction overlays saved for this run (`segrepro run ... --save-predictions N` saves some).")
+    _overlays(path, record)
 
 
 SUBMIT = """
@@ -353,13 +418,21 @@ called as `loss(outputs, target, mask)`, output rule, a `Recipe` per tier, paper
 """
 
 
-def main() -> None:
-    st.set_page_config(page_title="segrepro leaderboard", layout="wide")
-    st.title("segrepro leaderboard")
-    st.caption(
-        "Class-imbalanced microscopy segmentation, reproduced under one protocol. "
-        f"[How to submit a method](#{SUBMIT_ANCHOR})"
-    )
+def _admitted() -> bool:
+    """Whether this session may see the page: always, unless the server was started with a secret."""
+    secret = access.required_secret()
+    if secret is None or st.session_state.get("admitted"):
+        return True
+    given = st.text_input("Access secret", type="password", key="secret", help="Ask whoever runs this page.")
+    if given and access.admits(given, secret):
+        st.session_state["admitted"] = True
+        st.rerun()
+    if given:
+        st.error("That is not the secret.")
+    return False
+
+
+def _page() -> None:
     folders = data.default_folders()
     keys = (data.digest(data.runs_signature(folders)), data.digest(data.tables_signature(folders)))
     results = _results(keys[0], folders)
@@ -380,16 +453,28 @@ def main() -> None:
         tabs = st.tabs(list(VIEWS.values()), default=VIEWS.get(view, VIEWS["rankings"]))
         with tabs[0]:
             if f["dataset"] is not None:
-                _rankings(results, filtered, f)
+                _guarded("rankings view", _rankings, results, filtered, f)
         with tabs[1]:
             if f["dataset"] is not None:
-                _per_class(results, filtered, f)
+                _guarded("per-class view", _per_class, results, filtered, f)
         with tabs[2]:
-            _published(results, tables, keys, f)
+            _guarded("reproduced-vs-published view", _published, results, tables, keys, f)
         with tabs[3]:
-            _stress(tables, f)
+            _guarded("stress view", _stress, tables, f)
         with tabs[4]:
-            _runs(filtered)
+            _guarded("runs view", _runs, filtered)
+
+
+def main() -> None:
+    st.set_page_config(page_title="segrepro leaderboard", layout="wide")
+    st.title("segrepro leaderboard")
+    if not _admitted():
+        return
+    st.caption(
+        "Class-imbalanced microscopy segmentation, reproduced under one protocol. "
+        f"[How to submit a method](#{SUBMIT_ANCHOR})"
+    )
+    _guarded("page", _page)
     st.header("How to submit a method", anchor=SUBMIT_ANCHOR)
     st.markdown(SUBMIT)
 

@@ -8,6 +8,7 @@ are computed within a tier only: tiers differ in training budget and are never r
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,6 +25,17 @@ SPREAD_SIGMAS = 2.0
 """A published number is within the run-to-run spread when it lies within this many standard
 deviations (reproduced runs' std, combined with the paper's own std where it prints one)."""
 
+TEXT_LIMIT = 300
+"""Characters of one value read from a file that the page shows; the rest is cut with a note."""
+ITEM_LIMIT = 50
+"""Entries of one list or mapping of a record that the run page shows."""
+DEPTH_LIMIT = 6
+"""Nesting levels of a record that the run page shows."""
+CURVE_POINTS = 2000
+"""Points per training curve that the run page draws (evenly spaced over the curve)."""
+MARKDOWN_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
+"""Every ASCII punctuation character: CommonMark lets each be escaped with a backslash."""
+
 VERDICT_WITHIN = "within spread"
 VERDICT_BETTER = "better"
 VERDICT_WORSE = "worse"
@@ -34,6 +46,34 @@ CONVENTION_FALLBACK = (
     "convention: the run records have no block scored in the paper's convention (recorded before it was "
     "scored), so their canonical scores are shown"
 )
+
+
+def shorten(text: str, limit: int = TEXT_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, saying how many were left out."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit:,} more characters not shown)"
+
+
+def plain(value: Any, limit: int = TEXT_LIMIT) -> str:
+    """A value read from a file as Markdown that shows exactly its text: never a link, an image, HTML,
+    a directive or a formula (a ``run_id`` of ``![x](http://host/t.png)`` must not make browsers fetch
+    anything). Line breaks become spaces and every ASCII punctuation character is escaped."""
+    return MARKDOWN_PUNCTUATION.sub(r"\\\g<0>", shorten(" ".join(str(value).split()), limit))
+
+
+def capped(value: Any, depth: int = 0) -> Any:
+    """A copy of part of a record small enough to show whole: strings, lists and mappings cut to the
+    page's limits, each cut saying what was left out, so a huge record never goes whole into the page."""
+    if isinstance(value, (dict, list)) and depth >= DEPTH_LIMIT:
+        return f"… nested deeper than {DEPTH_LIMIT} levels; not shown"
+    if isinstance(value, dict):
+        out = {shorten(str(k)): capped(v, depth + 1) for k, v in list(value.items())[:ITEM_LIMIT]}
+        if len(value) > ITEM_LIMIT:
+            out["…"] = f"{len(value) - ITEM_LIMIT:,} more entries not shown"
+        return out
+    if isinstance(value, list):
+        items = [capped(v, depth + 1) for v in value[:ITEM_LIMIT]]
+        return items + ([f"… {len(value) - ITEM_LIMIT:,} more items not shown"] if len(value) > ITEM_LIMIT else [])
+    return shorten(value) if isinstance(value, str) else value
 
 
 def select_runs(
@@ -309,16 +349,24 @@ def provenance(record: Mapping[str, Any]) -> pd.DataFrame:
         ("finished", prov.get("finished")),
         ("wall time (s)", prov.get("wall_time_s")),
         ("peak memory (MiB)", prov.get("peak_memory_mb")),
-        *((f"version: {k}", v) for k, v in sorted((prov.get("versions") or {}).items())),
     ]
-    return pd.DataFrame([(k, "" if v is None else str(v)) for k, v in rows], columns=["field", "value"])
+    versions = sorted((prov.get("versions") or {}).items())
+    rows += [(f"version: {k}", v) for k, v in versions[:ITEM_LIMIT]]
+    if len(versions) > ITEM_LIMIT:
+        rows.append(("versions", f"{len(versions) - ITEM_LIMIT:,} more not shown"))
+    values = [(shorten(k), "" if v is None else shorten(str(v))) for k, v in rows]
+    return pd.DataFrame(values, columns=["field", "value"])
 
 
 def curves(record: Mapping[str, Any]) -> pd.DataFrame:
-    """Training curves as tidy rows (curve, iteration, value): ``train_loss`` and ``val_score``."""
+    """Training curves as tidy rows (curve, iteration, value): ``train_loss`` and ``val_score``; a curve
+    longer than ``CURVE_POINTS`` keeps that many evenly spaced points (the first and the last among them)."""
     rows = []
-    for name, points in (record.get("curves") or {}).items():
-        for point in points or []:
+    for name, points in list((record.get("curves") or {}).items())[:ITEM_LIMIT]:
+        points = points or []
+        if len(points) > CURVE_POINTS:
+            points = [points[i] for i in np.linspace(0, len(points) - 1, CURVE_POINTS).round().astype(int)]
+        for point in points:
             if len(point) >= 2 and point[1] is not None:
-                rows.append((name, int(point[0]), float(point[1])))
+                rows.append((shorten(name), int(point[0]), float(point[1])))
     return pd.DataFrame(rows, columns=["curve", "iteration", "value"])

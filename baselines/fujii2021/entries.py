@@ -7,16 +7,15 @@ Layer sizes are reconstructions (see ``networks.py``); the loss details too (see
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
+from typing import TYPE_CHECKING
 
-from torch import nn
-
-from segrepro.baselines.fujii2021.losses import FujiiLoss, Second
-from segrepro.baselines.fujii2021.networks import DoubleUNet, EnsembleUNet, UNet, XNet
 from segrepro.baselines.registry import register_baseline
 from segrepro.entry import BaselineEntry, Recipe
+from segrepro.lazy import Lazy
 from segrepro.sampling import Sampling
+
+if TYPE_CHECKING:
+    from segrepro.baselines.fujii2021.losses import Second
 
 CITATION = (
     "Fujii H, Tanaka H, Ikeuchi M, Hotta K. X-Net with Different Loss Functions for Cell Image "
@@ -68,11 +67,12 @@ RECIPES = {
     ),
 }
 
-ARCHS: dict[str, tuple[str, type[nn.Module], str]] = {
-    "unet": ("U-Net", UNet, "U-Net (max-pool/deconv), MONAI basic_unet blocks"),
-    "double-unet": ("Double U-Net", DoubleUNet, "Double U-Net: two U-Nets in series"),
-    "ensemble-unet": ("Ensemble U-Net", EnsembleUNet, "Ensemble U-Net: two U-Nets, softmax averaged"),
-    "xnet": ("X-Net", XNet, "X-Net: two encoders, two decoders, 1x1-conv fusion (output3)"),
+# arch -> (title, its class in networks.py, model name)
+ARCHS: dict[str, tuple[str, str, str]] = {
+    "unet": ("U-Net", "UNet", "U-Net (max-pool/deconv), MONAI basic_unet blocks"),
+    "double-unet": ("Double U-Net", "DoubleUNet", "Double U-Net: two U-Nets in series"),
+    "ensemble-unet": ("Ensemble U-Net", "EnsembleUNet", "Ensemble U-Net: two U-Nets, softmax averaged"),
+    "xnet": ("X-Net", "XNet", "X-Net: two encoders, two decoders, 1x1-conv fusion (output3)"),
 }
 RECONSTRUCTIONS = (
     "layer sizes: width-2w-4w-8w levels + 16w bottleneck, width 64 at the paper tier (the classic U-Net)",
@@ -87,17 +87,9 @@ RECONSTRUCTIONS = (
 )
 
 
-def _model(cls: type[nn.Module]) -> Callable[..., nn.Module]:
-    def build(in_channels: int, out_channels: int, spatial_dims: int, width: int = 64) -> nn.Module:
-        return cls(in_channels, out_channels, spatial_dims, width)
-
-    build.__doc__ = f"{cls.__name__} at channel ``width`` (64 = the paper's size)."
-    return build
-
-
 def make_entry(arch: str, second: Second, split: bool) -> BaselineEntry:
     """The entry for one table row: ``arch`` with SCE + ``second`` ("A+B") or SCE and ``second``."""
-    title, cls, model_name = ARCHS[arch]
+    title, network, model_name = ARCHS[arch]
     name = {"iou": "IoU", "dice": "Dice"}[second]
     loss_label = f"SCE and {name}" if split else f"SCE+{name}"
     entry_id = f"fujii2021-{arch}-sce-{'and-' if split else ''}{second}"
@@ -111,8 +103,8 @@ def make_entry(arch: str, second: Second, split: bool) -> BaselineEntry:
         title=f"{title} ({loss_label})",
         paper="001",
         citation=CITATION,
-        model=_model(cls),
-        loss=partial(FujiiLoss, second, split),
+        model=Lazy(f"segrepro.baselines.fujii2021.networks:{network}"),
+        loss=Lazy("segrepro.baselines.fujii2021.losses:FujiiLoss", second, split),
         recipes=RECIPES,
         spatial_dims=(2,),
         convention=CONVENTION,
@@ -135,6 +127,6 @@ ROWS = (
     ("xnet", "iou", True),
 )
 
-for _arch, _second, _split in ROWS:
-    _entry = make_entry(_arch, _second, _split)
-    register_baseline(_entry.id)(partial(make_entry, _arch, _second, _split))
+for _row in ROWS:
+    _entry = make_entry(*_row)
+    register_baseline(_entry.id)(lambda entry=_entry: entry)

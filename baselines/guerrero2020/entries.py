@@ -10,18 +10,13 @@ MONAI transforms. They need instance labels (``synthetic-cells-2d``, ``drosophil
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
-
-from monai.networks.nets import BasicUNet
-from torch import nn
 
 from segrepro.augment import Augment
-from segrepro.baselines.guerrero2020.losses import BWMLoss, JCLoss, W3Loss
 from segrepro.baselines.guerrero2020.postprocess import MAPInstances, WatershedInstances
 from segrepro.baselines.guerrero2020.targets import TouchingGapTarget
-from segrepro.baselines.losses import MaskedDiceCELoss
 from segrepro.baselines.registry import register_baseline
 from segrepro.entry import BaselineEntry, Recipe
+from segrepro.lazy import Lazy
 from segrepro.postprocess import Postprocess
 from segrepro.sampling import Sampling
 
@@ -82,23 +77,12 @@ RECONSTRUCTIONS = (
 )
 
 
-def unet(in_channels: int, out_channels: int, spatial_dims: int, features: tuple[int, ...]) -> nn.Module:
-    """The one U-Net every loss uses, normally initialised (the seed fixes the draw)."""
-    net = BasicUNet(spatial_dims, in_channels, out_channels, features=tuple(features), act="relu", norm=None)
-    for m in net.modules():
-        if isinstance(m, (nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.ConvTranspose3d)):
-            nn.init.kaiming_normal_(m.weight)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-    return net
-
-
-LOSSES: dict[str, tuple[str, Callable[[], nn.Module], int]] = {
-    "j3": ("J3", JCLoss, 3),
-    "j4": ("J4", JCLoss, 4),
-    "bwm": ("BWM", BWMLoss, 3),
-    "dsc": ("DSC", MaskedDiceCELoss, 3),
-    "w3": ("W3", W3Loss, 3),
+LOSSES: dict[str, tuple[str, Lazy, int]] = {
+    "j3": ("J3", Lazy("segrepro.baselines.guerrero2020.losses:JCLoss"), 3),
+    "j4": ("J4", Lazy("segrepro.baselines.guerrero2020.losses:JCLoss"), 4),
+    "bwm": ("BWM", Lazy("segrepro.baselines.guerrero2020.losses:BWMLoss"), 3),
+    "dsc": ("DSC", Lazy("segrepro.baselines.losses:MaskedDiceCELoss"), 3),
+    "w3": ("W3", Lazy("segrepro.baselines.guerrero2020.losses:W3Loss"), 3),
 }
 POSTS: dict[str, tuple[str, Callable[[], Postprocess]]] = {
     "map": ("MAP", MAPInstances),
@@ -122,7 +106,7 @@ def make_entry(loss: str, post: str) -> BaselineEntry:
         title=f"U-Net ({loss_title}, {post_title})",
         paper="002",
         citation=CITATION,
-        model=unet,
+        model=Lazy("segrepro.baselines.guerrero2020.networks:unet"),
         loss=loss_cls,
         recipes=RECIPES,
         model_name="U-Net (MONAI BasicUNet), 2-D or 3-D with the same topology",
@@ -150,4 +134,5 @@ ROWS = (
 )
 
 for _loss, _post in ROWS:
-    register_baseline(f"guerrero2020-{_loss}-{_post}")(partial(make_entry, _loss, _post))
+    _entry = make_entry(_loss, _post)
+    register_baseline(_entry.id)(lambda entry=_entry: entry)

@@ -13,15 +13,17 @@ scores handed on for AUC are (background + gap, 1 - that).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from scipy import ndimage
-from skimage.segmentation import watershed
 
 from segrepro.baselines.guerrero2020.targets import BACKGROUND, CELL, GAP, TOUCHING
 from segrepro.metrics.instances import drop_small
 from segrepro.postprocess import Prediction
+
+if TYPE_CHECKING:  # listing entries imports no torch
+    import torch
 
 
 def background_score(z: np.ndarray) -> np.ndarray:
@@ -79,6 +81,8 @@ class WatershedInstances:
     min_marker_size: int = 10
 
     def __call__(self, probs: torch.Tensor, decided: torch.Tensor) -> list[Prediction]:
+        from skimage.segmentation import watershed
+
         out = []
         for z in probs.detach().cpu().numpy():
             b = background_score(z)

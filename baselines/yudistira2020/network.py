@@ -6,7 +6,7 @@ with BN + ReLU (512, 512, 512, 512, 256, 128, 64), dropout 0.5 in the first thre
 first taking the concatenation with the matching encoder output. Head: a 3x3 conv on the last
 decoder output concatenated with the first encoder output. At full width with 1 input and 5 output
 channels the conv/deconv weights and biases total 54,406,725 (54,417,605 with the BN affine
-parameters); table 1's printed column differs by its typos (see ``TABLE1_TYPOS``).
+parameters); table 1's printed column differs by its typos (see ``entries.TABLE1_TYPOS``).
 
 ``width`` divides every hidden channel count (CPU tiers); the layer count never changes. Seven
 stride-2 convs need a side divisible by 2**7 = 128: other inputs are zero-padded up to the next
@@ -25,13 +25,6 @@ ENCODER_CHANNELS = (64, 128, 256, 512, 512, 512, 512, 512)
 DECODER_CHANNELS = (512, 512, 512, 512, 256, 128, 64)
 DROPOUT_LAYERS = 3
 DOWNSAMPLING = 2 ** (len(ENCODER_CHANNELS) - 1)
-
-TABLE1_TYPOS = (
-    "table 1 prints 2,097,152 parameters for conv4 (4x4x512x256), omitting its 512 biases (2,097,664 with them)",
-    "table 1 prints 4,194,432 for deconv5 (4x4x256x1024); weights + 256 biases are 4,194,560",
-    "table 1's total 54,406,469 equals neither its column's sum (54,406,085) nor the architecture "
-    "(54,406,725 conv/deconv weights and biases; 54,417,605 with BatchNorm affine parameters)",
-)
 
 
 def _ch(c: int, width: int) -> int:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import torch
-from monai.metrics import compute_hausdorff_distance
 
 
 def hd95_per_class(
@@ -19,8 +17,12 @@ def hd95_per_class(
     """``(K,)`` symmetric HD95 in voxels (or in ``spacing`` units) between ``pred == k`` and ``target == k``.
 
     Masked voxels belong to neither surface. NaN where the class is absent from the prediction or
-    the ground truth (a distance to nothing is undefined). Reuses MONAI's implementation.
+    the ground truth (a distance to nothing is undefined). Reuses MONAI's implementation (imported
+    here, so that ``segrepro evaluate`` without ``--hd95`` does not load torch and MONAI).
     """
+    import torch
+    from monai.metrics import compute_hausdorff_distance
+
     pred, target = np.asarray(pred), np.asarray(target)
     if pred.shape != target.shape:
         raise ValueError(f"prediction shape {pred.shape} != target shape {target.shape}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 MATCH_IOU = 0.5
 DETECTED_RECALL = 0.80
@@ -124,6 +123,8 @@ def _structure(ndim: int, slice_axis: int | None) -> np.ndarray:
 
 def components(binary: np.ndarray, slice_axis: int | None = None) -> tuple[np.ndarray, int]:
     """Connected components with full connectivity (8 in 2-D, 26 in 3-D), or per 2-D slice along ``slice_axis``."""
+    from scipy import ndimage  # here, not at the top: `segrepro evaluate` without --instances stays fast
+
     binary = np.asarray(binary, dtype=bool)
     return ndimage.label(binary, structure=_structure(binary.ndim, slice_axis))
 

@@ -67,7 +67,7 @@ def test_unwritable_results_folder_is_one_line_error(prepared_2d, workdir, monke
 
 
 def test_baselines_show_prints_card_with_parameters_per_tier(capsys):
-    assert main(["baselines", "show", "unet-dicece"]) == 0
+    assert main(["baselines", "show", "unet-dicece", "--json"]) == 0
     card = json.loads(capsys.readouterr().out)
     assert card["citation"] and set(card["recipes"]) == {"smoke", "quick", "paper"}
     assert all(n > 0 for n in card["parameters"].values())

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from mirrors import mirror_path, needs_mirror
 
 from segrepro.cli import main
 from segrepro.datasets import get_dataset
@@ -27,7 +28,7 @@ from segrepro.stress import (
     synthetic_training_set,
 )
 
-MIRROR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "drosophila-vnc"
+MIRROR = mirror_path("drosophila-vnc")
 
 
 def test_parse_ratios_forms():
@@ -100,7 +101,7 @@ def test_resampling_drops_poor_tiles_to_raise_the_ratio_and_drops_instances_with
     assert len(out_of_reach) == 1 and fg_bg_ratio(out_of_reach) == pytest.approx(1 / 7)
 
 
-@pytest.mark.skipif(not MIRROR.is_dir(), reason="needs the shared drosophila-vnc mirror")
+@needs_mirror("drosophila-vnc")
 def test_what_resampling_achieves_on_drosophila_vnc():
     """Documents the real case: every pixel is labelled and class 0 (membrane, ~17%) is the
     background, so no tile is background-only. Higher ratios are reached by dropping membrane-rich
@@ -188,7 +189,7 @@ def test_unprepared_dataset_is_one_line(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not MIRROR.is_dir(), reason="needs the shared drosophila-vnc mirror")
+@needs_mirror("drosophila-vnc")
 def test_real_data_dry_run_and_vectors(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SEGREPRO_DATA_DIR", str(tmp_path))
     assert main(["datasets", "fetch", "drosophila-vnc", "--mirror", str(MIRROR)]) == 0

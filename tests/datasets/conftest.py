@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import nibabel as nib
 import numpy as np
 import pytest
 
+from segrepro.datasets import get_dataset, urocell
+from segrepro.datasets.checksums import sha256_of
 from segrepro.datasets.urocell import VOLUMES as UROCELL_IDS
 
 
@@ -50,9 +53,30 @@ def nifti() -> Callable[[Path, np.ndarray], None]:
 
 
 @pytest.fixture
-def urocell_layout() -> Callable[..., dict]:
-    """``urocell_layout(root, shape=..., label_dtype=...)`` writes five small volumes (see ``write_urocell``)."""
-    return write_urocell
+def pin_urocell(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
+    """``pin_urocell(root)``: the UroCell card's label checksums (of new adapters and of the registered
+    one) become those of the label files under ``root``, as if those were upstream's; undone after the test."""
+
+    def pin(root: Path) -> None:
+        monkeypatch.setattr(urocell, "LABEL_SHA256", {rel: sha256_of(root / rel) for rel in urocell.LABEL_SHA256})
+        registered = get_dataset("urocell")
+        monkeypatch.setattr(registered, "card", replace(registered.card, sources=urocell.sources()))
+
+    return pin
+
+
+@pytest.fixture
+def urocell_layout(pin_urocell: Callable[[Path], None]) -> Callable[..., dict]:
+    """``urocell_layout(root, shape=..., label_dtype=..., pin=True)`` writes five small volumes (see
+    ``write_urocell``) and, with ``pin``, points the card's label checksums at them (``pin_urocell``)."""
+
+    def write(root: Path, *args: object, pin: bool = True, **kwargs: object) -> dict:
+        written = write_urocell(root, *args, **kwargs)
+        if pin:
+            pin_urocell(root)
+        return written
+
+    return write
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

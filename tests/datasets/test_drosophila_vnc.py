@@ -1,13 +1,13 @@
-"""drosophila-vnc: verified fetch from the shared mirror, paper 001's 320 crops and five folds, and
+"""drosophila-vnc: verified fetch from the local mirror folder, paper 001's 320 crops and five folds, and
 class frequencies that match counts taken independently from the label PNGs; drosophila-vnc-cells: touching
 cell profiles derived from its membrane labels."""
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
+from mirrors import mirror_path, needs_mirror
 from PIL import Image
 from scipy import ndimage
 
@@ -16,8 +16,7 @@ from segrepro.cli import main
 from segrepro.datasets import get_dataset, load_prepared
 from segrepro.datasets.drosophila_vnc import cells_from_membrane, crop_id
 
-MIRROR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "drosophila-vnc"
-needs_mirror = pytest.mark.skipif(not MIRROR.is_dir(), reason="needs the shared drosophila-vnc mirror")
+MIRROR = mirror_path("drosophila-vnc")
 # Raw label values of each class, written out here rather than read from the card.
 VALUES = {
     "membrane": (0, 32, 64, 96, 128),
@@ -47,7 +46,7 @@ def prepared(tmp_path_factory):
     return load_prepared("drosophila-vnc", data / "prepared" / "drosophila-vnc")
 
 
-@needs_mirror
+@needs_mirror("drosophila-vnc")
 @pytest.mark.slow
 def test_prepare_gives_paper_crops_and_folds(prepared):
     ids = prepared.meta["volumes"]
@@ -63,7 +62,7 @@ def test_prepare_gives_paper_crops_and_folds(prepared):
     assert sorted(tested) == sorted(ids)
 
 
-@needs_mirror
+@needs_mirror("drosophila-vnc")
 @pytest.mark.slow
 def test_class_frequencies_match_the_label_pngs(prepared):
     pixels = np.concatenate(
@@ -81,7 +80,7 @@ def test_class_frequencies_match_the_label_pngs(prepared):
     np.testing.assert_array_equal(lab == 2, region == 223)
 
 
-@needs_mirror
+@needs_mirror("drosophila-vnc")
 def test_corrupted_mirror_file_fails_fetch_and_leaves_no_prepared_data(tmp_path, monkeypatch, capsys):
     mirror = tmp_path / "mirror"
     for sub in ("raw", "labels"):
@@ -104,7 +103,7 @@ def test_corrupted_mirror_file_fails_fetch_and_leaves_no_prepared_data(tmp_path,
     assert not prepared.exists() or not any(prepared.iterdir())
 
 
-@needs_mirror
+@needs_mirror("drosophila-vnc")
 @pytest.mark.slow
 def test_smoke_run_on_the_real_data(prepared, tmp_path, monkeypatch):
     """The standard protocol runs on the prepared real dataset and scores its five classes."""

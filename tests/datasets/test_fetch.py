@@ -4,17 +4,18 @@ unpinned files are never used, and every error names the file and both checksums
 import gzip
 import shutil
 from http.server import SimpleHTTPRequestHandler
-from pathlib import Path
 
 import pytest
+from disks import fill, only_filler_left
+from mirrors import mirror_path, needs_mirror
 
 from segrepro.cli import main
-from segrepro.datasets import ClassSpec, DatasetCard, SourceFile
+from segrepro.datasets import ClassSpec, DatasetCard, SourceFile, urocell
 from segrepro.datasets.fetch import PINNED, fetch_sources, read_pinned, sha256_of
 from segrepro.datasets.urocell import LABEL_SHA256, VOLUMES, UroCellAdapter
 from segrepro.errors import UserError
 
-REAL_LABELS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "urocell-labels"
+REAL_LABELS = mirror_path("urocell-labels")
 
 
 def card(*sources: SourceFile) -> DatasetCard:
@@ -23,19 +24,32 @@ def card(*sources: SourceFile) -> DatasetCard:
 
 @pytest.fixture
 def upstream(tmp_path, urocell_layout):
-    """A copy of the UroCell upstream layout: the real mirrored labels + small generated raw volumes."""
+    """The UroCell upstream layout on small generated volumes, with the card's label checksums pointed
+    at these labels; the real labels are checked against the real checksums in
+    ``test_real_labels_match_the_card_and_fetch_from_the_mirror``."""
     root = tmp_path / "upstream"
-    urocell_layout(root)  # writes raw volumes and small labels ...
-    for rel in LABEL_SHA256:  # ... whose labels are replaced by the real ones (checksums in the card)
-        shutil.copyfile(REAL_LABELS / rel, root / rel)
+    urocell_layout(root)
     return root
+
+
+@needs_mirror("urocell-labels")
+def test_real_labels_match_the_card_and_fetch_from_the_mirror(tmp_path, urocell_layout):
+    root = tmp_path / "upstream"
+    urocell_layout(root, pin=False)  # raw volumes (not mirrored) are generated; the labels are the real ones
+    for rel, digest in LABEL_SHA256.items():
+        assert sha256_of(REAL_LABELS / rel) == digest
+        shutil.copyfile(REAL_LABELS / rel, root / rel)
+    raw = tmp_path / "raw"
+    UroCellAdapter().fetch(raw, mirror=root)
+    assert all(sha256_of(raw / rel) == digest for rel, digest in LABEL_SHA256.items())
+    assert sorted(read_pinned(raw)) == [f"data/{v}.nii.gz" for v in VOLUMES]
 
 
 def test_download_verifies_labels_and_pins_raw_volumes(tmp_path, upstream, serve):
     url = serve(upstream)
     raw = tmp_path / "raw"
     UroCellAdapter().fetch(raw, base_url=url)
-    for rel, digest in LABEL_SHA256.items():
+    for rel, digest in urocell.LABEL_SHA256.items():
         assert sha256_of(raw / rel) == digest
     pins = read_pinned(raw)
     assert sorted(pins) == [f"data/{v}.nii.gz" for v in VOLUMES]
@@ -53,7 +67,7 @@ def test_corrupted_download_names_file_and_both_checksums_and_is_not_used(tmp_pa
     with pytest.raises(UserError) as info:
         UroCellAdapter().fetch(raw, base_url=serve(upstream))
     msg = str(info.value)
-    assert rel in msg and LABEL_SHA256[rel] in msg and got in msg and "\n" not in msg
+    assert rel in msg and urocell.LABEL_SHA256[rel] in msg and got in msg and "\n" not in msg
     assert not (raw / rel).exists()
     assert not list(raw.rglob("*.part"))
 
@@ -133,7 +147,7 @@ def test_cli_corrupted_mirror_fails_and_leaves_no_prepared_data(workdir, upstrea
     (upstream / rel).write_bytes(b"corrupted")
     assert main(["datasets", "fetch", "urocell", "--mirror", str(upstream)]) == 2
     err = capsys.readouterr().err
-    assert rel in err and LABEL_SHA256[rel] in err and sha256_of(upstream / rel) in err
+    assert rel in err and urocell.LABEL_SHA256[rel] in err and sha256_of(upstream / rel) in err
     assert main(["datasets", "prepare", "urocell"]) == 2
     assert "missing" in capsys.readouterr().err
     assert not (workdir / "data" / "prepared" / "urocell").exists()
@@ -146,3 +160,20 @@ def test_cli_fetch_source_url_and_upstream(workdir, upstream, serve, capsys):
     assert (workdir / "data" / "raw" / "synthetic-2d").is_dir()
     assert main(["datasets", "fetch", "urocell", "--source", str(workdir / "nope")]) == 2
     assert "is not a directory" in capsys.readouterr().err
+
+
+def test_fetch_on_a_full_disk_is_one_line_and_leaves_nothing(small_disk, upstream, monkeypatch, capsys):
+    monkeypatch.setenv("SEGREPRO_DATA_DIR", str(small_disk / "data"))
+    fill(small_disk)
+    assert main(["datasets", "fetch", "urocell", "--mirror", str(upstream)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1].split("\r")[-1]
+    assert err.startswith(f"segrepro: error: {small_disk / 'data' / 'raw' / 'urocell' / 'data'}: no space left")
+    assert only_filler_left(small_disk)  # no .part file, no empty folder
+
+
+@pytest.mark.parametrize("name", ["urocell", "drosophila-vnc", "c-merolae", "ctc"])
+def test_fetch_from_a_folder_in_another_layout_leaves_no_folders(workdir, name, capsys):
+    assert main(["datasets", "fetch", name, "--mirror", "/etc"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1].split("\r")[-1]
+    assert err.startswith("segrepro: error: /etc")
+    assert not (workdir / "data").exists()

@@ -60,11 +60,13 @@ def test_cli_prepare_with_card_then_show(tmp_path, workdir, capsys):
     assert set(np.unique(lab)) == {0, 1}
     assert len(data.folds) == 3
     capsys.readouterr()
-    assert main(["datasets", "show", "my-cells"]) == 0
+    assert main(["datasets", "show", "my-cells", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["title"] == "My cells" and shown["prepared"]["class_counts"]["cell"] > 0
+    assert main(["datasets", "show", "my-cells"]) == 0
+    assert re.search(r"1\s+cell\s+255\s+#3cb44b\s+[\d,]+\s+0\.\d+", capsys.readouterr().out)
     assert main(["datasets", "list"]) == 0
-    assert re.search(r"my-cells\s+2-D\s+2 classes\s+\[prepared, card\]", capsys.readouterr().out)
+    assert re.search(r"my-cells\s+2-D\s+2\s+prepared \(YAML card\)\s+My cells", capsys.readouterr().out)
 
 
 def test_nifti_volumes_and_explicit_split(tmp_path):
@@ -112,7 +114,22 @@ def test_tiff_stack_for_2d_card_is_rejected(tmp_path):
     [
         ({"spatial_dims": 4}, "spatial_dims must be 2 or 3"),
         ({"classes": [{"name": "only", "values": [0]}]}, "at least two classes"),
-        ({"classes": [{"name": "a", "values": [0]}, {"name": "b", "values": [0]}]}, "belongs to two classes"),
+        (
+            {"classes": [{"name": "a", "values": [0]}, {"name": "b", "values": [0]}]},
+            r"label value 0 belongs to both class 'a' and class 'b'",
+        ),
+        (
+            {"classes": [{"name": "a", "values": [0]}, {"name": "b", "values": [255, 7]}]},
+            r"label value 7 belongs to both class 'b' and ignore",
+        ),
+        ({"split": {"folds": 3, "train": ["slice0"]}}, r"split has both folds \(rotating folds\) and train"),
+        (
+            {"split": {"train": ["slice0", "slice1"], "val": ["slice2"], "test": ["slice1", "slice3"]}},
+            r"split lists \['slice1'\] in both train and test",
+        ),
+        ({"split": {"folds": 3, "blocks": "random"}}, r"split.blocks goes with folds: K and is one of"),
+        ({"split": {"folds": "3"}}, r"split.folds must be a whole number, not '3'"),
+        ({"split": {"train": "slice0", "val": ["slice1"], "test": ["slice2"]}}, r"split.train must be a list"),
         ({"colour_map": 1}, "unknown key"),
         ({"split": {"folds": 9}}, r"split.folds=9 needs 3 <= folds <= 6"),
         ({"split": {"train": ["slice0"], "val": ["nope"], "test": ["slice1"]}}, r"unknown files \['nope'\]"),
@@ -168,3 +185,55 @@ def test_readme_card_example_prepares(tmp_path):
     assert data.class_names == ["background", "mitochondria", "er"]
     assert data.meta["class_counts"] == {"background": 3 * (4 * 64 - 18 - 2), "mitochondria": 36, "er": 18}
     assert len(data.folds) == 3
+
+
+def test_label_file_without_image_is_named(tmp_path, workdir, capsys):
+    card = write_folder(tmp_path / "c", CARD)
+    (tmp_path / "c" / "images" / "slice4.png").unlink()
+    assert main(["datasets", "prepare", "--card", str(card)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert re.search(r"labels/slice4\.png: a label file with no image \(.*images/slice4\.\*\)", err), err
+    assert "\n" not in err and not (workdir / "data" / "prepared").exists()
+
+
+def test_colour_label_png_is_refused_but_grey_saved_as_rgb_is_read(tmp_path):
+    root = tmp_path / "c"
+    card = write_folder(root, CARD, n=3)
+    grey = np.asarray(Image.open(root / "labels" / "slice0.png"))
+    Image.fromarray(np.stack([grey] * 3, axis=-1)).save(root / "labels" / "slice0.png")  # grey, as RGB
+    data = load_prepared("my-cells", GenericAdapter.from_yaml(card).prepare(root, tmp_path / "p"))
+    np.testing.assert_array_equal(np.asarray(data.load("slice0")[1])[2:], (grey[2:] == 255).astype(np.uint8))
+    colour = np.stack([grey, grey // 2, grey], axis=-1)
+    Image.fromarray(colour).save(root / "labels" / "slice1.png")
+    with pytest.raises(UserError, match=r"labels/slice1\.png: a colour \(RGB\) label image; .*grey or palette PNG"):
+        GenericAdapter.from_yaml(card).prepare(root, tmp_path / "p2")
+
+
+@pytest.mark.parametrize(
+    ("split", "first_test"),
+    [
+        ({"folds": 3}, ["slice0", "slice3", "slice6", "slice9"]),
+        ({"folds": 3, "blocks": "contiguous"}, ["slice0", "slice1", "slice2", "slice3"]),
+    ],
+)
+def test_rotating_folds_follow_natural_order_and_blocks(tmp_path, split, first_test):
+    card = write_folder(tmp_path / "c", {**CARD, "split": split}, n=12, size=16)
+    data = load_prepared("my-cells", GenericAdapter.from_yaml(card).prepare(tmp_path / "c", tmp_path / "p"))
+    assert data.meta["volumes"] == [f"slice{i}" for i in range(12)]
+    assert list(data.folds[0].test) == first_test
+    assert sorted(v for f in data.folds for v in f.test) == sorted(data.meta["volumes"])
+
+
+def test_another_card_under_a_prepared_name_needs_force(tmp_path, workdir, capsys):
+    first = write_folder(tmp_path / "a", CARD)
+    assert main(["datasets", "prepare", "--card", str(first)]) == 0
+    assert main(["datasets", "prepare", "--card", str(first)]) == 0  # the same card again: fine
+    before = load_prepared("my-cells").data_hash
+    other = write_folder(tmp_path / "b", {**CARD, "title": "Someone else's cells"}, n=4)
+    capsys.readouterr()
+    assert main(["datasets", "prepare", "--card", str(other)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"prepared from a different card ({first.resolve()})" in err and "--force" in err and "\n" not in err
+    assert load_prepared("my-cells").data_hash == before
+    assert main(["datasets", "prepare", "--card", str(other), "--force"]) == 0
+    assert load_prepared("my-cells").meta["card"]["title"] == "Someone else's cells"

@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
+import tifffile
 from PIL import Image
 
 from segrepro.datasets import ClassSpec
 from segrepro.datasets.masks import artefact_line_mask, border_mask, segmentation_mask
-from segrepro.datasets.readers import map_labels, random_halves_folds, read_array, resize2d
+from segrepro.datasets.readers import map_labels, random_halves_folds, read_array, read_slice, resize2d
 from segrepro.errors import UserError
 
 
@@ -108,3 +109,18 @@ def test_random_halves_are_50_50_and_differ_between_folds():
         assert len(f.test) == 10 and len(f.val) == 1 and len(f.train) == 9
         assert sorted(f.train + f.val + f.test) == sorted(ids)
     assert len({f.test for f in folds}) == 5
+
+
+def test_label_slices_in_colour_are_refused_and_grey_rgb_gives_values(tmp_path):
+    grey = np.array([[0, 255], [128, 3]], np.uint8)
+    Image.fromarray(np.stack([grey] * 3, axis=-1)).save(tmp_path / "grey.png")
+    tifffile.imwrite(tmp_path / "grey.tif", np.stack([grey] * 3, axis=-1))
+    for name in ("grey.png", "grey.tif"):
+        np.testing.assert_array_equal(read_slice(tmp_path / name, labels=True), grey)  # exact values
+    colour = np.stack([grey, grey // 2, grey], axis=-1)
+    Image.fromarray(colour).save(tmp_path / "colour.png")
+    tifffile.imwrite(tmp_path / "colour.tif", colour)
+    for name in ("colour.png", "colour.tif"):
+        with pytest.raises(UserError, match=rf"{name}: a colour \(RGB\) label image"):
+            read_slice(tmp_path / name, labels=True)
+    assert read_slice(tmp_path / "colour.png").shape == (2, 2)  # an image is still converted to grey

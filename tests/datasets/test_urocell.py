@@ -1,9 +1,8 @@
 """UroCell: upstream layout on small generated volumes, the real label files, masks and folds."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from mirrors import mirror_path, needs_mirror
 
 from segrepro.datasets import load_prepared
 from segrepro.datasets.masks import border_mask
@@ -11,7 +10,7 @@ from segrepro.datasets.urocell import VOLUMES as UROCELL_IDS
 from segrepro.datasets.urocell import UroCellAdapter, read_label
 from segrepro.errors import UserError
 
-UROCELL_LABELS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "urocell-labels"
+UROCELL_LABELS = mirror_path("urocell-labels")
 
 
 @pytest.mark.parametrize("label_dtype", [np.float32, np.uint8, np.int16])
@@ -47,12 +46,13 @@ def test_leave_one_volume_out_folds():
         assert len(f.train) == 3 and not set(f.train) & set(f.val + f.test)
 
 
-def test_label_value_not_in_card_names_the_file(tmp_path, urocell_layout, nifti):
+def test_label_value_not_in_card_names_the_file(tmp_path, urocell_layout, nifti, pin_urocell):
     raw = tmp_path / "raw"
     urocell_layout(raw)
     bad = np.zeros((20, 18, 16), np.float32)
     bad[0, 0, 0] = 0.5
     nifti(raw / "lyso" / "binary" / "fib1-1-0-3.nii.gz", bad)
+    pin_urocell(raw)  # as if upstream's file were this one
     with pytest.raises(UserError, match=r"lyso/binary/fib1-1-0-3.nii.gz: label values \[0.5\] are not in the card"):
         UroCellAdapter().prepare(raw, tmp_path / "prep")
     assert not (tmp_path / "prep").exists()
@@ -75,6 +75,7 @@ def test_missing_file_says_how_to_fetch(tmp_path, urocell_layout):
         UroCellAdapter().prepare(raw, tmp_path / "prep")
 
 
+@needs_mirror("urocell-labels")
 @pytest.mark.parametrize(("vid", "mito", "lyso"), [("fib1-0-0-0", 0.0302, 0.0294), ("fib1-3-3-0", 0.0636, 0.0007)])
 def test_real_label_volume_matches_readme_fractions(vid, mito, lyso):
     """Foreground fractions of the mirrored real labels, against the numbers in its README."""

@@ -1,13 +1,26 @@
 """The leaderboard page through Streamlit's own testing API, on fixture files written by the tests."""
 
+import base64
+import html
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 from fixture_data import XNET_DICE, make_record, write_csv, write_record
+from markdown_it import MarkdownIt
 from PIL import Image
 from streamlit.testing.v1 import AppTest
+
+MARKDOWN = MarkdownIt("commonmark")
+"""The CommonMark renderer: what the page's Markdown turns into, to check what a reader (and a browser) gets."""
+
+
+def shown(markdown: str) -> str:
+    """The text a reader sees for one Markdown body."""
+    return html.unescape(re.sub(r"<[^>]+>", "", MARKDOWN.render(markdown))).strip()
+
 
 APP = str(Path(__file__).resolve().parents[2] / "leaderboard" / "app.py")
 
@@ -146,7 +159,7 @@ def test_malformed_files_are_named_and_the_page_still_renders(fixture_tree):
     (runs / "no-provenance.json").write_text(json.dumps(bad))
     write_csv(fixture_tree["published"] / "p9" / "published.csv", ("paper", "value"), [("9", "1")])
     at = run_app()
-    errors = " ".join(e.value for e in at.error)
+    errors = " ".join(shown(e.value) for e in at.error)
     assert "broken.json" in errors and "not readable JSON" in errors
     assert "no-provenance.json" in errors and "'provenance' is a required property" in errors
     assert "p9/published.csv" in errors and "wrong columns" in errors
@@ -159,7 +172,7 @@ def test_only_malformed_files_still_explained(tmp_path, monkeypatch):
     monkeypatch.setenv("SEGREPRO_RESULTS_DIR", str(tmp_path))
     monkeypatch.setenv("SEGREPRO_PUBLISHED_DIR", str(tmp_path / "none"))
     at = run_app()
-    assert "x.json" in at.error[0].value and "dvc repro" in at.info[0].value
+    assert "x.json" in shown(at.error[0].value) and "dvc repro" in at.info[0].value
 
 
 def test_empty_results_folder_says_what_to_run(tmp_path, monkeypatch):
@@ -176,3 +189,151 @@ def test_a_new_record_shows_on_the_next_run(fixture_tree):
     write_record(fixture_tree["results"] / "runs", make_record("drosophila-vnc", "newnet", "002", "paper", 0, 0))
     at.run()
     assert "newnet" in frame(at, "rank-paper")["baseline"].tolist()
+
+
+INJECTED = "![x](http://127.0.0.1:9/t.png)"
+"""Markdown that would make every viewer's browser fetch that URL if rendered as Markdown."""
+
+
+def markdown_bodies(at: AppTest) -> list[str]:
+    """Every Markdown body the page sends: texts, alerts, headings, widget labels and image captions."""
+    kinds = ("markdown", "caption", "error", "warning", "info", "title", "header", "subheader")
+    bodies = [e.value for kind in kinds for e in at.get(kind)]
+    widgets = ("selectbox", "multiselect", "text_input")
+    bodies += [w.label for kind in widgets for w in at.get(kind)]
+    bodies += [img.caption for e in at.get("image") for img in e.proto.imgs]
+    return bodies
+
+
+def test_values_from_files_render_as_text_never_markdown(fixture_tree):
+    runs = fixture_tree["results"] / "runs"
+    record = make_record(
+        f"d{INJECTED}",
+        f"b{INJECTED}",
+        f"p{INJECTED}",
+        "smoke",
+        0,
+        0,
+        classes=("background", f"c{INJECTED}"),
+        extra={"run_id": f"r{INJECTED}", "predictions": [{"image": f"i{INJECTED}", "file": "000.png"}]},
+    )
+    record["provenance"]["command"] = f"`{INJECTED}` <img src=http://127.0.0.1:9/h.png>"
+    (runs / "inject.json").write_text(json.dumps(record))
+    (runs / "inject").mkdir()
+    Image.fromarray(np.zeros((4, 12, 3), dtype=np.uint8)).save(runs / "inject" / "000.png")
+    (runs / "broken[x](http:.json").write_text("{")
+    at = run_app({"run": "yours:inject"})
+    bodies = markdown_bodies(at)
+    texts = [shown(b) for b in bodies]
+    assert f"r{INJECTED}" in texts  # the run's heading: its id, as text
+    assert f"i{INJECTED}" in texts  # the overlay's caption
+    assert any(f"Ranking on d{INJECTED}" in t for t in texts)  # the ranking's heading
+    assert any("broken[x](http:.json" in t for t in texts)  # the problem naming the file
+    for body in bodies:
+        rendered = MARKDOWN.render(body)
+        assert "<img" not in rendered and not re.search(r'(src|href)="[^"]*127\.0\.0\.1:9', rendered), body
+
+
+def test_missing_values_show_a_dash_never_none(fixture_tree):
+    at = run_app({"view": "published"})
+    assert frame(at, "pvr-table")["tier"].isna().any()  # the open rows have no tier: shown as the placeholder
+    tables = [d for tab in at.tabs for d in tab.dataframe]
+    assert len(tables) >= 6 and {d.proto.placeholder for d in tables} == {"—"}
+
+
+def test_bad_overlays_are_named_and_files_outside_the_run_are_never_opened(fixture_tree, tmp_path, monkeypatch):
+    runs = fixture_tree["results"] / "runs"
+    files = ["000_ok.png", "001_corrupt.png", "002_link.png"]
+    record = make_record(
+        "drosophila-vnc",
+        "xnet-sce-iou",
+        "001",
+        "smoke",
+        1,
+        3,
+        extra={"predictions": [{"image": f, "file": f} for f in files]},
+    )
+    write_record(runs, record)
+    folder = runs / record["run_id"]
+    folder.mkdir()
+    Image.fromarray(np.zeros((8, 28, 3), dtype=np.uint8)).save(folder / files[0])
+    (folder / files[1]).write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    outside = tmp_path / "outside.png"
+    Image.fromarray(np.zeros((8, 28, 3), dtype=np.uint8)).save(outside)
+    (folder / files[2]).symlink_to(outside)
+    opened = []
+    real_open = Image.open
+
+    def recording_open(fp, *args, **kwargs):
+        if isinstance(fp, (str, Path)):
+            opened.append(Path(fp).resolve())
+        return real_open(fp, *args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", recording_open)
+    at = run_app({"run": f"yours:{record['run_id']}"})
+    errors = [shown(e.value) for e in at.tabs[TABS.index("runs")].error]
+    assert any("001_corrupt.png: not a readable PNG" in e for e in errors), errors
+    assert any("002_link.png: points outside the run's folder; not opened" in e for e in errors), errors
+    assert outside.resolve() not in opened and (folder / files[0]).resolve() in opened
+    assert [e.type for e in at.tabs[TABS.index("runs")]].count("image") == 1  # the good one still shows
+
+
+def test_an_unexpected_error_in_a_view_is_one_line_without_server_paths(fixture_tree, monkeypatch):
+    from segrepro.leaderboard import views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("/srv/private/segrepro/views.py line 1")
+
+    monkeypatch.setattr(views, "rankings", broken)
+    at = run_app()
+    assert [shown(e.value) for e in at.error] == [
+        "The rankings view could not be drawn (RuntimeError); the server's log has the details."
+    ]
+    assert not any("/srv/private" in b for b in markdown_bodies(at))
+    assert len(frame(at, "per-class-table")) > 0  # the other views still draw
+
+
+def test_a_huge_record_is_capped_on_the_run_page(fixture_tree):
+    from segrepro.leaderboard.views import CURVE_POINTS, ITEM_LIMIT
+
+    record = make_record("drosophila-vnc", "xnet-sce-iou", "001", "smoke", 1, 3)
+    record["recipe"] = {
+        "schedule": list(range(20_000)),
+        "note": "x" * 100_000,
+        "deep": {"a": {"a": {"a": {"a": {"a": {"a": 1}}}}}},
+    }
+    record["curves"] = {"train_loss": [[i, 1.0 / (i + 1)] for i in range(5_000)]}
+    record["provenance"]["versions"] = {f"package{i}": "1.0" for i in range(500)}
+    write_record(fixture_tree["results"] / "runs", record)
+    at = run_app({"run": f"yours:{record['run_id']}"})
+    recipe = at.json[0].value
+    assert len(recipe) < 20_000
+    assert "19,950 more items not shown" in recipe and "99,700 more characters not shown" in recipe
+    assert "nested deeper than" in recipe
+    prov = frame(at, "provenance")
+    assert len(prov) <= 25 + ITEM_LIMIT and "450 more not shown" in prov["value"].tolist()
+    chart = next(c for c in at.get("plotly_chart") if c.key == "curves-chart")
+    x = json.loads(chart.proto.spec)["data"][0]["x"]
+    n_points = len(x) if isinstance(x, list) else np.frombuffer(base64.b64decode(x["bdata"]), x["dtype"]).size
+    assert n_points == CURVE_POINTS  # of 5,000, evenly spaced
+
+
+def test_with_a_secret_the_page_shows_nothing_until_it_is_given(fixture_tree, monkeypatch):
+    monkeypatch.setenv("SEGREPRO_LEADERBOARD_SECRET", "s3cret")
+    at = run_app()
+    assert not [d for tab in at.tabs for d in tab.dataframe] and not at.tabs and not at.sidebar.selectbox
+    at.text_input(key="secret").input("wrong").run()
+    assert at.error[0].value == "That is not the secret." and not at.tabs
+    at.text_input(key="secret").input("s3cret").run()
+    assert len(frame(at, "rank-paper")) == 2 and not at.error
+
+
+def test_chart_labels_from_files_are_text_not_plotly_markup(fixture_tree):
+    link = '<a href="http://127.0.0.1:9/">c</a>'
+    record = make_record("drosophila-vnc", "<b>net</b>", "001", "smoke", 0, 0, classes=("background", link))
+    (fixture_tree["results"] / "runs" / "markup.json").write_text(json.dumps(record))
+    at = run_app({"view": "per-class"})
+    chart = next(c for c in at.get("plotly_chart") if c.key == "per-class-chart")
+    spec = json.dumps(json.loads(chart.proto.spec))  # Plotly's JSON writes < as \\u003c: decoded here
+    assert "&lt;b&gt;net&lt;/b&gt;" in spec and "&lt;a href=" in spec
+    assert "<b>net" not in spec and "<a href" not in spec

@@ -149,3 +149,57 @@ def test_rankings_and_published_table_render_in_chromium(server, tmp_path):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 40_000
     if os.environ.get("SEGREPRO_SCREENSHOT"):
         shutil.copyfile(shot, os.environ["SEGREPRO_SCREENSHOT"])
+
+
+@pytest.fixture
+def canary():
+    """A loopback HTTP server that records every path a browser asks it for."""
+    import http.server
+    import threading
+
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", asked
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (tests/setup_browser.sh installs it)")
+def test_markdown_in_a_record_makes_the_browser_fetch_nothing(fixture_tree, canary, server, tmp_path):
+    import json
+
+    from fixture_data import make_record
+    from PIL import Image
+
+    base, asked = canary
+    injected = f"![x]({base}/t.png)"
+    runs = fixture_tree["results"] / "runs"
+    record = make_record(
+        "drosophila-vnc",
+        f"b{injected}",
+        "001",
+        "smoke",
+        0,
+        0,
+        extra={"run_id": f"r{injected}", "predictions": [{"image": f"i{injected}", "file": "000.png"}]},
+    )
+    (runs / "inject.json").write_text(json.dumps(record))
+    (runs / "inject").mkdir()
+    Image.fromarray(np.zeros((4, 12, 3), dtype=np.uint8)).save(runs / "inject" / "000.png")
+    deadline, dom = time.monotonic() + PATIENCE_S, ""
+    while "Predictions" not in dom and time.monotonic() < deadline:  # until the run page has drawn its overlays
+        dom = html.unescape(browse(server + "?run=yours:inject", tmp_path / "profile", "--dump-dom").stdout)
+    assert "Predictions" in dom, "the run page was not drawn"
+    assert asked == [], f"the page made the browser fetch {asked}"
+    assert f"r{injected}" in dom and f"i{injected}" in dom  # the run's heading and the caption, as their text

@@ -12,7 +12,7 @@ from segrepro.cli import main
 from segrepro.metrics import CONVENTIONS, get_convention
 from segrepro.metrics.distance import hd95_per_class
 from segrepro.metrics.evaluate import RunEvaluation, evaluate_arrays
-from segrepro.metrics.instances import component_detection, semantic_instance_counts
+from segrepro.metrics.instances import InstanceCounts, component_detection, semantic_instance_counts
 from segrepro.records import validate_record
 
 METRICS = {"precision", "recall", "tnr", "dice", "iou", "balanced_accuracy", "youden_j", "mcc"}
@@ -225,3 +225,157 @@ def test_instance_files_that_do_not_fit_are_one_line_errors(tmp_path, capsys, pr
     code, out, err = run(capsys, *args)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert __import__("re").search(message, err), err
+
+
+def one_line_error(capsys, *args):
+    code, out, err = run(capsys, *args)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    return err
+
+
+def test_too_many_classes_is_refused_before_any_file_is_read(tmp_path, capsys):
+    err = one_line_error(capsys, "--target", "absent.npy", "--pred", "absent.npy", "--n-classes", "100000")
+    assert "--n-classes 100000 is above the limit of 4096" in err and "149.0 GiB" in err
+
+
+@pytest.mark.parametrize("flag", ["--instances", "--hd95"])
+def test_single_values_with_instances_or_hd95_are_one_line_errors(tmp_path, capsys, flag):
+    t = save(tmp_path / "t.npy", np.array(1))
+    err = one_line_error(capsys, "--target", t, "--pred", t, "--n-classes", "2", flag)
+    assert "need arrays of at least one dimension" in err
+
+
+@pytest.mark.parametrize("option", ["--probs", "--mask"])
+def test_complex_probabilities_and_masks_are_refused(tmp_path, capsys, option):
+    target, pred, probs, mask = volume(4, shape=(2, 8, 8))
+    value = probs.astype(np.complex64) if option == "--probs" else mask.astype(np.complex64)
+    args = ["--target", save(tmp_path / "t.npy", target), "--pred", save(tmp_path / "p.npy", pred)]
+    err = one_line_error(capsys, *args, option, save(tmp_path / "c.npy", value), "--n-classes", "3")
+    assert "c.npy" in err
+
+
+ISBI_CARD = """name: isbi-style
+spatial_dims: 2
+images: images
+labels: labels
+classes:
+  - {name: cell, values: [255]}
+  - {name: membrane, values: [0]}
+ignore: [128]
+"""
+
+
+def isbi_pair(seed):
+    """Raw ISBI-style labels (membrane 0, cell 255, 128 unscored) and the class ids they stand for."""
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, 2, (16, 16))
+    pred_ids = np.where(rng.random(ids.shape) < 0.8, ids, 1 - ids)
+    raw = np.where(ids == 1, 0, 255).astype(np.uint8)
+    ignored = rng.random(ids.shape) < 0.1
+    raw_target = np.where(ignored, 128, raw).astype(np.uint8)
+    return raw_target, np.where(pred_ids == 1, 0, 255).astype(np.uint8), ids, pred_ids, ~ignored
+
+
+def test_card_maps_raw_label_values_and_masks_ignore_values(tmp_path, capsys):
+    (tmp_path / "card.yaml").write_text(ISBI_CARD)
+    raw_t, raw_p, ids, pred_ids, scored = isbi_pair(0)
+    args = ["--target", save(tmp_path / "t.npy", raw_t), "--pred", save(tmp_path / "p.npy", raw_p)]
+    code, out, _ = run(capsys, *args, "--card", str(tmp_path / "card.yaml"))
+    assert code == 0
+    dice = f1_score(ids[scored], pred_ids[scored], average=None, labels=[0, 1])
+    assert json.loads(out)["per_class"]["1"]["dice"] == pytest.approx(dice[1], abs=1e-12)  # membrane, raw 0
+    err = one_line_error(capsys, *args, "--card", str(tmp_path / "card.yaml"), "--n-classes", "3")
+    assert "differs from" in err and "2 classes" in err
+    np.save(tmp_path / "p.npy", np.where(raw_t == 128, 128, raw_p))  # a prediction has no ignore values
+    assert "label values [128] are not in the card" in one_line_error(
+        capsys, *args, "--card", str(tmp_path / "card.yaml")
+    )
+
+
+def test_dataset_maps_its_raw_values_and_refuses_a_dataset_without_a_plain_mapping(tmp_path, capsys):
+    raw_values = [0, 32, 191, 223, 159, 255, 128]  # drosophila-vnc: 0/32/128 membrane (0), 191 mitochondria (1)...
+    ids = np.array([0, 0, 1, 2, 3, 4, 0])
+    rng = np.random.default_rng(5)
+    pick = rng.integers(0, len(raw_values), (12, 12))
+    target = np.array(raw_values, dtype=np.uint8)[pick]
+    args = ["--target", save(tmp_path / "t.npy", target), "--pred", save(tmp_path / "p.npy", target)]
+    code, out, _ = run(capsys, *args, "--dataset", "drosophila-vnc", "--include-background")
+    result = json.loads(out)
+    assert code == 0 and set(result["per_class"]) == {"0", "1", "2", "3", "4"}
+    present = {str(k) for k in np.unique(ids[pick])}
+    assert all(result["per_class"][k]["dice"] == 1.0 for k in present)
+    err = one_line_error(capsys, *args, "--dataset", "urocell")
+    assert "does not map single label values to classes" in err and "--card" in err
+    assert "unknown dataset 'nope'" in one_line_error(capsys, *args, "--dataset", "nope")
+
+
+def test_folders_of_pairs_give_per_image_scores_and_the_pooled_summary(tmp_path, capsys):
+    folders = {n: tmp_path / n for n in ("t", "p", "pr", "m")}
+    for f in folders.values():
+        f.mkdir()
+    vols = [volume(s, shape=(2, 10, 10)) for s in range(3)]
+    for i, (t, p, pr, m) in enumerate(vols):
+        for name, arr in (("t", t), ("p", p), ("pr", pr), ("m", m.astype(np.uint8))):
+            save(folders[name] / f"img{i}.npy", arr)
+    args = [
+        x
+        for o, n in (("target", "t"), ("pred", "p"), ("probs", "pr"), ("mask", "m"))
+        for x in (f"--{o}", str(folders[n]))
+    ]
+    code, out, _ = run(capsys, *args, "--n-classes", "3", "--instances", "--quiet")
+    assert code == 0
+    result = json.loads(out)
+    assert list(result["images"]) == ["img0", "img1", "img2"]
+    for i, (t, p, pr, m) in enumerate(vols):  # each image alone is what evaluate prints for that pair
+        assert result["images"][f"img{i}"] == json.loads(json.dumps(evaluate_arrays(t, p, 3, pr, m, instances=True)))
+    t = np.concatenate([v[0][v[3]] for v in vols])
+    p = np.concatenate([v[1][v[3]] for v in vols])
+    s = np.concatenate([v[2][:, v[3]] for v in vols], axis=1)
+    pooled = result["pooled"]["per_class"]
+    dice = f1_score(t, p, average=None, labels=range(3))
+    for c in range(3):
+        assert pooled[str(c)]["dice"] == pytest.approx(dice[c], abs=1e-12)
+        assert pooled[str(c)]["auc"] == pytest.approx(roc_auc_score(t == c, s[c]), abs=1e-9)
+    matched = [
+        sum(x, InstanceCounts())
+        for x in zip(*(semantic_instance_counts(v[1], v[0], 3, v[3]) for v in vols), strict=True)
+    ]
+    assert pooled["2"]["pq"] == pytest.approx(matched[2].scores()["pq"], abs=1e-12)
+
+
+def test_folders_whose_files_do_not_pair_up_are_one_line_errors(tmp_path, capsys):
+    for name in ("t", "p"):
+        (tmp_path / name).mkdir()
+    target, pred, _, _ = volume(6, shape=(1, 4, 4))
+    save(tmp_path / "t" / "a.npy", target)
+    save(tmp_path / "t" / "b.tif", target)
+    save(tmp_path / "p" / "a.npy", pred)
+    args = ["--target", str(tmp_path / "t"), "--pred", str(tmp_path / "p"), "--n-classes", "3"]
+    assert "no pred file for 'b'" in one_line_error(capsys, *args)
+    save(tmp_path / "p" / "b.npy", pred)
+    save(tmp_path / "p" / "c.npy", pred)
+    assert "c.npy has no target file" in one_line_error(capsys, *args)
+    err = one_line_error(
+        capsys, "--target", str(tmp_path / "t"), "--pred", str(tmp_path / "p" / "a.npy"), "--n-classes", "3"
+    )
+    assert "--pred must be one too" in err
+
+
+def test_dataset_prepared_from_a_card_maps_through_that_card(workdir, capsys):
+    (workdir / "images").mkdir()
+    (workdir / "labels").mkdir()
+    raw_t, raw_p, ids, pred_ids, scored = isbi_pair(1)
+    for i in range(3):
+        tifffile.imwrite(workdir / "images" / f"s{i}.tif", np.full(raw_t.shape, i, np.float32))
+        tifffile.imwrite(workdir / "labels" / f"s{i}.tif", raw_t)
+    card = workdir / "card.yaml"
+    card.write_text(ISBI_CARD + "split: {folds: 3}\n")
+    assert main(["datasets", "prepare", "--card", str(card)]) == 0
+    capsys.readouterr()
+    args = ["--target", save(workdir / "t.npy", raw_t), "--pred", save(workdir / "p.npy", raw_p)]
+    code, out, _ = run(capsys, *args, "--dataset", "isbi-style")
+    dice = f1_score(ids[scored], pred_ids[scored], average=None, labels=[0, 1])
+    assert code == 0 and json.loads(out)["per_class"]["1"]["dice"] == pytest.approx(dice[1], abs=1e-12)
+    card.unlink()
+    err = one_line_error(capsys, *args, "--dataset", "isbi-style")
+    assert "its card file is gone; give it with --card" in err
