@@ -25,6 +25,10 @@ def load_cases(entry: BaselineEntry, data: PreparedDataset, ids: Sequence[str]) 
 
 
 def train_volumes(entry: BaselineEntry, data: PreparedDataset, cases: Sequence[Case]) -> list[TrainVolume]:
-    """``cases`` as the patch sampler draws from them: labels mapped to the entry's training classes."""
+    """``cases`` as the patch sampler draws from them: labels (and instance labels, where the dataset has
+    them) mapped to the entry's training classes."""
     k = len(entry.training_classes(data.class_names))
-    return [make_train_volume(img, entry.target_transform(lab), msk, k) for _, img, lab, msk in cases]
+    return [
+        make_train_volume(img, entry.target_transform(lab, data.load_instances(vid)), msk, k)
+        for vid, img, lab, msk in cases
+    ]

@@ -276,6 +276,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     elif n_classes is None:
         raise UserError("give --n-classes K (class ids 0..K-1), or --card/--dataset to map raw label values")
     check_n_classes(n_classes)
+    if (args.target_instances is None) != (args.pred_instances is None):
+        raise UserError("give both --target-instances and --pred-instances (instance-label files), or neither")
     convention = get_convention(args.convention)
     background = True if args.include_background else None
 
@@ -289,8 +291,12 @@ def _evaluate(args: argparse.Namespace) -> int:
         if folders:
             raise UserError(f"--target is a file, so {folders[0]} must be one too (or give folders for all)")
         result = summarize([score(args.target, args.pred, args.mask, args.probs)], n_classes, convention, background)
+        if args.target_instances is not None:
+            result["instances"] = _matched_instances(args)
         print(json.dumps(result, indent=2))
         return 0
+    if args.target_instances is not None:
+        raise UserError("--target-instances and --pred-instances take one pair of files, not folders")
     others = [("pred", args.pred), *optional]
     for name, path in others:
         if not path.is_dir():
@@ -304,6 +310,20 @@ def _evaluate(args: argparse.Namespace) -> int:
     result = {"images": images, "pooled": summarize(parts, n_classes, convention, background)}
     print(json.dumps(result, indent=2))
     return 0
+
+
+def _matched_instances(args: argparse.Namespace) -> dict:
+    """P05, RQ, SQ, PQ between two instance-label files (matched at IoU > 0.5), pooled."""
+    from segrepro.datasets.readers import read_array
+    from segrepro.metrics.files import read_instances, read_mask
+    from segrepro.metrics.instances import InstanceEvaluation
+
+    shape = read_array(args.target, squeeze=False).shape
+    target = read_instances(args.target_instances, shape)
+    mask = None if args.mask is None else read_mask(args.mask, target.shape)
+    matched = InstanceEvaluation()
+    matched.add("image", target, read_instances(args.pred_instances, shape), mask)
+    return matched.record()["pooled"]
 
 
 def _conventions(args: argparse.Namespace) -> int:
@@ -652,7 +672,18 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--convention", default="canonical", help="scoring convention (default canonical; see: segrepro conventions)"
     )
-    ev.add_argument("--instances", action="store_true", help="add PQ, SQ, RQ, P05 and component detection")
+    ev.add_argument(
+        "--instances",
+        action="store_true",
+        help="add PQ, SQ, RQ, P05 and component detection of each class's connected components",
+    )
+    ev.add_argument(
+        "--target-instances",
+        type=Path,
+        help="ground-truth instance labels (0 = none), same shape: with --pred-instances adds 'instances': "
+        "P05, RQ, SQ, PQ of the two instance maps matched at IoU > 0.5 (touching cells stay apart)",
+    )
+    ev.add_argument("--pred-instances", type=Path, help="predicted instance labels (0 = none), same shape")
     ev.add_argument("--hd95", action="store_true", help="add MONAI's 95th-percentile Hausdorff distance (voxels)")
     ev.add_argument("--include-background", action="store_true", help="include class 0 in the mean")
     ev.add_argument("--quiet", action="store_true", help="no progress bar over folders of pairs")

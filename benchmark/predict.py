@@ -91,16 +91,22 @@ class Predictor:
         return predict_volume(self.model, self.entry, self.entry.preprocess(image), self.patch, self.device)
 
 
-def save_prediction(path: Path, classes: np.ndarray, probs: np.ndarray | None) -> None:
-    arrays = {"classes": classes} if probs is None else {"classes": classes, "probabilities": probs}
+def save_prediction(path: Path, prediction: Prediction, probabilities: bool) -> None:
+    """``classes``, the ``probabilities`` when asked and the ``instances`` where the entry made them."""
+    arrays = {"classes": prediction.classes}
+    if probabilities:
+        arrays["probabilities"] = prediction.scores
+    if prediction.instances is not None:
+        arrays["instances"] = prediction.instances
     write_with_atomic(path, lambda f: np.savez_compressed(f, **arrays))
 
 
-def load_prediction(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
-    """Class ids and (when saved) probabilities of one prediction file."""
+def load_prediction(path: Path) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Class ids, probabilities and instance labels (the last two None when not saved) of one prediction file."""
     try:
         with np.load(path, allow_pickle=False) as z:
-            return z["classes"], (z["probabilities"] if "probabilities" in z.files else None)
+            optional = [z[k] if k in z.files else None for k in ("probabilities", "instances")]
+            return z["classes"], *optional
     except (OSError, KeyError, ValueError) as exc:
         raise UserError(f"{path}: missing or unreadable prediction ({exc}); run segrepro predict again") from exc
 
@@ -123,7 +129,7 @@ def predict_split(spec: RunSpec, split: str = "test", probabilities: bool = Fals
         for vid in tqdm(ids, desc=f"predict {split}", unit="img", disable=not progress, leave=False):
             image, _, _ = data.load(vid)
             prediction = predictor(image)
-            save_prediction(out / f"{vid}.npz", prediction.classes, prediction.scores if probabilities else None)
+            save_prediction(out / f"{vid}.npz", prediction, probabilities)
             written.append(out / f"{vid}.npz")
     return written
 
@@ -189,6 +195,6 @@ def predict_folder(
         write_like(source, target, prediction.classes)
         written.append(target)
         if probabilities:
-            save_prediction(probs_path, prediction.classes, prediction.scores)
+            save_prediction(probs_path, prediction, True)
             written.append(probs_path)
     return written

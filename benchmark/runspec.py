@@ -60,5 +60,12 @@ def check_spec(spec: RunSpec) -> tuple[BaselineEntry, PreparedDataset]:
         raise UserError(
             f"baseline {entry.id} supports {entry.spatial_dims}-D data, {spec.dataset} is {data.spatial_dims}-D"
         )
+    if getattr(entry.target_transform, "needs_instances", False) and not data.has_instances:
+        from segrepro.datasets.registry import instance_datasets
+
+        raise UserError(
+            f"baseline {entry.id} needs instance labels and {spec.dataset} has none; datasets with instance "
+            f"labels: {', '.join(instance_datasets())}, or your own card with an instances: folder"
+        )
     data.fold(spec.fold)
     return entry, data

@@ -22,6 +22,7 @@ from segrepro.entry import BaselineEntry, count_parameters
 from segrepro.errors import UserError
 from segrepro.metrics import get_convention
 from segrepro.metrics.evaluate import RunEvaluation
+from segrepro.metrics.instances import InstanceEvaluation
 from segrepro.overlays import save_overlays
 from segrepro.predict import Predictor, load_prediction, predictions_dir
 from segrepro.records import SCHEMA_VERSION, provenance, write_record
@@ -70,15 +71,17 @@ def score_record(
     save_predictions: int = 0,
     progress: bool = True,
 ) -> None:
-    """Fill ``record`` from the checkpoint and the test predictions (with probabilities, for the AUC);
+    """Fill ``record`` from the checkpoint and the test predictions (with probabilities, for the AUC; with
+    instance labels, where the entry makes them and the dataset has them, for P05, RQ, SQ and PQ);
     the first ``save_predictions`` test images also get overlay PNGs in ``results/runs/<run_id>/``."""
     ckpt = checkpoint_path(spec.run_id)
     predictor = Predictor(ckpt)
     evaluation = RunEvaluation(data.n_classes, get_convention(entry.convention))
+    instances = InstanceEvaluation() if data.has_instances else None
     folder = predictions_dir(spec.run_id) / "test"
     files, kept, shown = [], {}, []
     for vid in tqdm(data.fold(spec.fold).test, desc="score", unit="img", disable=not progress, leave=False):
-        classes, probs = load_prediction(folder / f"{vid}.npz")
+        classes, probs, predicted = load_prediction(folder / f"{vid}.npz")
         if probs is None:
             raise UserError(f"{folder / vid}.npz has no probabilities; run: segrepro predict ... --probabilities")
         image, label, mask = data.load(vid)
@@ -86,6 +89,8 @@ def score_record(
         if evaluation.convention.multi_label:  # the paper scores each sigmoid channel's own decision
             decisions = entry.decide_each(torch.from_numpy(probs)[None])[0].numpy()
         evaluation.add(vid, probs, classes, np.asarray(label), np.asarray(mask), decisions)
+        if instances is not None and predicted is not None:
+            instances.add(vid, data.load_instances(vid), predicted, np.asarray(mask))
         files.append(folder / f"{vid}.npz")
         if len(kept) < save_predictions:
             kept[vid] = classes
@@ -93,13 +98,16 @@ def score_record(
     if save_predictions:
         colours = [c.get("colour", "#888888") for c in data.meta["card"]["classes"]]
         record["predictions"] = save_overlays(record_path(spec).with_suffix(""), shown, kept, colours)
+    metrics = evaluation.record_metrics(data.class_names)
+    if instances is not None and instances.counts:
+        metrics["instances"] = instances.record()
     root = paths.results_dir()
     record.update(
         status="ok",
         n_parameters=count_parameters(predictor.model),
         best_iteration=predictor.training["best_iteration"],
         curves={"train_loss": predictor.training["train_loss"], "val_score": predictor.training["val_score"]},
-        metrics=evaluation.record_metrics(data.class_names),
+        metrics=metrics,
         checkpoint=str(ckpt.relative_to(root)),
         prediction_files=[str(f.relative_to(root)) for f in files],
         train_seconds=round(float(predictor.about["train_seconds"]), 3),

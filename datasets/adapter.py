@@ -72,6 +72,24 @@ def validate_volume(vol: Volume, card: DatasetCard) -> None:
     bad = np.setdiff1d(np.unique(vol.label), np.arange(card.n_classes))
     if bad.size:
         raise UserError(f"{where}: label values {bad.tolist()[:5]} are not class ids 0..{card.n_classes - 1}")
+    if vol.instances is not None:
+        validate_instances(vol.instances, vol.label, vol.mask, where)
+
+
+def validate_instances(instances: np.ndarray, label: np.ndarray, mask: np.ndarray, where: str) -> None:
+    """Instance labels: non-negative integers of the label's shape, inside non-background or ignored voxels."""
+    if instances.shape != label.shape:
+        raise UserError(f"{where}: instance labels shape {instances.shape} != label shape {label.shape}")
+    if not (np.issubdtype(instances.dtype, np.integer) or instances.dtype == bool):
+        raise UserError(f"{where}: instance labels must be integers, not {instances.dtype}")
+    if instances.size and instances.min() < 0:
+        raise UserError(f"{where}: instance labels must be non-negative (0 = no instance)")
+    stray = int(((instances > 0) & (label == 0) & (mask > 0)).sum())
+    if stray:
+        raise UserError(
+            f"{where}: instance labels cover {stray} scored background voxels; an instance must lie on "
+            "labelled (non-background) voxels or inside the ignore mask"
+        )
 
 
 class DatasetAdapter(ABC):
@@ -153,7 +171,8 @@ class DatasetAdapter(ABC):
             np.save(stage / "masks" / f"{vol.id}.npy", mask)
             if vol.instances is not None:
                 (stage / "instances").mkdir(exist_ok=True)
-                np.save(stage / "instances" / f"{vol.id}.npy", vol.instances.astype(np.int32))
+                # masked like the rest: ignored voxels belong to no instance
+                np.save(stage / "instances" / f"{vol.id}.npy", np.where(mask > 0, vol.instances, 0).astype(np.int32))
             stats.class_counts += np.bincount(label[mask > 0].ravel(), minlength=self.card.n_classes)[
                 : self.card.n_classes
             ]

@@ -42,6 +42,7 @@ class DatasetCard:
     splits: str = ""
     papers: tuple[str, ...] = ()
     notes: str = ""
+    instances: bool = False  # volumes carry instance labels (instances/<id>.npy): paper 002's entries need them
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

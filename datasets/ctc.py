@@ -58,6 +58,7 @@ class CTCAdapter(BringYourOwnAdapter):
                 "rotating folds over its annotated frames."
             ),
             papers=("002",),
+            instances=True,
             notes=(
                 f"Expected files: {self.layout}. Label values: 0 background, any positive instance id = cell; "
                 "instance ids are kept as instances/<id>.npy. Frames without a man_seg file are skipped."
@@ -81,15 +82,13 @@ class CTCAdapter(BringYourOwnAdapter):
                 if not frame.is_file():
                     raise UserError(f"{frame}: missing; the frame of {seg}")
                 image, instances = read_array(frame), read_array(seg)
-                if not np.issubdtype(instances.dtype, np.integer) or instances.min() < 0:
-                    raise UserError(f"{seg}: instance labels must be non-negative integers")
                 yield Volume(
                     f"{seq}_t{digits}",
                     image.astype(np.float32),
                     (instances > 0).astype(np.uint8),
                     np.ones(instances.shape, np.uint8),
-                    source=str(frame),
-                    instances=instances.astype(np.int32),
+                    source=f"{frame} (instances {seg})",
+                    instances=instances,
                 )
 
     def folds(self, ids: list[str]) -> list[Fold]:

@@ -10,7 +10,8 @@ Card keys (the README has a complete example): ``name``, ``spatial_dims`` (2 or 
 ``blocks: contiguous``, K consecutive blocks for serial sections; or one explicit fold
 ``{train: [...], val: [...], test: [...]}`` of file names without suffix). NIfTI arrays are read in
 ``(x, y, z)`` order and prepared as ``(z, y, x)``. Preparing a card under a name already prepared
-from a different card is refused unless forced.
+from a different card is refused unless forced. ``instances`` (a folder of instance-label files
+paired by name: 0 = no instance, any positive integer one object; paper 002's entries need them).
 """
 
 from __future__ import annotations
@@ -27,12 +28,22 @@ import yaml
 from segrepro import paths
 from segrepro.datasets.adapter import DatasetAdapter, Fold, Volume
 from segrepro.datasets.card import ClassSpec, DatasetCard
-from segrepro.datasets.readers import map_labels, paired_files, read_array
+from segrepro.datasets.readers import image_files, map_labels, paired_files, read_array, stem
 from segrepro.datasets.synthetic import rotating_folds
 from segrepro.errors import UserError
 
 REQUIRED = ("name", "spatial_dims", "images", "labels", "classes")
-OPTIONAL = ("title", "description", "ignore", "voxel_size", "voxel_unit", "licence", "citation", "split")
+OPTIONAL = (
+    "title",
+    "description",
+    "ignore",
+    "voxel_size",
+    "voxel_unit",
+    "licence",
+    "citation",
+    "split",
+    "instances",
+)
 DEFAULT_FOLDS = 5
 EXPLICIT = ("train", "val", "test")
 BLOCKS = ("interleaved", "contiguous")
@@ -61,6 +72,7 @@ class GenericAdapter(DatasetAdapter):
             voxel_unit=spec.get("voxel_unit", "nm"),
             splits=str(spec.get("split", {"folds": DEFAULT_FOLDS})),
             notes=f"Generic adapter; ignore values {list(self.ignore)} are masked.",
+            instances="instances" in spec,
             extra={"card_file": str(card_path.resolve())},
         )
 
@@ -107,7 +119,19 @@ class GenericAdapter(DatasetAdapter):
             if image.shape != raw_label.shape:
                 raise UserError(f"{lab_path}: label shape {raw_label.shape} != image shape {image.shape}")
             label, mask = map_labels(raw_label, self.card.classes, str(lab_path), self.ignore)
-            yield Volume(name, image.astype(np.float32), label, mask, source=str(img_path))
+            if "instances" not in self.spec:
+                yield Volume(name, image.astype(np.float32), label, mask, source=str(img_path))
+                continue
+            inst_path = self._instance_file(name)
+            yield Volume(name, image.astype(np.float32), label, mask, str(inst_path), _read(inst_path))
+
+    def _instance_file(self, name: str) -> Path:
+        """The card's instance-label file named like the image ``name``."""
+        folder = self.root / self.spec["instances"]
+        found = [p for p in image_files(folder) if stem(p) == name]
+        if not found:
+            raise UserError(f"{folder / name}: missing instance labels; expected one file per image name in {folder}")
+        return found[0]
 
     def folds(self, ids: list[str]) -> list[Fold]:
         split = self.spec.get("split") or {"folds": DEFAULT_FOLDS}

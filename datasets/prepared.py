@@ -123,6 +123,15 @@ class PreparedDataset:
             raise self.broken(path, "is not a JSON object")
         return data
 
+    @property
+    def has_instances(self) -> bool:
+        return (self.root / "instances").is_dir()
+
+    def load_instances(self, volume_id: str) -> np.ndarray | None:
+        """Instance labels of one volume (int32, 0 = none, masked voxels 0), or None where the dataset has none."""
+        path = self.root / "instances" / f"{volume_id}.npy"
+        return np.load(path, mmap_mode="r") if path.exists() else None
+
 
 def load_prepared(name: str, root: Path | None = None) -> PreparedDataset:
     """Open a prepared dataset after checking it (``verify``), or say which command prepares it."""

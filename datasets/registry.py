@@ -22,3 +22,8 @@ def register_dataset(name: str) -> Callable[[Callable[[], DatasetAdapter]], Call
 
 def get_dataset(name: str) -> DatasetAdapter:
     return DATASETS.get(name)
+
+
+def instance_datasets() -> list[str]:
+    """Names of the registered datasets whose cards say they carry instance labels."""
+    return [name for name, adapter in DATASETS if adapter.card.instances]

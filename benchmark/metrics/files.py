@@ -128,6 +128,18 @@ def read_labels(path: Path, n_classes: int, shape: tuple[int, ...] | None = None
     return arr
 
 
+def read_instances(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """Instance labels of ``shape``: non-negative integers, 0 = no instance, each other id one object."""
+    arr = readers.read_array(Path(path), squeeze=False)
+    if arr.shape != shape:
+        raise UserError(f"{path}: instance labels shape {arr.shape} does not match the target's {shape}")
+    if not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool):
+        raise UserError(f"{path}: instance labels must be integers, found {arr.dtype}")
+    if arr.size and int(arr.min()) < 0:
+        raise UserError(f"{path}: instance labels must be non-negative (0 = no instance)")
+    return arr
+
+
 def read_mask(path: Path, shape: tuple[int, ...]) -> np.ndarray:
     """Boolean validity mask of ``shape``: 1 (or True) where scored, 0 elsewhere."""
     arr = readers.read_array(Path(path), squeeze=False)

@@ -46,6 +46,32 @@ class InstanceCounts:
         }
 
 
+class InstanceEvaluation:
+    """P05, RQ, SQ, PQ between predicted instances and the dataset's instance labels (not components of a
+    class map, which merge touching cells), per image and pooled over the images (sums of counts)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, InstanceCounts] = {}
+
+    def add(self, volume_id: str, truth: np.ndarray, pred: np.ndarray, mask: np.ndarray | None) -> InstanceCounts:
+        self.counts[volume_id] = match_instances(truth, pred, mask)
+        return self.counts[volume_id]
+
+    @staticmethod
+    def _block(c: InstanceCounts) -> dict[str, float | int | None]:
+        scores = {k: (None if np.isnan(v) else float(v)) for k, v in c.scores().items()}
+        return {**scores, "tp": c.tp, "fp": c.fp, "fn": c.fn}
+
+    def record(self) -> dict:
+        """The run record's ``metrics.instances`` block (NaN written as null)."""
+        pooled = sum(self.counts.values(), InstanceCounts())
+        return {
+            "matching": f"IoU > {MATCH_IOU} against the dataset's instance labels, masked voxels removed",
+            "pooled": self._block(pooled),
+            "per_image": {vid: self._block(c) for vid, c in self.counts.items()},
+        }
+
+
 def _masked(labels: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     labels = np.asarray(labels)
     if mask is None:
@@ -101,6 +127,15 @@ def components(binary: np.ndarray, slice_axis: int | None = None) -> tuple[np.nd
 
     binary = np.asarray(binary, dtype=bool)
     return ndimage.label(binary, structure=_structure(binary.ndim, slice_axis))
+
+
+def drop_small(labels: np.ndarray, min_size: int) -> np.ndarray:
+    """``labels`` with every label of fewer than ``min_size`` voxels set to 0 (ids kept)."""
+    labels = np.asarray(labels)
+    sizes = np.bincount(labels.reshape(-1))
+    small = sizes < min_size
+    small[0] = False
+    return np.where(small[labels], 0, labels)
 
 
 def semantic_instance_counts(

@@ -27,14 +27,16 @@ def test_card_is_complete(entry):
 @pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
 @pytest.mark.parametrize("tier", ["smoke", "quick"])
 def test_forward_backward_every_cpu_tier(entry, tier):
+    classes = [str(k) for k in range(N_CLASSES)]
+    k = len(entry.training_classes(classes))  # the target_transform hook may train on other classes
     for dims in entry.spatial_dims:
         torch.manual_seed(0)
-        model = entry.build_model([str(k) for k in range(N_CLASSES)], dims, tier)
+        model = entry.build_model(classes, dims, tier)
         assert count_parameters(model) > 0
         x = small_input(dims)
         model.train()
         out = model(x)
-        target = torch.randint(0, N_CLASSES, (x.shape[0], *x.shape[2:]))
+        target = torch.randint(0, k, (x.shape[0], *x.shape[2:]))
         mask = torch.ones(target.shape)
         loss = entry.loss()(out, target, mask)
         assert torch.isfinite(loss)
@@ -45,9 +47,9 @@ def test_forward_backward_every_cpu_tier(entry, tier):
         with torch.no_grad():
             logits = model(x)
         probs = entry.probabilities(logits)
-        assert probs.shape == (x.shape[0], N_CLASSES, *x.shape[2:])
+        assert probs.shape == (x.shape[0], k, *x.shape[2:])
         pred = entry.decide(probs)
-        assert pred.shape == target.shape and int(pred.max()) < N_CLASSES
+        assert pred.shape == target.shape and int(pred.max()) < k
 
 
 @pytest.mark.parametrize("output", ["softmax", "sigmoid"])

@@ -18,10 +18,10 @@ def test_split_predictions_with_and_without_probabilities(fitted, workdir):
     files = predict_split(fitted, "val", probabilities=False, progress=False)
     data = load_prepared("synthetic-2d")
     assert [f.name for f in files] == [f"{v}.npz" for v in data.fold(0).val]
-    classes, probs = load_prediction(files[0])
-    assert probs is None and classes.dtype == np.uint8 and classes.shape == data.load(data.fold(0).val[0])[1].shape
+    classes, probs, instances = load_prediction(files[0])
+    assert probs is None and instances is None and classes.dtype == np.uint8 and classes.shape == data.load(data.fold(0).val[0])[1].shape
     (test_file, *_) = sorted((predictions_dir(fitted.run_id) / "test").iterdir())  # written by run
-    classes, probs = load_prediction(test_file)
+    classes, probs, _ = load_prediction(test_file)
     assert probs.shape == (4, *classes.shape) and probs.dtype == np.float32
     np.testing.assert_allclose(probs.sum(axis=0), 1.0, atol=1e-5)
     assert (probs.argmax(axis=0) == classes).all()
@@ -43,7 +43,7 @@ def test_folder_of_tiffs_png_and_nifti_is_predicted_in_its_own_format(fitted, wo
     assert sorted(p.name for p in out.iterdir()) == [
         "a.probs.npz", "a.tif", "b.png", "b.probs.npz", "c.nii.gz", "c.probs.npz",
     ]  # fmt: skip
-    expected, _ = load_prediction(predictions_dir(fitted.run_id) / "test" / f"{vid}.npz")
+    expected, *_ = load_prediction(predictions_dir(fitted.run_id) / "test" / f"{vid}.npz")
     tif = tifffile.imread(out / "a.tif")
     assert tif.dtype == np.uint8 and (tif == expected).mean() > 0.99  # same image up to its scale (z-scored)
     assert (np.asarray(Image.open(out / "b.png")) == tif).all()

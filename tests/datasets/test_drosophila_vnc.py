@@ -1,5 +1,6 @@
 """drosophila-vnc: verified fetch from the local mirror folder, paper 001's 320 crops and five folds, and
-class frequencies that match counts taken independently from the label PNGs."""
+class frequencies that match counts taken independently from the label PNGs; drosophila-vnc-cells: touching
+cell profiles derived from its membrane labels."""
 
 import json
 import shutil
@@ -8,9 +9,12 @@ import numpy as np
 import pytest
 from mirrors import mirror_path, needs_mirror
 from PIL import Image
+from scipy import ndimage
 
+from segrepro.baselines.guerrero2020.targets import TOUCHING, TouchingGapTarget
 from segrepro.cli import main
 from segrepro.datasets import get_dataset, load_prepared
+from segrepro.datasets.drosophila_vnc import cells_from_membrane, crop_id
 
 MIRROR = mirror_path("drosophila-vnc")
 # Raw label values of each class, written out here rather than read from the card.
@@ -113,3 +117,38 @@ def test_smoke_run_on_the_real_data(prepared, tmp_path, monkeypatch):
     per_class = record["metrics"]["canonical"]["per_class"]
     assert list(per_class) == list(VALUES)
     assert all(0.0 <= per_class[name]["dice"] <= 1.0 for name in list(VALUES)[1:])
+
+
+def test_cells_from_membrane_grow_profiles_until_neighbours_touch():
+    membrane = np.zeros((20, 30), bool)
+    membrane[:, 14:16] = True  # a 2-pixel membrane between two profiles
+    membrane[:, 0:1] = True
+    inst = cells_from_membrane(membrane, growth=3, min_size=30)
+    assert set(np.unique(inst)) == {1, 2}  # no background left: the band is thinner than the growth
+    assert (inst[:, :15] == inst[0, 2]).all() and (inst[:, 15:] == inst[0, 20]).all()  # meet at the midline
+    far = np.ones((20, 30), bool)
+    far[5:15, 2:8] = False  # one profile in a wide membrane: grows by 3 only
+    one = cells_from_membrane(far, growth=3, min_size=30)
+    np.testing.assert_array_equal(one > 0, ndimage.distance_transform_edt(far) <= 3)  # Euclidean growth
+    speck = np.ones((10, 10), bool)
+    speck[4:6, 4:6] = False  # 4 pixels: under min_size, not a profile
+    assert cells_from_membrane(speck, min_size=30).max() == 0
+
+
+@needs_mirror("drosophila-vnc")
+def test_drosophila_vnc_cells_are_derived_from_the_mirror_labels_with_the_same_crops_and_folds():
+    cells, plain = get_dataset("drosophila-vnc-cells"), get_dataset("drosophila-vnc")
+    assert cells.card.instances and cells.card.licence == plain.card.licence
+    assert cells.card.sources == plain.card.sources and cells.card.splits == plain.card.splits
+    ids = [crop_id(s, r, c) for s in range(20) for r in range(4) for c in range(4)]
+    assert cells.folds(ids) == plain.folds(ids)
+    for vol, base in zip(cells.volumes(MIRROR), plain.volumes(MIRROR), strict=False):
+        if vol.id == "s00_y1_x0":
+            break
+        assert vol.id == base.id
+        np.testing.assert_array_equal(vol.image, base.image)
+        np.testing.assert_array_equal(vol.instances, cells_from_membrane(base.label == 0))
+        np.testing.assert_array_equal(vol.label, vol.instances > 0)
+        assert vol.instances.max() >= 5  # many profiles per crop, and most of them touch a neighbour
+        t = TouchingGapTarget(n_classes=4)(vol.label, vol.instances)
+        assert 0.05 < (t == TOUCHING).mean() < 0.4

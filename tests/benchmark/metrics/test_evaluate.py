@@ -192,6 +192,41 @@ def test_conventions_command_lists_every_registered_convention_with_its_paramete
     assert "meyer2021 (paper 003)" in out and "per_image=True slices=True undefined=exclude" in out
 
 
+def test_instance_label_files_for_both_sides_keep_touching_cells_apart(tmp_path, capsys):
+    truth = np.zeros((20, 30), np.int32)
+    truth[5:15, 2:12], truth[5:15, 12:22] = 1, 2  # two touching cells
+    merged = np.where(truth > 0, 7, 0).astype(np.int32)  # one predicted object over both
+    split = np.where(truth == 1, 5, np.where(truth == 2, 9, 0)).astype(np.int32)
+    semantic = (truth > 0).astype(np.uint8)
+    base = ["--target", save(tmp_path / "t.npy", semantic), "--pred", save(tmp_path / "p.npy", semantic)]
+    base += ["--n-classes", "2", "--target-instances", save(tmp_path / "ti.tif", truth)]
+    _, out, _ = run(capsys, *base, "--pred-instances", save(tmp_path / "split.npy", split))
+    assert json.loads(out)["instances"] == {"pq": 1.0, "sq": 1.0, "rq": 1.0, "p05": 1.0, "tp": 2, "fp": 0, "fn": 0}
+    _, out, _ = run(capsys, *base, "--pred-instances", save(tmp_path / "merged.npy", merged))
+    got = json.loads(out)["instances"]
+    assert (got["tp"], got["fp"], got["fn"], got["pq"]) == (0, 1, 2, 0.0)  # IoU 0.5 is not above 0.5
+
+
+@pytest.mark.parametrize(
+    ("pred_instances", "message"),
+    [
+        (np.zeros((20, 31), np.int32), r"pi\.npy: instance labels shape \(20, 31\) does not match"),
+        (np.full((20, 30), 0.5), r"pi\.npy: instance labels must be integers"),
+        (np.full((20, 30), -1), r"pi\.npy: instance labels must be non-negative"),
+        (None, r"give both --target-instances and --pred-instances"),
+    ],
+)
+def test_instance_files_that_do_not_fit_are_one_line_errors(tmp_path, capsys, pred_instances, message):
+    semantic = np.zeros((20, 30), np.uint8)
+    args = ["--target", save(tmp_path / "t.npy", semantic), "--pred", save(tmp_path / "p.npy", semantic)]
+    args += ["--n-classes", "2", "--target-instances", save(tmp_path / "ti.npy", semantic.astype(np.int32))]
+    if pred_instances is not None:
+        args += ["--pred-instances", save(tmp_path / "pi.npy", pred_instances)]
+    code, out, err = run(capsys, *args)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert __import__("re").search(message, err), err
+
+
 def one_line_error(capsys, *args):
     code, out, err = run(capsys, *args)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err

@@ -152,3 +152,35 @@ def test_semantic_instances_per_slice_are_the_sum_of_each_slice_against_monai(se
             ref = ref + monai_counts(g, p)
         assert (ours[c].tp, ours[c].fp, ours[c].fn) == (ref.tp, ref.fp, ref.fn)
         assert abs(ours[c].iou_sum - ref.iou_sum) < 1e-5
+
+
+def test_instance_evaluation_matches_monai_panoptic_quality_metric_per_image_and_pooled():
+    from monai.metrics import PanopticQualityMetric
+
+    from segrepro.metrics.instances import InstanceEvaluation
+
+    rng = np.random.default_rng(42)
+    pairs = [random_instances(rng) for _ in range(6)]
+    ev = InstanceEvaluation()
+    for i, (gt, pred) in enumerate(pairs):
+        ev.add(f"img{i}", gt, pred, None)
+    record = ev.record()
+
+    def panoptic(gt, pred):  # MONAI wants (B, 2, H, W): instance ids, then class ids (1 = the one class)
+        def as_input(x):
+            return torch.as_tensor(np.stack([x, (x > 0).astype(x.dtype)]))[None]
+
+        metric = PanopticQualityMetric(num_classes=1, metric_name=("pq", "sq", "rq"), reduction="none")
+        metric(as_input(pred), as_input(gt))
+        return [float(v.sum()) for v in metric.aggregate()]
+
+    for i, (gt, pred) in enumerate(pairs):
+        mine = record["per_image"][f"img{i}"]
+        pq, sq, rq = panoptic(gt, pred)
+        assert (mine["pq"], mine["sq"], mine["rq"]) == pytest.approx((pq, sq, rq), abs=1e-6)
+    # pooled = the counts summed: MONAI on the images laid side by side, ids kept apart
+    wide_gt = np.concatenate([g + np.where(g > 0, 1000 * i, 0) for i, (g, _) in enumerate(pairs)], axis=1)
+    wide_pred = np.concatenate([p + np.where(p > 0, 1000 * i, 0) for i, (_, p) in enumerate(pairs)], axis=1)
+    pooled = record["pooled"]
+    assert (pooled["pq"], pooled["sq"], pooled["rq"]) == pytest.approx(panoptic(wide_gt, wide_pred), abs=1e-6)
+    assert pooled["tp"] == sum(r["tp"] for r in record["per_image"].values())

@@ -1,0 +1,114 @@
+"""Paper 002's losses, all masked (masked voxels add nothing to value or gradient).
+
+- ``JCLoss``: cross entropy + the J-statistic regulariser over ordered class pairs (paper + authors' code).
+- ``BWMLoss``: cross entropy weighted per voxel by its class's (1/N_c) / max_c'(1/N_c') (authors' code).
+- ``W3Loss`` [reconstruction]: cross entropy weighted by a "triplex" map w = 1 + w_c + w0 exp(-(d1+d2)^2 / 2σ^2).
+DSC (cross entropy + dice) is ``segrepro.baselines.losses.MaskedDiceCELoss``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import ndimage
+from torch import nn
+
+from segrepro.baselines.guerrero2020.targets import CELL
+
+EPS = 1e-8
+
+
+def masked_ce_terms(logits: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-voxel cross entropy ``(B, *spatial)`` and log-probabilities ``(B, K, *spatial)``."""
+    logp = F.log_softmax(logits, dim=1)
+    return -logp.gather(1, target.long().unsqueeze(1)).squeeze(1), logp
+
+
+def class_counts(target: torch.Tensor, mask: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """Scored voxels per class (float, differentiable-free)."""
+    return torch.bincount(target.reshape(-1).long(), weights=mask.reshape(-1).float(), minlength=n_classes)
+
+
+def j_statistic(logp: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, lam: float) -> torch.Tensor:
+    """Σ_i Σ_{k≠i, n_i n_k > 0} -λ log(½ + ½(M_ii/n_i - M_ik/n_k) + 1e-8) over the whole minibatch.
+
+    n_i = scored voxels of class i, M_ik = Σ z_i over scored voxels of class k (z = exp(logp)). Masked voxels
+    go to an extra bucket k = K that is dropped, so the sums need no multiplication by the mask."""
+    b, k = logp.shape[:2]
+    bucket = target.reshape(b, 1, -1).long().masked_fill(mask.reshape(b, 1, -1) == 0, k)
+    sums = torch.zeros(b, k, k + 1, dtype=logp.dtype, device=logp.device)
+    m = sums.scatter_add_(2, bucket.expand(b, k, -1), logp.reshape(b, k, -1).exp()).sum(0)[:, :k]
+    n = torch.bincount(bucket.reshape(-1), minlength=k + 1)[:k].to(logp.dtype)
+    rate = m / n.clamp_min(1)[None, :]  # rate[i, k] = mean z_i over class-k voxels
+    pair = (n[:, None] > 0) & (n[None, :] > 0) & ~torch.eye(k, dtype=torch.bool, device=logp.device)
+    terms = -lam * torch.log(0.5 + 0.5 * (rate.diagonal()[:, None] - rate) + EPS)
+    return terms[pair].sum()
+
+
+class JCLoss(nn.Module):
+    """L_JC = CE + L_J (unweighted CE; λ = 0.5 by default, the paper does not state it)."""
+
+    def __init__(self, lam: float = 0.5) -> None:
+        super().__init__()
+        self.lam = lam
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        ce, logp = masked_ce_terms(logits, target)
+        ce = (ce * mask).sum() / mask.sum().clamp_min(EPS)
+        return ce + j_statistic(logp, target, mask, self.lam)
+
+
+def weighted_ce(logits: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Σ w·CE / Σ w over scored voxels, ``weight`` per voxel ``(B, *spatial)``."""
+    ce, _ = masked_ce_terms(logits, target)
+    w = weight * mask
+    return (ce * w).sum() / w.sum().clamp_min(EPS)
+
+
+def balance_weights(target: torch.Tensor, mask: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """Per class (1/N_c) / max_c'(1/N_c') over the batch's scored voxels; 0 for absent classes."""
+    n = class_counts(target, mask, n_classes)
+    inv = torch.where(n > 0, 1.0 / n.clamp_min(1), torch.zeros_like(n))
+    return inv / inv.max().clamp_min(EPS)
+
+
+class BWMLoss(nn.Module):
+    """Cross entropy with class-balance weights per voxel (BWM)."""
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        w = balance_weights(target, mask, logits.shape[1])[target.long()]
+        return weighted_ce(logits, target, mask, w.to(logits.dtype))
+
+
+def two_nearest_distances(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance of every voxel to the nearest and the second-nearest cell (inf where there are fewer)."""
+    ids, n = ndimage.label(cells)
+    d1 = np.full(cells.shape, np.inf)
+    d2 = np.full(cells.shape, np.inf)
+    for i in range(1, n + 1):
+        d = ndimage.distance_transform_edt(ids != i)
+        d2 = np.minimum(d2, np.maximum(d1, d))
+        d1 = np.minimum(d1, d)
+    return d1, d2
+
+
+def triplex_map(target: np.ndarray, mask: np.ndarray, class_weight: np.ndarray, w0: float, sigma: float) -> np.ndarray:
+    """w = 1 + w_c + w0·exp(-(d1+d2)²/(2σ²)) for one image; cells = components of the scored cell voxels."""
+    d1, d2 = two_nearest_distances((target == CELL) & (mask > 0))
+    border = w0 * np.exp(-((d1 + d2) ** 2) / (2 * sigma**2))
+    return (1 + class_weight[target] + border) * mask
+
+
+class W3Loss(nn.Module):
+    """Cross entropy weighted by the triplex map (W3) [reconstruction of the authors' earlier work]."""
+
+    def __init__(self, w0: float = 10.0, sigma: float = 5.0) -> None:
+        super().__init__()
+        self.w0, self.sigma = w0, sigma
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        cw = balance_weights(target, mask, logits.shape[1]).cpu().numpy()
+        t, m = target.cpu().numpy(), mask.cpu().numpy()
+        w = np.stack([triplex_map(ti, mi, cw, self.w0, self.sigma) for ti, mi in zip(t, m, strict=True)])
+        return weighted_ce(logits, target, mask, torch.as_tensor(w, dtype=logits.dtype, device=logits.device))
