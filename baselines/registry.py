@@ -14,6 +14,7 @@ BASELINES: Registry[BaselineEntry] = Registry(
         "segrepro.baselines.monai_unet",
         "segrepro.baselines.fujii2021.entries",
         "segrepro.baselines.yudistira2020",
+        "segrepro.baselines.zerovnik2020.entries",
     ),
 )
 

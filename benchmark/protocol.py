@@ -68,6 +68,12 @@ def check_spec(spec: RunSpec) -> tuple[BaselineEntry, PreparedDataset]:
             f"baseline {entry.id} supports {entry.spatial_dims}-D data, {spec.dataset} is {data.spatial_dims}-D"
         )
     data.fold(spec.fold)
+    if entry.warm_start:
+        raise UserError(
+            f"baseline {entry.id} starts from the trained weights of {entry.warm_start}: train it first with "
+            f"`segrepro run --dataset {spec.dataset} --baseline {entry.warm_start} --fold {spec.fold} --seed "
+            f"{spec.seed} --tier {spec.tier}`; warm starts from its checkpoint are not wired into runs yet"
+        )
     return entry, data
 
 
@@ -146,7 +152,9 @@ def _train_and_evaluate(
         score = pooled_summary(counts, data.class_names)["mean"]["dice"]
         return -1.0 if score is None else score
 
-    result = train(model, entry.loss(), sampler, recipe, validate, device, progress=progress)
+    result = train(
+        model, entry.loss(), sampler, recipe, validate, device, progress=progress, after_step=entry.after_step
+    )
     model.load_state_dict(result.best_state)
     evaluation = RunEvaluation(data.n_classes, get_convention(entry.convention))
     kept: dict[str, np.ndarray] = {}

@@ -1,0 +1,238 @@
+"""Paper 004's table 1 as one entry family: each row is a set of mechanisms (``Mechanisms``), registered as
+``zerovnik2020-<row>``, plus the two binary "any compartment" upper branches the TRAN rows start from.
+
+Mechanisms **[paper]**: the network (U-Net, V-Net, DeepMedic, HighRes3DNet); ZM (HighRes3DZMNet's zero-mean
+first-layer kernels, re-imposed after every optimiser step); CON (extended AGCWD, ``agcwd.py``); SM (the loss
+honours the dataset's validity mask, i.e. paper 004's segmentation masks; metrics honour it on every row);
+binary classifiers (one sigmoid network per class) and their merged output; TRAN (``warm_start``: the binary
+any-compartment model's weights but the last layer initialise the multi-class model). Every row uses the Dice
+loss (eq. 8), L2 1e-4, He initialisation, balanced windows 0.2 / 0.4 / 0.4 (eq. 6) and flips on all axes,
+elastic deformation and ±10 % scaling.
+
+Classes: dataset class 1 plays mitochondria and class 2 endolysosomes (UroCell's order); on datasets with
+more classes the multi-class rows train on all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Literal
+
+from torch import nn
+
+from segrepro.augment import Augment
+from segrepro.baselines.registry import register_baseline
+from segrepro.baselines.zerovnik2020.agcwd import ExtendedAGCWD
+from segrepro.baselines.zerovnik2020.losses import BinaryDice, PaperDice
+from segrepro.baselines.zerovnik2020.networks import (
+    BinaryHeads,
+    deepmedic,
+    highres3dnet,
+    unet3d,
+    vnet,
+    zero_mean_kernels,
+)
+from segrepro.entry import BaselineEntry, Recipe
+from segrepro.errors import UserError
+from segrepro.preprocess import ZScore
+from segrepro.sampling import Sampling
+
+PREFIX = "zerovnik2020"
+CITATION = (
+    "Žerovnik Mekuč M, Bohak C, Hudoklin S, Kim BH, Romih R, Kim MY, Marolt M. Automatic segmentation of "
+    "mitochondria and endolysosomes in volumetric electron microscopy data. Computers in Biology and Medicine "
+    "119 (2020) 103693, doi:10.1016/j.compbiomed.2020.103693"
+)
+Network = Literal["unet", "vnet", "deepmedic", "highres3dnet"]
+NETWORKS: dict[str, tuple[str, Callable[..., nn.Module]]] = {
+    "unet": ("3-D U-Net (MONAI BasicUNet), He init", unet3d),
+    "vnet": ("V-Net (MONAI VNet), He init", vnet),
+    "deepmedic": ("DeepMedic, compact dual pathway (layer sizes a reconstruction), He init", deepmedic),
+    "highres3dnet": ("HighRes3DNet (MONAI HighResNet, PReLU), He init", highres3dnet),
+}
+PAPER_WINDOW = {
+    "unet": (112, 112, 112),
+    "vnet": (64, 128, 128),
+    "deepmedic": (64, 64, 64),
+    "highres3dnet": (96, 96, 96),
+}
+SMOKE_KWARGS: dict[str, dict] = {
+    "unet": {"features": (4, 4, 8, 8, 16, 4)},
+    "vnet": {},
+    "deepmedic": {"widths": (4,) * 8, "fc": 8},
+    "highres3dnet": {},
+}
+WEIGHT_DECAY = {"weight_decay": 1e-4}  # L2 1e-4 (paper 3.1), as Adam's coupled weight decay
+
+
+def recipes(network: str) -> dict[str, Recipe]:
+    """Smoke (CI), quick (CPU-sized) and paper (GPU, bf16) tiers; windows per network."""
+    smoke_patch = (16, 32, 32)
+    return {
+        "smoke": Recipe(
+            iterations=4,
+            batch_size=1,
+            lr=1e-3,
+            patch_size={3: smoke_patch},
+            val_every=2,
+            optimizer_kwargs=WEIGHT_DECAY,
+            model_kwargs=SMOKE_KWARGS[network],
+            note="CI only: checks that the entry trains.",
+        ),
+        "quick": Recipe(
+            iterations=300,
+            batch_size=2,
+            lr=1e-3,
+            patch_size={3: (16, 48, 48)},
+            val_every=100,
+            optimizer_kwargs=WEIGHT_DECAY,
+            note="CPU-sized: 16x48x48 windows (fit drosophila-vnc-3d's 20 sections), 300 iterations.",
+        ),
+        "paper": Recipe(
+            iterations=20000,
+            batch_size=2,
+            lr=1e-3,
+            patch_size={3: PAPER_WINDOW[network]},
+            val_every=1000,
+            optimizer_kwargs=WEIGHT_DECAY,
+            note=(
+                "Windows 'as large as GPU memory allows' (paper 3.1, 12 GB Titan V); sizes, optimiser (Adam), lr, "
+                "batch and iterations are not given in the paper and are reconstructions (HighRes3DNet's 96^3 from "
+                "Li et al. 2017). bf16 autocast on CUDA."
+            ),
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class Mechanisms:
+    """One row of table 1. ``heads``: binary classifiers, one per (sigmoid output channel, dataset classes it
+    detects); empty for the multi-class softmax model. ``transfer_from``: the row's TRAN source entry."""
+
+    network: Network = "highres3dnet"
+    zero_mean: bool = False
+    contrast: bool = False
+    masks: bool = False
+    heads: tuple[tuple[int, tuple[int, ...]], ...] = ()
+    transfer_from: str | None = None
+
+    def labels(self) -> list[str]:
+        names = [
+            NETWORKS[self.network][0]
+            .split(" (")[0]
+            .replace("HighRes3DNet", "HighRes3DZMNet" if self.zero_mean else "HighRes3DNet")
+        ]
+        names += [n for flag, n in ((self.contrast, "CON"), (self.masks, "SM")) if flag]
+        if self.heads:
+            names.append("binary classifier(s) for classes " + ", ".join(str(c) for _, cs in self.heads for c in cs))
+        if self.transfer_from:
+            names.append(f"TRAN from {self.transfer_from}")
+        return names
+
+
+def _model(mech: Mechanisms) -> Callable[..., nn.Module]:
+    build = NETWORKS[mech.network][1]
+    extra = {"zero_mean": True} if mech.zero_mean else {}
+
+    def model(in_channels: int, out_channels: int, spatial_dims: int, **kwargs) -> nn.Module:
+        if spatial_dims != 3:
+            raise UserError(f"paper 004's networks are 3-D; got {spatial_dims}-D data")
+        if not mech.heads:
+            return build(in_channels, out_channels, spatial_dims, **extra, **kwargs)
+        channels = [c for c, _ in mech.heads]
+        if max(channels) >= out_channels:
+            raise UserError(
+                f"binary classifiers for classes {[c + 1 for c in channels]} need a dataset with that many "
+                "foreground classes"
+            )
+        return BinaryHeads(out_channels, channels, lambda k: build(in_channels, k, spatial_dims, **extra, **kwargs))
+
+    return model
+
+
+RECONSTRUCTIONS = (
+    "optimiser (Adam), learning rate, batch size, iterations and windows per network: not given in the paper",
+    "Dice loss sums over the whole batch; L2 1e-4 as Adam's weight decay",
+    "eq. 6 sampling: a window centred on a voxel of the drawn class (background: a uniform window), on every row",
+    "augmentation parameters (elastic sigma/magnitude, flip probability 0.5) are segrepro's defaults",
+    "AGCWD: alpha 0.5, 256 levels, eq. 5 as a linear stretch between mean ± 3.5 std, then z-score",
+    "rows without SM train on every voxel (padding included); all rows are scored on the masked voxels",
+    "merged binary output: the more probable class above 0.5, else background",
+    "DeepMedic: layer sizes from Kamnitsas et al. 2017, same-padded convolutions, 3x average-pooled context",
+    "the any-compartment model (TRAN source) is scored as class 1 when run on its own",
+)
+
+
+def make_entry(row: str, title: str, mech: Mechanisms) -> BaselineEntry:
+    """The entry of one table-1 row (``row`` is the id suffix, ``title`` the paper's method name)."""
+    positives = {c: cs for c, cs in mech.heads}
+    return BaselineEntry(
+        id=f"{PREFIX}-{row}",
+        title=f"{title} (paper 004)",
+        paper="004",
+        citation=CITATION,
+        model=_model(mech),
+        loss=partial(BinaryDice, positives, mech.masks) if mech.heads else partial(PaperDice, mech.masks),
+        recipes=recipes(mech.network),
+        output="sigmoid" if mech.heads else "softmax",
+        spatial_dims=(3,),
+        convention="zerovnik2020",
+        model_name=NETWORKS[mech.network][0]
+        + (", zero-mean first-layer kernels (HighRes3DZMNet)" if mech.zero_mean else ""),
+        loss_name="Dice loss, eq. 8" + (", masked by the segmentation masks" if mech.masks else ", every voxel"),
+        description=f"Paper 004 table 1, '{title}'. Mechanisms: {'; '.join(mech.labels())}.",
+        reconstructions=RECONSTRUCTIONS,
+        preprocess=ExtendedAGCWD() if mech.contrast else ZScore(),
+        sampling=Sampling(
+            class_probabilities=(0.2, 0.4, 0.4),
+            augment=(Augment("flip"), Augment("elastic"), Augment("scale", params={"amount": 0.1})),
+            pad_small=False,
+        ),
+        after_step=zero_mean_kernels if mech.zero_mean else None,
+        warm_start=mech.transfer_from,
+    )
+
+
+ANY = ((0, (1, 2)),)  # the upper branch: one binary network, any compartment vs background
+ROWS: tuple[tuple[str, str, Mechanisms], ...] = (
+    ("unet", "U-Net", Mechanisms("unet")),
+    ("vnet", "V-Net", Mechanisms("vnet")),
+    ("deepmedic", "DeepMedic", Mechanisms("deepmedic")),
+    ("highres3dnet", "HighRes3DNet", Mechanisms()),
+    ("highres3dnet-binary-m", "HighRes3DNet - binary classifier for M", Mechanisms(heads=((0, (1,)),))),
+    ("highres3dnet-binary-el", "HighRes3DNet - binary classifier for EL", Mechanisms(heads=((1, (2,)),))),
+    (
+        "highres3dnet-merged",
+        "HighRes3DNet merged output of binary classifiers",
+        Mechanisms(heads=((0, (1,)), (1, (2,)))),
+    ),
+    ("highres3dnet-any", "HighRes3DNet - binary classifier for any compartment (TRAN source)", Mechanisms(heads=ANY)),
+    (
+        "highres3dnet-tran",
+        "HighRes3DNet with transfer learning (TRAN)",
+        Mechanisms(transfer_from=f"{PREFIX}-highres3dnet-any"),
+    ),
+    ("highres3dnet-con", "HighRes3DNet with contrast enhancement (CON)", Mechanisms(contrast=True)),
+    ("highres3dzmnet", "HighRes3DZMNet", Mechanisms(zero_mean=True)),
+    ("highres3dzmnet-con", "HighRes3DZMNet with CON", Mechanisms(zero_mean=True, contrast=True)),
+    (
+        "highres3dzmnet-con-sm",
+        "HighRes3DZMNet with CON and segmentation masks",
+        Mechanisms(zero_mean=True, contrast=True, masks=True),
+    ),
+    (
+        "pipeline-any",
+        "Proposed pipeline, upper branch (binary, any compartment)",
+        Mechanisms(zero_mean=True, contrast=True, masks=True, heads=ANY),
+    ),
+    (
+        "pipeline",
+        "Proposed pipeline",
+        Mechanisms(zero_mean=True, contrast=True, masks=True, transfer_from=f"{PREFIX}-pipeline-any"),
+    ),
+)
+
+for _row, _title, _mech in ROWS:
+    register_baseline(f"{PREFIX}-{_row}")(partial(make_entry, _row, _title, _mech))
