@@ -47,7 +47,7 @@ CITATION = (
 )
 Network = Literal["unet", "vnet", "deepmedic", "highres3dnet"]
 NETWORKS: dict[str, tuple[str, Callable[..., nn.Module]]] = {
-    "unet": ("3-D U-Net (MONAI BasicUNet), He init", unet3d),
+    "unet": ("3-D U-Net (MONAI UNet, no residual units), He init", unet3d),
     "vnet": ("V-Net (MONAI VNet), He init", vnet),
     "deepmedic": ("DeepMedic, compact dual pathway (layer sizes a reconstruction), He init", deepmedic),
     "highres3dnet": ("HighRes3DNet (MONAI HighResNet, PReLU), He init", highres3dnet),
@@ -59,24 +59,24 @@ PAPER_WINDOW = {
     "highres3dnet": (96, 96, 96),
 }
 SMOKE_KWARGS: dict[str, dict] = {
-    "unet": {"features": (4, 4, 8, 8, 16, 4)},
+    "unet": {"channels": (4, 8, 16, 32)},
     "vnet": {},
     "deepmedic": {"widths": (4,) * 8, "fc": 8},
-    "highres3dnet": {},
+    "highres3dnet": {"features": (4, 4, 4, 8, 8)},
 }
 WEIGHT_DECAY = {"weight_decay": 1e-4}  # L2 1e-4 (paper 3.1), as Adam's coupled weight decay
 
 
 def recipes(network: str) -> dict[str, Recipe]:
     """Smoke (CI), quick (CPU-sized) and paper (GPU, bf16) tiers; windows per network."""
-    smoke_patch = (16, 32, 32)
+    smoke_patch = (32, 32, 32) if network == "vnet" else (16, 16, 16)  # V-Net: a 2-voxel bottleneck at least
     return {
         "smoke": Recipe(
             iterations=4,
             batch_size=1,
             lr=1e-3,
             patch_size={3: smoke_patch},
-            val_every=2,
+            val_every=4,
             optimizer_kwargs=WEIGHT_DECAY,
             model_kwargs=SMOKE_KWARGS[network],
             note="CI only: checks that the entry trains.",

@@ -1,5 +1,5 @@
 """Paper 004's 3-D networks: HighRes3DNet and HighRes3DZMNet (MONAI ``HighResNet``), U-Net (MONAI
-``BasicUNet``), V-Net (MONAI ``VNet``), a compact DeepMedic, and ``BinaryHeads`` (one binary network per
+``UNet``), V-Net (MONAI ``VNet``), a compact DeepMedic, and ``BinaryHeads`` (one binary network per
 class: the paper's binary classifiers and their merged output). Every convolution is He-initialised.
 
 HighRes3DNet **[paper + authors' code]**: 3³ conv 16; residual stages of 3 blocks at 16 / 32 / 64 channels
@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
-from monai.networks.nets import BasicUNet, HighResNet, VNet
+from monai.networks.nets import HighResNet, UNet, VNet
 from torch import nn
 
 NEG_LOGIT = -1e4  # logit of a class a BinaryHeads model has no network for: probability 0
@@ -51,21 +51,40 @@ def zero_mean_kernels(model: nn.Module) -> None:
             m.zero_mean_()
 
 
-def highres3dnet(in_channels: int, out_channels: int, spatial_dims: int, zero_mean: bool = False) -> nn.Module:
-    """HighRes3DNet as paper 004 configures it (MONAI's default layer plan, PReLU); ``zero_mean`` gives
-    HighRes3DZMNet."""
+def highres3dnet(
+    in_channels: int,
+    out_channels: int,
+    spatial_dims: int,
+    zero_mean: bool = False,
+    features: Sequence[int] = (16, 16, 32, 64, 80),
+) -> nn.Module:
+    """HighRes3DNet as paper 004 configures it (MONAI's layer plan, PReLU); ``features`` are the widths of
+    the first conv, the three residual stages and the 1³ conv (the paper's by default; smaller for CI);
+    ``zero_mean`` gives HighRes3DZMNet."""
+    c0, c1, c2, c3, c4 = features
+    layers = (
+        {"name": "conv_0", "n_features": c0, "kernel_size": 3},
+        {"name": "res_1", "n_features": c1, "kernels": (3, 3), "repeat": 3},
+        {"name": "res_2", "n_features": c2, "kernels": (3, 3), "repeat": 3},
+        {"name": "res_3", "n_features": c3, "kernels": (3, 3), "repeat": 3},
+        {"name": "conv_1", "n_features": c4, "kernel_size": 1},
+        {"name": "conv_2", "kernel_size": 1},
+    )
     cls = HighRes3DZMNet if zero_mean else HighResNet
-    net = he_init(cls(spatial_dims, in_channels, out_channels, acti_type="prelu"))
+    net = he_init(cls(spatial_dims, in_channels, out_channels, acti_type="prelu", layer_params=layers))
     if zero_mean:
         net.zero_mean_()
     return net
 
 
 def unet3d(
-    in_channels: int, out_channels: int, spatial_dims: int, features: Sequence[int] = (32, 32, 64, 128, 256, 32)
-):
-    """3-D U-Net (two 3³ convs per level, max-pool, transposed conv; MONAI ``BasicUNet``)."""
-    return he_init(BasicUNet(spatial_dims, in_channels, out_channels, features=tuple(features)))
+    in_channels: int, out_channels: int, spatial_dims: int, channels: Sequence[int] = (32, 64, 128, 256)
+) -> nn.Module:
+    """3-D U-Net (Çiçek et al. 2016: four levels, three 2x downsamplings, batch norm) from MONAI's ``UNet``
+    without residual units (downsampling by strided convolution, MONAI's choice)."""
+    return he_init(
+        UNet(spatial_dims, in_channels, out_channels, tuple(channels), (2,) * (len(channels) - 1), norm="batch")
+    )
 
 
 def vnet(in_channels: int, out_channels: int, spatial_dims: int, dropout: float = 0.5) -> nn.Module:

@@ -12,12 +12,14 @@ from segrepro.errors import UserError
 SINGLE_HEAD = "heads.0."  # a one-head BinaryHeads model keeps its network under this prefix
 
 
-def last_layer(model: nn.Module) -> str:
-    """The name of ``model``'s last convolution (the layer mapping features to classes)."""
-    names = [n for n, m in model.named_modules() if isinstance(m, nn.Conv3d | nn.Conv2d)]
-    if not names:
+def last_layer(model: nn.Module) -> list[str]:
+    """The state-dict names of ``model``'s last layer: its last convolution and every tensor after it (the
+    norm MONAI's HighResNet puts after it), i.e. what depends on the number of classes."""
+    convs = [n for n, m in model.named_modules() if isinstance(m, nn.Conv3d | nn.Conv2d)]
+    if not convs:
         raise ValueError("the model has no convolution")
-    return names[-1]
+    names = list(model.state_dict())
+    return names[names.index(convs[-1] + ".weight") :]
 
 
 def transfer_all_but_last(model: nn.Module, source_state: dict[str, torch.Tensor]) -> list[str]:
@@ -26,9 +28,9 @@ def transfer_all_but_last(model: nn.Module, source_state: dict[str, torch.Tensor
     is a ``UserError``: the source was trained with another network."""
     if source_state and all(k.startswith(SINGLE_HEAD) for k in source_state):
         source_state = {k[len(SINGLE_HEAD) :]: v for k, v in source_state.items()}
-    skip = last_layer(model) + "."
+    skip = set(last_layer(model))
     target = model.state_dict()
-    wanted = [k for k in target if not k.startswith(skip)]
+    wanted = [k for k in target if k not in skip]
     missing = [k for k in wanted if k not in source_state]
     mismatched = [k for k in wanted if k in source_state and source_state[k].shape != target[k].shape]
     if missing or mismatched:
