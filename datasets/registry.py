@@ -14,6 +14,7 @@ DATASETS: Registry[DatasetAdapter] = Registry(
     builtin_modules=(
         "segrepro.datasets.synthetic",
         "segrepro.datasets.drosophila_vnc",
+        "segrepro.datasets.drosophila_vnc_3d",
         "segrepro.datasets.urocell",
         "segrepro.datasets.lucchi_pp",
         "segrepro.datasets.c_merolae",
