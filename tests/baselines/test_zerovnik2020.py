@@ -4,7 +4,9 @@ entry on synthetic-3d."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +20,7 @@ from segrepro.baselines.zerovnik2020.networks import BinaryHeads, HighRes3DZMNet
 from segrepro.baselines.zerovnik2020.transfer import last_layer, transfer_all_but_last
 from segrepro.datasets import get_dataset, load_prepared
 from segrepro.errors import UserError
+from segrepro.leaderboard.data import Problem, read_csv_rows
 from segrepro.protocol import RunSpec, execute
 from segrepro.sampling import PatchSampler, make_train_volume
 from segrepro.training import train
@@ -238,3 +241,32 @@ def test_entries_reject_nothing_silently():
     entry = get_baseline("zerovnik2020-highres3dnet")
     other = dataclasses.replace(entry, after_step=zero_mean_kernels)
     assert entry.after_step is None and other.after_step is zero_mean_kernels
+
+
+# --- published table ------------------------------------------------------------------------------------
+
+PKG = Path(__file__).resolve().parents[2] / "baselines" / "zerovnik2020"
+
+
+def read(name: str) -> list[dict[str, str]]:
+    with open(PKG / name, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_published_table_1_is_complete_and_consistent():
+    assert not isinstance(read_csv_rows(PKG / "published.csv", "published_row", {"value", "std"}), Problem)
+    assert not isinstance(read_csv_rows(PKG / "methods.csv", "methods_row", {"scale"}), Problem)
+    rows = [r for r in read("published.csv") if r["table"] == "1"]
+    methods = {r["method"]: r["baseline"] for r in read("methods.csv") if r["table"] == "1"}
+    assert len(methods) == 13 and len(rows) == 13 * 7 - 2 * 4  # each binary row prints "—" for 3 + mean
+    for method, baseline in methods.items():
+        get_baseline(baseline)
+        got = {(r["class"], r["metric"]): float(r["value"]) for r in rows if r["method"] == method}
+        if ("mean", "dice") in got:  # the printed mean DSC is the mean of the two classes' DSC
+            pair = (got[("mitochondria", "dice")] + got[("endolysosomes", "dice")]) / 2
+            assert abs(got[("mean", "dice")] - pair) <= 0.0005 + 1e-9, method
+    assert {r["dataset"] for r in rows} == {"urocell"}
+    classes = set(get_dataset("urocell").card.class_names[1:]) | {"mean"}
+    assert {r["class"] for r in rows} == classes
+    lucchi = [r for r in read("published.csv") if r["dataset"] == "lucchi-pp"]
+    assert [(r["class"], r["metric"], r["value"]) for r in lucchi] == [("mitochondria", "iou", "0.90")]
