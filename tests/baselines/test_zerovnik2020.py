@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from segrepro import paths, protocol
 from segrepro.baselines import BASELINES, get_baseline
@@ -270,3 +271,22 @@ def test_published_table_1_is_complete_and_consistent():
     assert {r["class"] for r in rows} == classes
     lucchi = [r for r in read("published.csv") if r["dataset"] == "lucchi-pp"]
     assert [(r["class"], r["metric"], r["value"]) for r in lucchi] == [("mitochondria", "iou", "0.90")]
+
+
+def test_claims_name_entries_and_their_effects_match_table_1():
+    claims = yaml.safe_load((PKG / "claims.yaml").read_text(encoding="utf-8"))
+    assert claims["paper"] == "004" and len(claims["claims"]) == 7
+    method_of = {r["baseline"]: r["method"] for r in read("methods.csv") if r["table"] == "1"}
+    value = {(r["method"], r["class"], r["metric"]): float(r["value"]) for r in read("published.csv")}
+    checked = 0
+    for claim in claims["claims"]:
+        bs = claim["b"] if isinstance(claim["b"], list) else [claim["b"]]
+        for entry_id in [claim["a"], *bs]:
+            get_baseline(entry_id)
+        if claim.get("effect") is not None:
+            assert len(bs) == 1 or claim["id"] == "combination-is-best"
+            a = value[(method_of[claim["a"]], claim["class"], claim["metric"])]
+            best_b = max(value[(method_of[b], claim["class"], claim["metric"])] for b in bs)
+            assert a - best_b == pytest.approx(claim["effect"], abs=1e-9), claim["id"]
+            checked += 1
+    assert checked == 6
