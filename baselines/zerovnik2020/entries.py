@@ -36,6 +36,7 @@ from segrepro.baselines.zerovnik2020.networks import (
 )
 from segrepro.entry import BaselineEntry, Recipe
 from segrepro.errors import UserError
+from segrepro.inference import Inference
 from segrepro.preprocess import ZScore
 from segrepro.sampling import Sampling
 
@@ -190,6 +191,7 @@ def make_entry(row: str, title: str, mech: Mechanisms) -> BaselineEntry:
             augment=(Augment("flip"), Augment("elastic"), Augment("scale", params={"amount": 0.1})),
             pad_small=False,
         ),
+        inference=Inference(sw_batch_size=1),  # one 3-D window at a time: 256^3 prediction fits in CPU memory
         after_step=zero_mean_kernels if mech.zero_mean else None,
         warm_start=mech.transfer_from,
     )
