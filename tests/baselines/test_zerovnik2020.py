@@ -290,3 +290,42 @@ def test_claims_name_entries_and_their_effects_match_table_1():
             assert a - best_b == pytest.approx(claim["effect"], abs=1e-9), claim["id"]
             checked += 1
     assert checked == 6
+
+
+# --- paper tier -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow  # the full-width network: ~30 s on one shared core
+def test_paper_tier_first_steps_on_cpu_at_reduced_window(prepared_3d):
+    """The paper tier's network, optimiser and sampling, with a reduced window, take their first steps."""
+    entry = get_baseline("zerovnik2020-highres3dzmnet-con-sm")
+    paper = entry.recipe("paper")
+    assert paper.patch_size[3] == (96, 96, 96)
+    recipe = dataclasses.replace(paper, iterations=2, val_every=2, patch_size={3: (16, 24, 24)})
+    data = load_prepared("synthetic-3d")
+    img, lab, msk = data.load(data.fold(0).train[0])
+    sampler = PatchSampler(
+        [make_train_volume(entry.preprocess(img), lab, msk, data.n_classes)],
+        (16, 24, 24),
+        entry.sampling,
+        0,
+        paper.batch_size,
+    )
+    torch.manual_seed(0)
+    model = entry.build_model(data.class_names, 3, "paper")
+    before = [p.detach().clone() for p in model.parameters()]
+    result = train(model, entry.loss(), sampler, recipe, lambda m: 0.0, torch.device("cpu"), False, entry.after_step)
+    assert np.isfinite([loss for _, loss in result.train_loss]).all()
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+
+
+def test_paper_tier_network_runs_under_bf16_autocast():
+    torch.manual_seed(0)
+    model = get_baseline("zerovnik2020-pipeline").build_model(["b", "m", "el"], 3, "paper").eval()
+    x = torch.randn(1, 1, 16, 16, 16)
+    with torch.no_grad():
+        full = model(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            half = model(x)
+    assert half.dtype == torch.bfloat16 and torch.isfinite(half).all()
+    assert (full.argmax(1) == half.float().argmax(1)).float().mean() > 0.9
