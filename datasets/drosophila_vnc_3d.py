@@ -30,15 +30,11 @@ from segrepro.datasets.drosophila_vnc import (
     N_SECTIONS,
     SECTION,
     DrosophilaVNCAdapter,
-    label_lut,
-    label_path,
-    raw_path,
-    read_gray,
+    read_section,
 )
 from segrepro.datasets.masks import artefact_line_mask, border_mask
 from segrepro.datasets.registry import register_dataset
 from segrepro.datasets.synthetic import rotating_folds
-from segrepro.errors import UserError
 
 SECTION_NM = 50.0
 PIXEL_NM = 4.6
@@ -52,19 +48,8 @@ def column_id(row: int, col: int) -> str:
 
 def read_stack(raw_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     """The 20 sections as ``(image float32, class ids uint8)`` of shape ``(20, 1024, 1024)``."""
-    lut = label_lut()
-    images, labels = [], []
-    for s in range(N_SECTIONS):
-        image, raw_label = read_gray(raw_dir / raw_path(s)), read_gray(raw_dir / label_path(s))
-        for path, arr in ((raw_path(s), image), (label_path(s), raw_label)):
-            if arr.shape != (SECTION, SECTION):
-                raise UserError(f"{raw_dir / path}: shape {arr.shape}, expected ({SECTION}, {SECTION})")
-        label = lut[raw_label]
-        if (label == 255).any():
-            raise UserError(f"{raw_dir / label_path(s)}: label values outside the card")
-        images.append(image.astype(np.float32))
-        labels.append(label)
-    return np.stack(images), np.stack(labels)
+    sections = [read_section(raw_dir, s) for s in range(N_SECTIONS)]
+    return np.stack([img for img, _ in sections]).astype(np.float32), np.stack([lab for _, lab in sections])
 
 
 class DrosophilaVNC3DAdapter(DatasetAdapter):

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segrepro.cli import main
-from segrepro.datasets import get_dataset, load_prepared
+from segrepro.datasets import get_dataset
 from segrepro.datasets.drosophila_vnc_3d import DrosophilaVNC3DAdapter, column_id
 
 MIRROR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "drosophila-vnc"
@@ -32,13 +31,8 @@ def test_folds_leave_columns_out():
 
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory):
-    data = tmp_path_factory.mktemp("data")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SEGREPRO_DATA_DIR", str(data))
-        assert main(["datasets", "fetch", "drosophila-vnc-3d", "--mirror", str(MIRROR)]) == 0
-        assert main(["datasets", "prepare", "drosophila-vnc-3d"]) == 0
-    return load_prepared("drosophila-vnc-3d", data / "prepared" / "drosophila-vnc-3d")
+def prepared(tmp_path_factory, prepare_from_mirror):
+    return prepare_from_mirror(tmp_path_factory.mktemp("data"), "drosophila-vnc-3d", MIRROR)
 
 
 @needs_mirror
