@@ -53,6 +53,7 @@ NETWORKS: dict[str, tuple[str, Callable[..., nn.Module]]] = {
     "deepmedic": ("DeepMedic, compact dual pathway (layer sizes a reconstruction), He init", deepmedic),
     "highres3dnet": ("HighRes3DNet (MONAI HighResNet, PReLU), He init", highres3dnet),
 }
+NETWORK_NAMES = {"unet": "U-Net", "vnet": "V-Net", "deepmedic": "DeepMedic", "highres3dnet": "HighRes3DNet"}
 PAPER_WINDOW = {
     "unet": (112, 112, 112),
     "vnet": (64, 128, 128),
@@ -120,11 +121,8 @@ class Mechanisms:
     transfer_from: str | None = None
 
     def labels(self) -> list[str]:
-        names = [
-            NETWORKS[self.network][0]
-            .split(" (")[0]
-            .replace("HighRes3DNet", "HighRes3DZMNet" if self.zero_mean else "HighRes3DNet")
-        ]
+        """The row's mechanisms in words, for the entry's description."""
+        names = ["HighRes3DZMNet" if self.zero_mean else NETWORK_NAMES[self.network]]
         names += [n for flag, n in ((self.contrast, "CON"), (self.masks, "SM")) if flag]
         if self.heads:
             names.append("binary classifier(s) for classes " + ", ".join(str(c) for _, cs in self.heads for c in cs))
