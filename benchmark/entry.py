@@ -161,7 +161,10 @@ class BaselineEntry:
     (each defaulting to the plain behaviour): ``preprocess`` (image → input channels, default z-score),
     ``target_transform`` (labels → training classes, default the dataset's), ``sampling`` (patch policy and
     augmentation), ``inference`` (sliding-window settings) and ``postprocess`` (probabilities → the scored
-    prediction, default the decision rule below). ``output`` is ``softmax`` (K channels, argmax) or ``sigmoid``
+    prediction, default the decision rule below). ``after_step`` (optional) constrains the weights after every
+    optimiser step (paper 004's zero-mean kernels); ``warm_start`` names the entry whose trained weights, all
+    but the last layer, initialise this one (paper 004's transfer learning).
+    ``output`` is ``softmax`` (K channels, argmax) or ``sigmoid``
     (K-1 foreground channels, multi-label; a voxel takes the most probable foreground class whose
     probability exceeds ``threshold``, else background)."""
 
@@ -185,6 +188,8 @@ class BaselineEntry:
     sampling: Sampling = field(default_factory=Sampling)
     inference: Inference = field(default_factory=Inference)
     postprocess: Postprocess = field(default_factory=Decide)
+    after_step: Callable[[nn.Module], None] | None = None
+    warm_start: str | None = None
 
     def __post_init__(self) -> None:
         from segrepro.errors import UserError
@@ -266,7 +271,9 @@ class BaselineEntry:
                 "sampling": self.sampling.to_dict(),
                 "inference": self.inference.to_dict(),
                 "postprocess": repr(self.postprocess),
+                "after_step": getattr(self.after_step, "__name__", None),
             },
+            "warm_start": self.warm_start,
             "recipes": {tier: r.to_dict() for tier, r in self.recipes.items()},
         }
 

@@ -62,7 +62,17 @@ def train_model(
 
     loss = entry.loss()
     state = train(
-        model, loss, sampler, recipe, validate, device, progress, resume=resume, checkpoint=checkpoint, workers=workers
+        model,
+        loss,
+        sampler,
+        recipe,
+        validate,
+        device,
+        progress,
+        after_step=entry.after_step,
+        resume=resume,
+        checkpoint=checkpoint,
+        workers=workers,
     )
     model.load_state_dict(state.best_state)
     return model, state

@@ -27,11 +27,13 @@ class Sampling:
     those present in a uniformly drawn volume (the rest are uniform windows). ``class_probabilities``
     (one per class, background first; overrides ``fg_fraction``): the class a window is centred on is drawn
     with these probabilities, then a volume that contains it; class 0 means a uniform window.
-    ``augment``: applied in order to every patch."""
+    ``augment``: applied in order to every patch. ``pad_small``: a volume smaller than the window is padded
+    with masked voxels (True) or refused with a ``UserError`` (False, for entries whose windows must be real data)."""
 
     fg_fraction: float = 0.5
     class_probabilities: tuple[float, ...] | None = None
     augment: tuple[Augment, ...] = ()
+    pad_small: bool = True
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.fg_fraction <= 1.0:
@@ -46,6 +48,7 @@ class Sampling:
             "fg_fraction": self.fg_fraction,
             "class_probabilities": list(self.class_probabilities) if self.class_probabilities else None,
             "augment": [a.to_dict() for a in self.augment],
+            "pad_small": self.pad_small,
         }
 
 
@@ -70,6 +73,18 @@ def make_train_volume(image: np.ndarray, label: np.ndarray, mask: np.ndarray, n_
     return TrainVolume(img, lab, msk, {k: v for k, v in fg.items() if v.size})
 
 
+def check_window_fits(volumes: Sequence[TrainVolume], patch: tuple[int, ...]) -> None:
+    """A one-line ``UserError`` when a training volume is smaller than the window along some axis."""
+    from segrepro.errors import UserError
+
+    for vol in volumes:
+        if any(s < p for s, p in zip(vol.label.shape, patch, strict=True)):
+            raise UserError(
+                f"a training volume of shape {vol.label.shape} is smaller than the training window {patch}; "
+                "choose a tier with a smaller window (e.g. --tier quick) or larger volumes"
+            )
+
+
 class PatchSampler:
     """Draws batch ``i`` of ``(image, label, mask)`` patches, deterministic from ``(seed, i)``."""
 
@@ -88,6 +103,8 @@ class PatchSampler:
         self.sampling = sampling
         self.seed = seed
         self.batch_size = batch_size
+        if not sampling.pad_small:
+            check_window_fits(self.volumes, self.patch)
         self.augmenter = Augmenter(sampling.augment, len(patch)) if sampling.augment else None
         self._with_class = {
             k: [i for i, v in enumerate(self.volumes) if k in v.fg_index]

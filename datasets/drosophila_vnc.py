@@ -136,6 +136,20 @@ def read_gray(path: Path) -> np.ndarray:
     return arr
 
 
+def read_section(raw_dir: Path, section: int) -> tuple[np.ndarray, np.ndarray]:
+    """Section ``section`` as ``(image uint8, class ids uint8)``, both 1024x1024, or a one-line error."""
+    image = read_gray(raw_dir / raw_path(section))
+    raw_label = read_gray(raw_dir / label_path(section))
+    for path, arr in ((raw_path(section), image), (label_path(section), raw_label)):
+        if arr.shape != (SECTION, SECTION):
+            raise UserError(f"{raw_dir / path}: shape {arr.shape}, expected ({SECTION}, {SECTION})")
+    label = label_lut()[raw_label]
+    if (label == 255).any():
+        bad = np.unique(raw_label[label == 255]).tolist()[:5]
+        raise UserError(f"{raw_dir / label_path(section)}: label values {bad} are not in the card")
+    return image, label
+
+
 class DrosophilaVNCAdapter(DatasetAdapter):
     """Stack 1 of the Drosophila VNC ssTEM ground truth, as paper 001's 320 crops and five folds."""
 
@@ -170,18 +184,9 @@ class DrosophilaVNCAdapter(DatasetAdapter):
     )
 
     def volumes(self, raw_dir: Path) -> Iterable[Volume]:
-        lut = label_lut()
         per_side = SECTION // CROP
         for s in range(N_SECTIONS):
-            image = read_gray(raw_dir / raw_path(s))
-            raw_label = read_gray(raw_dir / label_path(s))
-            for path, arr in ((raw_path(s), image), (label_path(s), raw_label)):
-                if arr.shape != (SECTION, SECTION):
-                    raise UserError(f"{raw_dir / path}: shape {arr.shape}, expected ({SECTION}, {SECTION})")
-            label = lut[raw_label]
-            if (label == 255).any():
-                bad = np.unique(raw_label[label == 255]).tolist()[:5]
-                raise UserError(f"{raw_dir / label_path(s)}: label values {bad} are not in the card")
+            image, label = read_section(raw_dir, s)
             for r in range(per_side):
                 for c in range(per_side):
                     sl = (slice(r * CROP, (r + 1) * CROP), slice(c * CROP, (c + 1) * CROP))

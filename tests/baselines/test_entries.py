@@ -13,7 +13,7 @@ N_CLASSES = 4
 
 
 def small_input(dims: int) -> torch.Tensor:
-    shape = (2, 1, 32, 32) if dims == 2 else (1, 1, 16, 16, 16)
+    shape = (2, 1, 32, 32) if dims == 2 else (2, 1, 16, 16, 16)  # batch 2: V-Net batch-normalises a 1-voxel bottleneck
     return torch.randn(shape, generator=torch.Generator().manual_seed(0))
 
 

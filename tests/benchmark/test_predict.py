@@ -19,7 +19,8 @@ def test_split_predictions_with_and_without_probabilities(fitted, workdir):
     data = load_prepared("synthetic-2d")
     assert [f.name for f in files] == [f"{v}.npz" for v in data.fold(0).val]
     classes, probs, instances = load_prediction(files[0])
-    assert probs is None and instances is None and classes.dtype == np.uint8 and classes.shape == data.load(data.fold(0).val[0])[1].shape
+    assert probs is None and instances is None and classes.dtype == np.uint8
+    assert classes.shape == data.load(data.fold(0).val[0])[1].shape
     (test_file, *_) = sorted((predictions_dir(fitted.run_id) / "test").iterdir())  # written by run
     classes, probs, _ = load_prediction(test_file)
     assert probs.shape == (4, *classes.shape) and probs.dtype == np.float32

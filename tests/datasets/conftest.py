@@ -13,9 +13,25 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from segrepro.datasets import get_dataset, urocell
+from segrepro.cli import main
+from segrepro.datasets import PreparedDataset, get_dataset, load_prepared, urocell
 from segrepro.datasets.checksums import sha256_of
 from segrepro.datasets.urocell import VOLUMES as UROCELL_IDS
+
+
+def _prepare_from_mirror(data: Path, name: str, mirror: Path) -> PreparedDataset:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SEGREPRO_DATA_DIR", str(data))
+        assert main(["datasets", "fetch", name, "--mirror", str(mirror)]) == 0
+        assert main(["datasets", "prepare", name]) == 0
+    return load_prepared(name, data / "prepared" / name)
+
+
+@pytest.fixture(scope="session")
+def prepare_from_mirror() -> Callable[[Path, str, Path], PreparedDataset]:
+    """``prepare_from_mirror(data, name, mirror)``: ``name`` fetched from ``mirror`` and prepared into the
+    data folder ``data`` through the CLI."""
+    return _prepare_from_mirror
 
 
 def save_nifti(path: Path, arr: np.ndarray) -> None:

@@ -13,7 +13,7 @@ from scipy import ndimage
 
 from segrepro.baselines.guerrero2020.targets import TOUCHING, TouchingGapTarget
 from segrepro.cli import main
-from segrepro.datasets import get_dataset, load_prepared
+from segrepro.datasets import get_dataset
 from segrepro.datasets.drosophila_vnc import cells_from_membrane, crop_id
 
 MIRROR = mirror_path("drosophila-vnc")
@@ -37,13 +37,8 @@ def test_card_pins_every_source_at_the_upstream_commit():
 
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory):
-    data = tmp_path_factory.mktemp("data")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SEGREPRO_DATA_DIR", str(data))
-        assert main(["datasets", "fetch", "drosophila-vnc", "--mirror", str(MIRROR)]) == 0
-        assert main(["datasets", "prepare", "drosophila-vnc"]) == 0
-    return load_prepared("drosophila-vnc", data / "prepared" / "drosophila-vnc")
+def prepared(tmp_path_factory, prepare_from_mirror):
+    return prepare_from_mirror(tmp_path_factory.mktemp("data"), "drosophila-vnc", MIRROR)
 
 
 @needs_mirror("drosophila-vnc")

@@ -1,0 +1,61 @@
+"""drosophila-vnc-3d: sixteen anisotropic 20x256x256 columns of the real VNC stack, leave-columns-out folds,
+and paper 004's segmentation masks as the validity mask."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from segrepro.datasets import get_dataset
+from segrepro.datasets.drosophila_vnc_3d import DrosophilaVNC3DAdapter, column_id
+
+MIRROR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "drosophila-vnc"
+needs_mirror = pytest.mark.skipif(not MIRROR.is_dir(), reason="needs the shared drosophila-vnc mirror (../shared)")
+
+
+def test_card_is_3d_and_anisotropic():
+    card = get_dataset("drosophila-vnc-3d").card
+    assert card.spatial_dims == 3 and card.voxel_size == (50.0, 4.6, 4.6)
+    assert card.class_names[1:3] == ["mitochondria", "synapse"] and len(card.sources) == 40
+
+
+def test_folds_leave_columns_out():
+    ids = [column_id(r, c) for r in range(4) for c in range(4)]
+    folds = DrosophilaVNC3DAdapter().folds(ids)
+    assert len(folds) == 4
+    for f, fold in enumerate(folds):
+        assert {i[-1] for i in fold.test} == {str(f)} and {i[-1] for i in fold.val} == {str((f + 1) % 4)}
+        assert len(fold.train) == 8 and not set(fold.train) & (set(fold.val) | set(fold.test))
+    assert sorted(i for fold in folds for i in fold.test) == sorted(ids)
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory, prepare_from_mirror):
+    return prepare_from_mirror(tmp_path_factory.mktemp("data"), "drosophila-vnc-3d", MIRROR)
+
+
+@needs_mirror
+def test_prepare_gives_sixteen_columns_of_the_stack(prepared):
+    assert prepared.meta["volumes"] == sorted(column_id(r, c) for r in range(4) for c in range(4))
+    img, lab, msk = prepared.load("c_y1_x2")
+    assert img.shape == lab.shape == msk.shape == (20, 256, 256)
+    section = 3
+    raw = np.asarray(Image.open(MIRROR / "stack1" / "raw" / f"{section:02d}.tif"))[256:512, 512:768]
+    np.testing.assert_array_equal(img[section], raw.astype(np.float32))
+    png = np.asarray(Image.open(MIRROR / "stack1" / "labels" / f"labels{section:08d}.png"))[256:512, 512:768]
+    np.testing.assert_array_equal(lab[section] == 1, png == 191)
+    np.testing.assert_array_equal(lab[section] == 2, png == 223)
+    assert len(prepared.folds) == 4
+
+
+@needs_mirror
+def test_masks_cover_the_borders_of_the_rare_classes_only(prepared):
+    _, lab, msk = prepared.load("c_y0_x0")
+    rare = np.isin(lab, (1, 2))
+    assert rare.any() and 0 < 1 - msk.mean() < 0.5
+    # this column has no flat (artefact) lines: every masked voxel lies next to a mitochondrion or synapse voxel
+    from scipy import ndimage
+
+    near_rare = ndimage.binary_dilation(rare, ndimage.generate_binary_structure(3, 1))
+    assert np.all(near_rare[msk == 0])
