@@ -13,6 +13,7 @@ BASELINES: Registry[BaselineEntry] = Registry(
     builtin_modules=(
         "segrepro.baselines.monai_unet",
         "segrepro.baselines.fujii2021.entries",
+        "segrepro.baselines.meyer2021.entries",
         "segrepro.baselines.yudistira2020",
     ),
 )
