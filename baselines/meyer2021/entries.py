@@ -70,7 +70,7 @@ def recipes(arch: str) -> dict[str, Recipe]:
             val_every=EPOCH,
             optimizer_kwargs=ADAM,
             model_kwargs=paper[arch],
-            note="Paper 003: Adam lr 1e-3, ε 1e-7, 100 epochs of 256 batches of 4 256x256 patches, validated each epoch",
+            note="Paper 003: Adam lr 1e-3, ε 1e-7, 100 epochs x 256 batches of 4 256x256 patches, validated each epoch",
         ),
     }
 
