@@ -47,14 +47,16 @@ def efficient_unet(
 ) -> nn.Module:
     """1x1 convolution to 3 channels, then MONAI's FlexibleUNet with an EfficientNet encoder from scratch."""
     conv = nn.Conv2d if spatial_dims == 2 else nn.Conv3d
-    return nn.Sequential(
-        conv(in_channels, 3, 1),
-        FlexibleUNet(
-            3,
-            out_channels,
-            backbone=backbone,
-            pretrained=False,
-            decoder_channels=tuple(decoder_channels),
-            spatial_dims=spatial_dims,
-        ),
+    net = FlexibleUNet(
+        3,
+        out_channels,
+        backbone=backbone,
+        pretrained=False,
+        decoder_channels=tuple(decoder_channels),
+        spatial_dims=spatial_dims,
     )
+    # The encoder keeps EfficientNet's classification head, which a segmentation forward never uses: drop it
+    # so the parameter count is the network's and every parameter trains.
+    for head in ("_conv_head", "_bn1", "_fc"):
+        setattr(net.encoder, head, nn.Identity())
+    return nn.Sequential(conv(in_channels, 3, 1), net)

@@ -12,8 +12,8 @@ IDS = [entry.id for entry in ENTRIES]
 N_CLASSES = 4
 
 
-def small_input(dims: int) -> torch.Tensor:
-    shape = (2, 1, 32, 32) if dims == 2 else (1, 1, 16, 16, 16)
+def small_input(dims: int, channels: int) -> torch.Tensor:
+    shape = (2, channels, 32, 32) if dims == 2 else (1, channels, 16, 16, 16)
     return torch.randn(shape, generator=torch.Generator().manual_seed(0))
 
 
@@ -31,7 +31,7 @@ def test_forward_backward_every_cpu_tier(entry, tier):
         torch.manual_seed(0)
         model = entry.build_model([str(k) for k in range(N_CLASSES)], dims, tier)
         assert count_parameters(model) > 0
-        x = small_input(dims)
+        x = small_input(dims, entry.preprocess.channels)
         model.train()
         out = model(x)
         target = torch.randint(0, N_CLASSES, (x.shape[0], *x.shape[2:]))
