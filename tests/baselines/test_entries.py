@@ -12,8 +12,8 @@ IDS = [entry.id for entry in ENTRIES]
 N_CLASSES = 4
 
 
-def small_input(dims: int) -> torch.Tensor:
-    shape = (2, 1, 32, 32) if dims == 2 else (2, 1, 16, 16, 16)  # batch 2: V-Net batch-normalises a 1-voxel bottleneck
+def small_input(dims: int, channels: int) -> torch.Tensor:
+    shape = (2, channels, 32, 32) if dims == 2 else (2, channels, 16, 16, 16)  # batch 2: V-Net's 1-voxel bottleneck
     return torch.randn(shape, generator=torch.Generator().manual_seed(0))
 
 
@@ -33,7 +33,7 @@ def test_forward_backward_every_cpu_tier(entry, tier):
         torch.manual_seed(0)
         model = entry.build_model(classes, dims, tier)
         assert count_parameters(model) > 0
-        x = small_input(dims)
+        x = small_input(dims, entry.preprocess.channels)
         model.train()
         out = model(x)
         target = torch.randint(0, k, (x.shape[0], *x.shape[2:]))
