@@ -26,7 +26,7 @@ from segrepro.metrics import pooled_summary
 from segrepro.predict import case_counts
 from segrepro.runspec import RunSpec, check_spec
 from segrepro.sampling import PatchSampler, Sampling, TrainVolume
-from segrepro.training import TrainState, pick_device, seed_everything, train
+from segrepro.training import TrainState, pick_device, place, seed_everything, train
 
 RESUME_KEYS = ("entry", "recipe_hash", "tier", "dataset", "data_hash", "fold", "seed", "in_channels")
 
@@ -45,15 +45,17 @@ def train_model(
     checkpoint: Callable[[TrainState], None] | None = None,
     sampling: Sampling | None = None,
     workers: int = 0,
+    iterations: int | None = None,
 ) -> tuple[torch.nn.Module, TrainState]:
-    """Train ``entry`` at ``tier`` with ``recipe``; returns the model holding its best-validating
-    weights (mean foreground Dice on ``val_cases``, in the dataset's ``class_names``) and the final
-    training state. ``sampling`` replaces the entry's patch policy (the stress test draws uniformly);
-    ``workers`` > 0 draws batches in DataLoader workers (the same batches)."""
+    """Train ``entry`` at ``tier`` with ``recipe`` for ``iterations`` (default ``recipe.iterations``);
+    returns the model holding its best-validating weights (mean foreground Dice on ``val_cases``, in the
+    dataset's ``class_names``), or its last weights when the recipe's ``model_selection`` is ``last``,
+    and the final training state. ``sampling`` replaces the entry's patch policy (the stress test draws
+    uniformly); ``workers`` > 0 draws batches in DataLoader workers (the same batches)."""
     k, device = len(class_names), pick_device()
     patch = tuple(recipe.patch_size[spatial_dims])
     seed_everything(seed)
-    model = entry.build_model(list(class_names), spatial_dims, tier)
+    model = place(entry.build_model(list(class_names), spatial_dims, tier), device, spatial_dims)
     sampler = PatchSampler(train_vols, patch, sampling or entry.sampling, seed, recipe.batch_size)
 
     def validate(m: torch.nn.Module) -> float:
@@ -66,8 +68,9 @@ def train_model(
         loss,
         sampler,
         recipe,
-        validate,
+        validate if recipe.model_selection == "best" else None,
         device,
+        iterations or recipe.iterations,
         progress,
         after_step=entry.after_step,
         resume=resume,
@@ -120,17 +123,21 @@ def fit(spec: RunSpec, force: bool = False, progress: bool = True) -> FitOutcome
                 return FitOutcome(path, "exists")
             resume, spent = TrainState(**old["state"]), old["train_seconds"]
         fold = data.fold(spec.fold)
-        train_vols = train_volumes(entry, data, load_cases(entry, data, fold.train))
-        val_cases = load_cases(entry, data, fold.val)
+        # model_selection "last": no validation set; the fold's validation images join its training set
+        last = recipe.model_selection == "last"
+        train_ids, val_ids = (tuple(fold.train) + tuple(fold.val), ()) if last else (fold.train, fold.val)
+        iterations = recipe.iterations_for(train_ids)
+        train_vols = train_volumes(entry, data, load_cases(entry, data, train_ids))
+        val_cases = load_cases(entry, data, val_ids)
         t0 = time.perf_counter()
 
         def save(state: TrainState) -> None:  # after every validation, the last one included
             seconds = spent + time.perf_counter() - t0
-            finished = state.iteration == recipe.iterations
+            finished = state.iteration == iterations
             save_checkpoint(path, {**about, "finished": finished, "train_seconds": seconds, "state": vars(state)})
 
         train_model(
             entry, spec.tier, recipe, data.class_names, data.spatial_dims, train_vols, val_cases, spec.seed,
-            progress, resume=resume, checkpoint=save,
+            progress, resume=resume, checkpoint=save, iterations=iterations,
         )  # fmt: skip
     return FitOutcome(path, "resumed" if resume is not None else "trained")

@@ -30,7 +30,7 @@ from segrepro.locks import run_lock
 from segrepro.metrics import confusion_matrix, counts_from_matrix
 from segrepro.postprocess import Prediction
 from segrepro.runspec import RunSpec, check_spec
-from segrepro.training import pick_device
+from segrepro.training import pick_device, place
 
 SPLITS = ("train", "val", "test")
 
@@ -84,7 +84,7 @@ class Predictor:
             )
         self.model = self.entry.build_model(list(ckpt["class_names"]), self.spatial_dims, ckpt["tier"])
         self.model.load_state_dict(ckpt["state"]["best_state"])
-        self.model.to(self.device)
+        place(self.model, self.device, self.spatial_dims)
 
     def __call__(self, image: np.ndarray) -> Prediction:
         """The prediction of one image as prepared (the entry's preprocessing is applied here)."""

@@ -178,12 +178,24 @@ def test_two_stage_tran_trains_from_the_transferred_weights(prepared_3d):
     device = torch.device("cpu")
     torch.manual_seed(0)
     source = source_entry.build_model(data.class_names, 3, "smoke")
-    trained = train(source, source_entry.loss(), sampler, recipe, lambda m: 0.0, device, False, source_entry.after_step)
+    trained = train(
+        source,
+        source_entry.loss(),
+        sampler,
+        recipe,
+        lambda m: 0.0,
+        device,
+        recipe.iterations,
+        False,
+        source_entry.after_step,
+    )
     model = entry.build_model(data.class_names, 3, "smoke")
     copied = transfer_all_but_last(model, trained.best_state)
     first = next(k for k in copied if k.endswith("weight"))
     torch.testing.assert_close(model.state_dict()[first], trained.best_state["heads.0." + first])
-    result = train(model, entry.loss(), sampler, recipe, lambda m: 0.0, device, False, entry.after_step)
+    result = train(
+        model, entry.loss(), sampler, recipe, lambda m: 0.0, device, recipe.iterations, False, entry.after_step
+    )
     assert np.isfinite([loss for _, loss in result.train_loss]).all()
 
 
@@ -327,7 +339,17 @@ def test_paper_tier_first_steps_on_cpu_at_reduced_window(prepared_3d):
     torch.manual_seed(0)
     model = entry.build_model(data.class_names, 3, "paper")
     before = [p.detach().clone() for p in model.parameters()]
-    result = train(model, entry.loss(), sampler, recipe, lambda m: 0.0, torch.device("cpu"), False, entry.after_step)
+    result = train(
+        model,
+        entry.loss(),
+        sampler,
+        recipe,
+        lambda m: 0.0,
+        torch.device("cpu"),
+        recipe.iterations,
+        False,
+        entry.after_step,
+    )
     assert np.isfinite([loss for _, loss in result.train_loss]).all()
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
 

@@ -65,7 +65,7 @@ def fit_steps(entry, recipe: Recipe, n: int) -> float:
     sampler = PatchSampler(volumes(), tuple(recipe.patch_size[DIMS]), entry.sampling, 0, recipe.batch_size)
     r = Recipe(**{**recipe.__dict__, "iterations": n, "val_every": n + 1})
     t0 = time.perf_counter()
-    train(model, entry.loss(), sampler, r, lambda m: 0.0, torch.device("cpu"), progress=False)
+    train(model, entry.loss(), sampler, r, lambda m: 0.0, torch.device("cpu"), r.iterations, progress=False)
     return time.perf_counter() - t0
 
 
