@@ -408,6 +408,17 @@ def _claims(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from segrepro.leaderboard.report import comparison, to_markdown
+
+    folders = args.runs or [paths.results_dir() / "reference" / "runs", paths.runs_dir()]
+    table = comparison(folders, args.paper, args.dataset, args.tier)
+    if table.empty:
+        raise UserError(f"no run matches a published number of paper {args.paper} yet; run one with `segrepro run`")
+    print(to_markdown(table))
+    return 0
+
+
 def _leaderboard(args: argparse.Namespace) -> int:
     import os
     import signal
@@ -737,6 +748,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--csv", type=Path, metavar="OUT", help="also write the verdicts to this CSV (and every comparison beside it)"
     )
     cl.set_defaults(func=_claims)
+
+    co = sub.add_parser(
+        "compare",
+        help="reproduced vs published numbers of one paper as a Markdown table",
+        description="The published numbers of a paper that have runs, beside the runs' mean ± std over folds and "
+        "seeds, the delta and the verdict, in percent: the leaderboard's 'Reproduced vs published' view as text "
+        "(stale runs left out).",
+    )
+    co.add_argument("--paper", required=True, help="the paper's number (e.g. 001)")
+    co.add_argument("--dataset", help="only the numbers published on this dataset")
+    co.add_argument("--tier", choices=TIERS, help="only runs of this tier")
+    co.add_argument(
+        "--runs",
+        type=Path,
+        action="append",
+        metavar="DIR",
+        help="folder of run records, repeatable (default results/reference/runs and results/runs)",
+    )
+    co.set_defaults(func=_compare)
 
     return p
 

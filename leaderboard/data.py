@@ -228,11 +228,7 @@ def overlays(record_path: Path, record: dict[str, Any]) -> list[tuple[str, Path]
         wanted = [(str(p.get("image", p.get("file"))), str(p.get("file", ""))) for p in listed if isinstance(p, dict)]
     else:
         wanted = [(p.stem, p.name) for p in sorted(folder.glob("*.png"))] if folder.is_dir() else []
-    return [
-        (caption, folder / name)
-        for caption, name in wanted
-        if PNG_NAME.match(name) and (folder / name).is_file()
-    ]
+    return [(caption, folder / name) for caption, name in wanted if PNG_NAME.match(name) and (folder / name).is_file()]
 
 
 def read_sweep_provenance(path: Path) -> dict[str, Any] | Problem | None:
@@ -339,7 +335,7 @@ def _load_package(folder: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
                 problems.append(Problem(str(methods_path), f"table {k[0]}, method {k[1]!r} is listed twice"))
                 return None, problems
             mapping[k] = (row["baseline"], row["scale"])
-    df = pd.DataFrame(published, columns=PUBLISHED_COLUMNS)
+    df = pd.DataFrame(published, columns=PUBLISHED_COLUMNS).astype({"value": float, "std": float})
     keys = list(zip(df["table"], df["method"], strict=True))
     unmapped = sorted({f"{t}/{m}" for t, m in keys if (t, m) not in mapping})
     if unmapped and isinstance(methods, list):

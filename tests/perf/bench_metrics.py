@@ -84,8 +84,7 @@ def bench_confusion(repeat):
         f"{t_ours / t_read:.1f}x raw read |"
     )
     print(
-        f"| MONAI ConfusionMatrixMetric (one-hot of scored voxels) | {t_monai:.3f} | "
-        f"{t_monai / t_ours:.1f}x segrepro |"
+        f"| MONAI ConfusionMatrixMetric (one-hot of scored voxels) | {t_monai:.3f} | {t_monai / t_ours:.1f}x segrepro |"
     )
     print(f"max |segrepro - MONAI| over all metrics and classes: {diff:.2e} (MONAI computes in float32)")
     return diff <= 1e-6 and same_nan

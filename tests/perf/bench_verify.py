@@ -61,8 +61,10 @@ def main() -> int:
     parser.add_argument("--shape", type=int, nargs="+", default=[256, 256])
     args = parser.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    print(f"commit {commit}, {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
-          f"load {os.getloadavg()[0]:.1f}")
+    print(
+        f"commit {commit}, {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "prepared"
         t0 = time.perf_counter()
@@ -73,8 +75,10 @@ def main() -> int:
         print(f"{args.volumes} volumes {tuple(args.shape)}, {len(files)} files, {size_mb:.0f} MB")
         print(f"prepare (writes and hashes everything once): {prepare_s:.2f} s")
         fast = timed(lambda: load_prepared("bench", out), 7)
-        print(f"load_prepared, fast path (stat per file): median {statistics.median(fast) * 1e3:.1f} ms "
-              f"(min {min(fast) * 1e3:.1f}, max {max(fast) * 1e3:.1f})")
+        print(
+            f"load_prepared, fast path (stat per file): median {statistics.median(fast) * 1e3:.1f} ms "
+            f"(min {min(fast) * 1e3:.1f}, max {max(fast) * 1e3:.1f})"
+        )
 
         def touch_all_then_load() -> None:
             for p in files:
@@ -82,8 +86,10 @@ def main() -> int:
             load_prepared("bench", out)
 
         slow = timed(touch_all_then_load, 3)
-        print(f"load_prepared, every mtime changed (hash every file): median {statistics.median(slow):.2f} s "
-              f"({size_mb / statistics.median(slow):.0f} MB/s)")
+        print(
+            f"load_prepared, every mtime changed (hash every file): median {statistics.median(slow):.2f} s "
+            f"({size_mb / statistics.median(slow):.0f} MB/s)"
+        )
         victim = out / "images" / "c7.npy"
         data = bytearray(victim.read_bytes())
         data[-1] ^= 0xFF
