@@ -102,13 +102,15 @@ def finish_provenance(prov: dict[str, Any], wall_time_s: float, device: torch.de
 
     prov["finished"] = now_iso()
     prov["wall_time_s"] = round(wall_time_s, 3)
+    prov["load_average"] = {**prov.get("load_average", {}), "end": round(os.getloadavg()[0], 2)}
     peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else peak_memory_mb()
     prov["peak_memory_mb"] = round(peak, 1)
 
 
 def provenance(device: torch.device) -> dict[str, Any]:
-    """Where a result comes from: commit, package versions, device, the command, start time and threads
-    (``finished``, ``wall_time_s`` and ``peak_memory_mb`` are filled in at the end)."""
+    """Where a result comes from: commit, package versions, device, the command, start time, threads and the
+    machine's 1-minute load average (a wall time means little without it); ``finished``, ``wall_time_s``,
+    ``peak_memory_mb`` and the load at the end are filled in at the end."""
     import torch
 
     commit, dirty = git_state()
@@ -124,4 +126,5 @@ def provenance(device: torch.device) -> dict[str, Any]:
         "peak_memory_mb": None,
         "deterministic": True,
         "threads": torch.get_num_threads(),
+        "load_average": {"start": round(os.getloadavg()[0], 2), "end": None},
     }

@@ -84,3 +84,9 @@ def test_failed_record_is_replaced_by_a_failure_or_a_success(fitted, workdir, mo
     monkeypatch.setattr(protocol, "fit", boom)
     assert execute(fitted, progress=False, force=True).action == "written"
     assert json.loads(path.read_text())["reason"] == "RuntimeError: out of memory on purpose"
+
+
+def test_record_says_the_load_the_wall_time_was_measured_under(fitted, workdir):
+    record = json.loads((workdir / "results" / "runs" / f"{fitted.run_id}.json").read_text())
+    load = record["provenance"]["load_average"]
+    assert set(load) == {"start", "end"} and all(isinstance(v, float) and v >= 0 for v in load.values())
