@@ -218,6 +218,11 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seed_list(text: str) -> tuple[int, ...]:
+    """``"0,1,2"`` -> (0, 1, 2); argparse turns the ValueError into a one-line usage error."""
+    return tuple(int(part) for part in text.split(","))
+
+
 def _stress(args: argparse.Namespace) -> int:
     from segrepro.stress import StressConfig, Sweep, run_stress
 
@@ -227,10 +232,10 @@ def _stress(args: argparse.Namespace) -> int:
         ratios=args.ratios,
         tier=args.tier,
         fold=args.fold,
-        seed=args.seed,
+        seeds=args.seeds,
     )
     if args.dry_run:
-        print("\n".join(Sweep(config).plan()))
+        print("\n".join(Sweep(config, config.seeds[0]).plan()))
         return 0
     out = run_stress(config, args.out, progress=not args.quiet)
     print(f"wrote {out / 'stress.csv'} and {out / 'stress.png'}")
@@ -630,7 +635,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     st.add_argument("--tier", default="quick", choices=TIERS)
     st.add_argument("--fold", type=int, default=0, help="fold whose validation and test images are used")
-    st.add_argument("--seed", type=int, default=0)
+    st.add_argument(
+        "--seeds",
+        type=_seed_list,
+        default=(0,),
+        metavar="S[,S...]",
+        help="one sweep per seed, rows kept apart by a seed column; the curves show the mean with a band (default 0)",
+    )
     st.add_argument("--out", type=Path, help="output folder (default results/stress/DATASET)")
     st.add_argument("--dry-run", action="store_true", help="print the ratio each training set achieves; train nothing")
     st.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -54,7 +54,7 @@ from segrepro.runspec import check_seed, open_dataset
 from segrepro.sampling import TrainVolume, make_train_volume
 from segrepro.training import pick_device
 
-COLUMNS = ("ratio", "achieved_ratio", "baseline", "class", "metric", "value")
+COLUMNS = ("seed", "ratio", "achieved_ratio", "baseline", "class", "metric", "value")
 METRICS = ("precision", "recall", "tnr", "dice", "balanced_accuracy")  # dice = F1 of one class vs the rest
 SYNTHETIC_SEED_OFFSET = 7_000_003  # stress-training images never share a seed with the prepared ones
 
@@ -197,17 +197,22 @@ class StressConfig:
     ratios: str  # as typed: parsed against the dataset's classes
     tier: str = "quick"
     fold: int = 0
-    seed: int = 0
+    seeds: tuple[int, ...] = (0,)  # each seed is a whole sweep: its own training sets (synthetic) and training
+
+    def __post_init__(self) -> None:
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise UserError(f"--seeds must name one or more different seeds, not {list(self.seeds)}")
+        for seed in self.seeds:
+            check_seed(seed)
 
 
 class Sweep:
-    """The checked inputs of one stress run and the training set of each (target, patch size)."""
+    """The checked inputs of one stress run at one ``seed`` and the training set of each (target, patch size)."""
 
-    def __init__(self, config: StressConfig) -> None:
+    def __init__(self, config: StressConfig, seed: int) -> None:
         if config.tier not in TIERS:
             raise UserError(f"unknown tier {config.tier!r}; choose one of {', '.join(TIERS)}")
-        check_seed(config.seed)
-        self.config = config
+        self.config, self.seed = config, seed
         self.data: PreparedDataset = open_dataset(config.dataset)  # registered or prepared from a YAML card
         self.adapter = get_dataset(config.dataset) if config.dataset in DATASETS else None
         self.targets = parse_ratios(config.ratios, self.data.n_classes)
@@ -241,9 +246,7 @@ class Sweep:
         if key not in self._sets:
             if self.synthetic:
                 assert isinstance(self.adapter, SyntheticAdapter)
-                vols = synthetic_training_set(
-                    self.adapter, len(self.fold.train), target, self.config.seed, entry.preprocess
-                )
+                vols = synthetic_training_set(self.adapter, len(self.fold.train), target, self.seed, entry.preprocess)
             else:
                 whole = train_volumes(entry, self.data, self.cases(entry, "train"))
                 vols = resampled_training_set(whole, patch, target.ratio, self.data.n_classes)
@@ -286,18 +289,46 @@ def train_one(
     cfg, data = sweep.config, sweep.data
     recipe, uniform = entry.recipe(cfg.tier), replace(entry.sampling, fg_fraction=0.0, class_probabilities=None)
     model, _ = train_model(
-        entry, cfg.tier, recipe, data.class_names, data.spatial_dims, vols, val, cfg.seed, False, sampling=uniform
+        entry, cfg.tier, recipe, data.class_names, data.spatial_dims, vols, val, sweep.seed, False, sampling=uniform
     )
     return case_counts(model, entry, test, sweep.patch(entry), pick_device(), data.n_classes)
 
 
+def train_point(
+    sweep: Sweep, target: Target, entry: BaselineEntry, failures: list[tuple], out_dir: Path
+) -> list[tuple]:
+    """The rows of one model of the sweep (its seed first): the training set's class shares and size, the
+    test scores (empty when training failed: the failure goes to ``failures.csv`` and the sweep goes on)
+    and the training time."""
+    names = sweep.data.class_names
+    vols = sweep.training_set(target, entry)
+    achieved = fg_bg_ratio(vols)
+    shares = zip(names, pixel_shares(vols, sweep.data.n_classes), strict=True)
+    rows = [(target.ratio, achieved, entry.id, n, "train_share", s) for n, s in shares]
+    rows.append((target.ratio, achieved, entry.id, "all", "train_items", len(vols)))
+    t0 = time.perf_counter()
+    try:
+        counts = train_one(sweep, entry, vols, sweep.cases(entry, "val"), sweep.cases(entry, "test"))
+    except (FloatingPointError, RuntimeError, ValueError) as exc:  # recorded, the sweep goes on
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        print(f"segrepro: {entry.id} at ratio {target.text} (seed {sweep.seed}) failed: {reason}", file=sys.stderr)
+        failures.append((sweep.seed, f"{target.ratio:.6g}", entry.id, reason))
+        write_csv(out_dir / "failures.csv", ("seed", "ratio", "baseline", "reason"), failures)
+        rows += [(target.ratio, achieved, entry.id, "mean", m, None) for m in METRICS]
+    else:
+        rows += score_rows(target, achieved, entry.id, counts, names)
+    rows.append((target.ratio, achieved, entry.id, "all", "train_seconds", time.perf_counter() - t0))
+    return [(sweep.seed, *row) for row in rows]
+
+
 def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool = True) -> Path:
-    """Run the sweep into ``out_dir`` (default ``results/stress/<dataset>``): ``stress.csv`` is
-    rewritten after every model (only finished models in it), ``stress.png`` at the end,
-    ``failures.csv`` (ratio, baseline, reason) when a model failed, and ``stress.json``: what was run
-    and its provenance (commit, versions, device, command, wall time), so every number traces back.
+    """Run the sweep once per seed into ``out_dir`` (default ``results/stress/<dataset>``): ``stress.csv``
+    (a ``seed`` column, then one row per score) is rewritten after every model (only finished models in
+    it), ``stress.png`` at the end, ``failures.csv`` (seed, ratio, baseline, reason) when a model failed,
+    and ``stress.json``: what was run and its provenance (commit, versions, device, command, wall time), so
+    every number traces back.
     Returns ``out_dir``."""
-    sweep = Sweep(config)
+    sweep = Sweep(config, config.seeds[0])
     out_dir = out_dir or paths.stress_dir(config.dataset)
     check_writable(out_dir)  # before any training
     started, device = time.perf_counter(), pick_device()
@@ -307,33 +338,19 @@ def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool
         "recipes": {e.id: e.recipe(config.tier).to_dict() for e in sweep.entries},
         "provenance": provenance(device),
     }
-    names = sweep.data.class_names
     rows: list[tuple] = []
     failures: list[tuple] = []
     (out_dir / "failures.csv").unlink(missing_ok=True)
-    bar = tqdm(total=len(sweep.targets) * len(sweep.entries), desc="stress", unit="model", disable=not progress)
-    for target in sweep.targets:
-        for entry in sweep.entries:
-            bar.set_postfix(ratio=target.text, baseline=entry.id)
-            vols = sweep.training_set(target, entry)
-            achieved = fg_bg_ratio(vols)
-            shares = zip(names, pixel_shares(vols, sweep.data.n_classes), strict=True)
-            rows += [(target.ratio, achieved, entry.id, n, "train_share", s) for n, s in shares]
-            rows.append((target.ratio, achieved, entry.id, "all", "train_items", len(vols)))
-            t0 = time.perf_counter()
-            try:
-                counts = train_one(sweep, entry, vols, sweep.cases(entry, "val"), sweep.cases(entry, "test"))
-            except (FloatingPointError, RuntimeError, ValueError) as exc:  # recorded, the sweep goes on
-                reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
-                print(f"segrepro: {entry.id} at ratio {target.text} failed: {reason}", file=sys.stderr)
-                failures.append((f"{target.ratio:.6g}", entry.id, reason))
-                write_csv(out_dir / "failures.csv", ("ratio", "baseline", "reason"), failures)
-                rows += [(target.ratio, achieved, entry.id, "mean", m, None) for m in METRICS]
-            else:
-                rows += score_rows(target, achieved, entry.id, counts, names)
-            rows.append((target.ratio, achieved, entry.id, "all", "train_seconds", time.perf_counter() - t0))
-            write_table(out_dir / "stress.csv", rows)
-            bar.update()
+    total = len(config.seeds) * len(sweep.targets) * len(sweep.entries)
+    bar = tqdm(total=total, desc="stress", unit="model", disable=not progress)
+    for seed in config.seeds:
+        sweep = sweep if sweep.seed == seed else Sweep(config, seed)
+        for target in sweep.targets:
+            for entry in sweep.entries:
+                bar.set_postfix(seed=seed, ratio=target.text, baseline=entry.id)
+                rows += train_point(sweep, target, entry, failures, out_dir)
+                write_table(out_dir / "stress.csv", rows)
+                bar.update()
     bar.close()
     plot(out_dir / "stress.csv", out_dir / "stress.png", title=f"{config.dataset}, {config.tier} tier")
     finish_provenance(about["provenance"], time.perf_counter() - started, device)
@@ -355,12 +372,13 @@ def write_table(path: Path, rows: Sequence[tuple]) -> None:
     def num(x: float | None) -> str:
         return "" if x is None or not np.isfinite(x) else f"{float(x):.6g}"
 
-    write_csv(path, COLUMNS, [(num(r), num(a), b, c, m, num(v)) for r, a, b, c, m, v in rows])
+    write_csv(path, COLUMNS, [(str(s), num(r), num(a), b, c, m, num(v)) for s, r, a, b, c, m, v in rows])
 
 
 def plot(table: Path, out: Path, title: str = "") -> None:
     """The paper's figure 4: mean accuracy (TPR + TNR) / 2 and F1 (mean over classes) against the
-    training set's achieved foreground/background ratio, log x axis, one line per baseline."""
+    training set's achieved foreground/background ratio, log x axis, one line per baseline: the mean over
+    seeds, with a band from the lowest to the highest seed where there are several."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -373,8 +391,13 @@ def plot(table: Path, out: Path, title: str = "") -> None:
     panels = (("balanced_accuracy", "mean accuracy (TPR + TNR) / 2"), ("dice", "F1 (dice)"))
     for ax, (metric, label) in zip(axes, panels, strict=True):
         for baseline, sub in df[df["metric"] == metric].groupby("baseline"):
-            sub = sub.sort_values("ratio")
-            ax.plot(sub["achieved_ratio"].fillna(sub["ratio"]), sub["value"], marker="o", label=baseline)
+            sub = sub.assign(x=sub["achieved_ratio"].fillna(sub["ratio"]))
+            by = sub.groupby("ratio").agg(
+                x=("x", "mean"), mean=("value", "mean"), lo=("value", "min"), hi=("value", "max")
+            )
+            (line,) = ax.plot(by["x"], by["mean"], marker="o", label=baseline)
+            if sub["seed"].nunique() > 1:
+                ax.fill_between(by["x"], by["lo"], by["hi"], color=line.get_color(), alpha=0.15, linewidth=0)
         ax.set_xscale("log")
         ax.set_xlabel("foreground / background pixel ratio of the training set")
         ax.set_ylabel(f"{label}, mean over classes")

@@ -165,14 +165,36 @@ def test_failed_model_is_recorded_and_the_sweep_goes_on(synthetic_data, tmp_path
     assert set(about["recipes"]) == {"unet-ce", "yudistira2020-dl"}
 
 
+def test_each_seed_is_a_whole_sweep_kept_apart_by_the_seed_column(synthetic_data, tmp_path, monkeypatch):
+    import segrepro.stress as stress
+
+    seen = []
+
+    def fake_train_one(sweep, entry, vols, val, test):
+        seen.append((sweep.seed, vols[0].image.sum()))  # the generated training images depend on the seed
+        k = sweep.data.n_classes
+        return {vid: counts_from_matrix(confusion_matrix(lab, lab, k, msk)) for vid, _, lab, msk in test}
+
+    monkeypatch.setenv("SEGREPRO_DATA_DIR", str(synthetic_data))
+    monkeypatch.setattr(stress, "train_one", fake_train_one)
+    argv = ["stress", "--dataset", "synthetic-2d", "--ratios", "1:1", "--out", str(tmp_path), "--quiet"]
+    assert main([*argv, "--baseline", "yudistira2020-dl", "--tier", "smoke", "--seeds", "3,5"]) == 0
+    assert [seed for seed, _ in seen] == [3, 5] and seen[0][1] != seen[1][1]
+    rows = read_table(tmp_path / "stress.csv")
+    dice = {r["seed"]: r["value"] for r in rows if r["class"] == "mean" and r["metric"] == "dice"}
+    assert dice == {"3": "1", "5": "1"}
+    assert json.loads((tmp_path / "stress.json").read_text())["config"]["seeds"] == [3, 5]
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [
         (["--baseline", "no-such-id", "--ratios", "1:1"], "unknown baseline 'no-such-id'"),
         (["--baseline", "unet-ce", "--ratios", "1:0"], "ratio '1:0'"),
         (["--baseline", "unet-ce", "--ratios", "0.5/0.5"], "needs 4"),
-        (["--baseline", "unet-ce", "--ratios", "1:1", "--seed", "-1"], "--seed must be between 0 and 2**63 - 1"),
-        (["--baseline", "unet-ce", "--ratios", "1:1", "--seed", str(2**63)], "--seed must be between 0"),
+        (["--baseline", "unet-ce", "--ratios", "1:1", "--seeds", "-1"], "--seed must be between 0 and 2**63 - 1"),
+        (["--baseline", "unet-ce", "--ratios", "1:1", "--seeds", f"0,{2**63}"], "--seed must be between 0"),
+        (["--baseline", "unet-ce", "--ratios", "1:1", "--seeds", "1,1"], "--seeds must name one or more different"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(synthetic_data, tmp_path, monkeypatch, capsys, args, words):

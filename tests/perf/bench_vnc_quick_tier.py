@@ -40,7 +40,17 @@ def main() -> None:
         cpu = wall * prov["threads"]
         iou = 100 * r["metrics"]["paper"]["mean"]["iou"]  # the fujii2021 convention: five classes
         load = prov.get("load_average", {}).get("start", "n/a")
-        print(f"| {r['run_id']} | {state} | {prov['threads']} | {wall:.1f} | {cpu:.1f} | {load} | {iou:.2f} | {iou / cpu:.2f} |")
+        cells = (
+            r["run_id"],
+            state,
+            prov["threads"],
+            f"{wall:.1f}",
+            f"{cpu:.1f}",
+            load,
+            f"{iou:.2f}",
+            f"{iou / cpu:.2f}",
+        )
+        print("| " + " | ".join(map(str, cells)) + " |")
 
 
 if __name__ == "__main__":
