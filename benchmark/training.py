@@ -28,7 +28,7 @@ def pick_device() -> torch.device:
 
 def place(model: torch.nn.Module, device: torch.device, spatial_dims: int) -> torch.nn.Module:
     """``model`` on ``device`` in channels-last layout, where convolutions run faster (a 2-D U-Net trains
-    1.7x faster on this CPU, tests/perf/bench_engine.md); the arithmetic is the same."""
+    1.7x faster on this CPU, tests/perf/bench_channels_last.md); the arithmetic is the same."""
     layout = torch.channels_last if spatial_dims == 2 else torch.channels_last_3d
     return model.to(device=device, memory_format=layout)
 

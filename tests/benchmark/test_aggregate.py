@@ -186,7 +186,7 @@ def test_committed_reference_records_reaggregate_to_their_own_numbers(tmp_path):
     """The reference records through the results layer give, per run, exactly the scores in its JSON
     (one run per group: mean = the record's value, no spread), class by class."""
     board, tables = aggregate(REFERENCE, tmp_path, recipes={})
-    assert tables.problems == [] and len(board) == len(list(REFERENCE.glob("*.json"))) >= 2
+    assert tables.problems == [] and len(board) == len(list(REFERENCE.glob("*.json"))) >= 1
     per_class = pd.read_csv(tmp_path / "per_class.csv").set_index(["baseline", "class", "metric"])
     for path in REFERENCE.glob("*.json"):
         rec = json.loads(path.read_text())
