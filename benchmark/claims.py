@@ -13,8 +13,8 @@ asks whether ``a - b`` lies in the claimed direction: a one-sided Wilcoxon signe
 - *not testable here*: no run of either side on that dataset (its data is missing here, or nothing ran).
 
 It runs on the paper's datasets and, marked as a transfer, on every other dataset where ``a`` and one of
-``b`` have runs. Records are read through one function, ``scores_from_records``, the interface a results
-layer can replace.
+``b`` have runs. The scores come from the results layer as the leaderboard reads them
+(``leaderboard.views.claim_scores``), for the page and for ``segrepro claims`` alike.
 """
 
 from __future__ import annotations
@@ -22,12 +22,11 @@ from __future__ import annotations
 import difflib
 import json
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
 
 import jsonschema
 import numpy as np
@@ -202,29 +201,6 @@ def load_all_claims(
     return [c for path in claim_files(root) for c in load_claims(path, entries, datasets)]
 
 
-# --- scores from run records: the one interface a results layer can replace --------------------------
-
-
-def scores_from_records(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """Tidy scores of the successful records: one row per (run, block, class, metric), ``block`` being
-    ``paper`` (the record's paper-convention block) or ``canonical``. When two records share dataset,
-    baseline, tier, fold and seed (a reference run re-run as yours), the later one wins."""
-    rows: dict[tuple, list[tuple]] = {}
-    for r in records:
-        if r.get("status") != "ok" or not r.get("metrics"):
-            continue
-        key = (r["dataset"]["name"], r["baseline"]["id"], r["tier"], r["fold"], r["seed"])
-        found = []
-        for block in ("paper", "canonical"):
-            summary = r["metrics"].get(block)
-            if not summary:
-                continue
-            for cls, scores in [*summary["per_class"].items(), ("mean", summary["mean"])]:
-                found.extend((*key, block, cls, m, math.nan if v is None else float(v)) for m, v in scores.items())
-        rows[key] = found
-    return pd.DataFrame([row for found in rows.values() for row in found], columns=SCORE_COLUMNS)
-
-
 # --- verdicts ---------------------------------------------------------------------------------------
 
 
@@ -331,7 +307,7 @@ def _datasets(claim: Claim, runs: pd.DataFrame) -> list[tuple[str, bool]]:
 
 def judge(claims: Sequence[Claim], scores: pd.DataFrame, alpha: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(verdicts, comparisons)``: one verdict per claim, dataset and tier (tiers are never paired with
-    each other), and every comparison behind it. ``scores`` is ``scores_from_records``'s table."""
+    each other), and every comparison behind it. ``scores`` has ``SCORE_COLUMNS`` (``views.claim_scores``)."""
     runs = scores[["dataset", "baseline", "tier"]].drop_duplicates()
     verdicts, comparisons = [], []
     for claim in claims:

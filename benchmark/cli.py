@@ -386,10 +386,10 @@ def _die_with_parent() -> None:
 
 def _claims(args: argparse.Namespace) -> int:
     from segrepro.baselines import BASELINES
-    from segrepro.claims import describe, judge, load_all_claims, scores_from_records
+    from segrepro.claims import describe, judge, load_all_claims
     from segrepro.datasets import DATASETS
     from segrepro.io import write_text_atomic
-    from segrepro.results import read_records
+    from segrepro.leaderboard import data, views
 
     if not 0 < args.alpha < 1:
         raise UserError(f"--alpha must be between 0 and 1, not {args.alpha}")
@@ -398,17 +398,16 @@ def _claims(args: argparse.Namespace) -> int:
     if not claims:
         papers = ", ".join(sorted({c.paper for c in every})) or "none"
         raise UserError(f"no claims for paper {args.paper!r}; papers with claims: {papers}")
-    records = []
-    for folder in args.runs or [paths.results_dir() / "reference" / "runs", paths.runs_dir()]:
-        found, problems = read_records(folder)  # a later folder wins on the same run (yours over the reference)
-        records += found
-        for problem in problems:
-            print(f"skipped {problem.path}: {problem.message}", file=sys.stderr)
-    verdicts, comparisons = judge(claims, scores_from_records(records), args.alpha)
+    folders = args.runs or [paths.results_dir() / "reference" / "runs", paths.runs_dir()]
+    # the page's own reading: a later folder wins on the same run (yours over the reference)
+    results = data.load_results(data.Folders(tuple((str(f), f) for f in folders), paths.published_dir(), ()))
+    for problem in results.problems:
+        print(f"skipped {problem.path}: {problem.message}", file=sys.stderr)
+    verdicts, comparisons = judge(claims, views.claim_scores(results, claims), args.alpha)
     if args.csv:
         write_text_atomic(args.csv, verdicts.to_csv(index=False))
         write_text_atomic(args.csv.with_name(f"{args.csv.stem}_comparisons.csv"), comparisons.to_csv(index=False))
-    print(f"{len(claims)} claims, {len(records)} run records")
+    print(f"{len(claims)} claims, {len(results.runs)} run records")
     print(describe(verdicts, args.alpha))
     return 0
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from segrepro import claims as C
@@ -13,6 +14,7 @@ from segrepro.baselines import BASELINES
 from segrepro.cli import main
 from segrepro.datasets import DATASETS
 from segrepro.errors import UserError
+from segrepro.leaderboard import data, views
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "leaderboard"))
 from fixture_data import make_record, write_record
@@ -85,9 +87,19 @@ def load(root: Path) -> list[C.Claim]:
     return C.load_all_claims(root, BASELINES.names(), DATASETS.names())
 
 
+def scores_of(claims: list[C.Claim], *folders_of_records: tuple[Path, list[dict]]) -> pd.DataFrame:
+    """The records written into their folders and read as the page and ``segrepro claims`` read them (a
+    later folder wins on the same run)."""
+    for folder, records in folders_of_records:
+        for rec in records:
+            write_record(folder, rec)
+    runs = tuple((str(folder), folder) for folder, _ in folders_of_records)
+    return views.claim_scores(data.load_results(data.Folders(runs, folders_of_records[0][0], ())), claims)
+
+
 def test_every_verdict_from_fixture_records(tmp_path):
-    claims = load(write_claims(tmp_path).parents[1])
-    verdicts, comparisons = C.judge(claims, C.scores_from_records(fixture_records()))
+    claims = load(write_claims(tmp_path / "pub").parents[1])
+    verdicts, comparisons = C.judge(claims, scores_of(claims, (tmp_path / "runs", fixture_records())))
     got = {(r["claim"], r["dataset"], r["tier"]): r for r in verdicts.to_dict("records")}
     holds = got[("a-beats-b", "drosophila-vnc", "quick")]
     assert holds["verdict"] == C.HOLDS and holds["n_pairs"] == 5 and not holds["transfer"]
@@ -110,11 +122,12 @@ def test_every_verdict_from_fixture_records(tmp_path):
     assert set(verdicts["verdict"]) == set(C.VERDICTS)
 
 
-def test_later_records_win_and_failed_runs_are_left_out():
+def test_later_records_win_and_failed_runs_are_left_out(tmp_path):
+    claims = load(write_claims(tmp_path / "pub").parents[1])
     first = record("drosophila-vnc", A, "quick", 0, 0, 0.1, 0.1)
     again = record("drosophila-vnc", A, "quick", 0, 0, 0.9, 0.9)
     failed = make_record("drosophila-vnc", B, "001", "quick", 0, 0, status="failed")
-    scores = C.scores_from_records([first, again, failed])
+    scores = scores_of(claims, (tmp_path / "reference", [first, failed]), (tmp_path / "yours", [again]))
     mean = scores[(scores["class"] == "mean") & (scores["block"] == "paper")]
     assert mean["value"].tolist() == [pytest.approx(0.9)]
     assert set(scores["baseline"]) == {A}
