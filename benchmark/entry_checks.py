@@ -70,14 +70,18 @@ def card_problems(entry: BaselineEntry) -> list[str]:
 
 
 def build_problems(entry: BaselineEntry) -> list[str]:
-    """At every tier and dimension the entry claims, the model builds and gives one score per class."""
+    """At every tier and dimension the entry claims, the model builds and gives one score per class on one
+    patch of the tier's size (a deep network needs it: a smaller one may shrink to nothing)."""
     problems = []
-    for tier in entry.recipes:
+    for tier, recipe in entry.recipes.items():
         for dims in entry.spatial_dims:
             where = f"{tier} tier, {dims}-D"
+            if dims not in recipe.patch_size:
+                problems.append(f"{where}: the recipe has no patch_size for {dims}-D data; add it to patch_size")
+                continue
             try:
                 model = entry.build_model(_classes(), dims, tier).eval()
-                x = _input(entry, dims)
+                x = torch.randn((1, entry.preprocess.channels, *recipe.patch_size[dims]))
                 with torch.no_grad():
                     out = model(x)
             except Exception as exc:
@@ -118,8 +122,8 @@ def _loss_and_grad(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     logits = logits.clone().requires_grad_(True)
     value = entry.loss()(logits, target, mask)
-    (grad,) = torch.autograd.grad(value, logits)
-    return value.detach(), grad
+    (grad,) = torch.autograd.grad(value, logits, allow_unused=True)
+    return value.detach(), torch.zeros_like(logits) if grad is None else grad
 
 
 def mask_problems(entry: BaselineEntry, dims: int) -> list[str]:
