@@ -36,7 +36,7 @@ from segrepro import paths
 from segrepro.baselines import BASELINES
 from segrepro.entry import BaselineEntry
 from segrepro.errors import UserError
-from segrepro.io import check_writable, write_with_atomic
+from segrepro.io import check_writable, new_folders_removed_on_error, write_with_atomic
 from segrepro.records import git_state
 from segrepro.results import BUNDLE_SUFFIX, MANIFEST, manifest_text
 from segrepro.runspec import RunSpec, check_spec
@@ -136,7 +136,7 @@ def smoke_problems(entry: BaselineEntry) -> list[str]:
 
 
 def check_entry(entry: BaselineEntry, passed: Callable[[str], None]) -> list[str]:
-    """Every failing check as a ``check: what to fix`` line (``passed`` is told each check that passes).
+    """Every failing check's problems, each a line saying what to fix (``passed`` is told each check that passes).
     The smoke run is left out when an earlier check failed: it would fail the same way, slower."""
     from segrepro.entry_checks import static_checks
 
@@ -145,7 +145,7 @@ def check_entry(entry: BaselineEntry, passed: Callable[[str], None]) -> list[str
         if failed and name == "smoke run":
             break
         problems = check()
-        failed += [f"{name}: {problem}" for problem in problems]
+        failed += problems
         if not problems:
             passed(name)
     return failed
@@ -202,15 +202,16 @@ def submit(
         raise UserError(f"{out} exists; give --force to replace it, or another --out")
     for spec in submission.specs():
         check_spec(spec)
-    if not check_only:
-        check_writable(out.parent)
-    problems = check_entry(entry, lambda name: progress and print(f"ok   {name}", file=sys.stderr))
-    if problems:
-        for problem in problems:
-            print(f"FAIL {problem}", file=sys.stderr)
-        raise UserError(f"{len(problems)} check(s) of {entry.id} failed (listed above); fix them and submit again")
-    if check_only:
-        return None
-    records = _records(submission, progress)
-    write_bundle(out, records, entry.card(), package)
+    with new_folders_removed_on_error(out.parent):  # a check that fails leaves no empty bundles folder
+        if not check_only:
+            check_writable(out.parent)
+        problems = check_entry(entry, lambda name: progress and print(f"ok   {name}", file=sys.stderr))
+        if problems:
+            for problem in problems:
+                print(f"FAIL {problem}", file=sys.stderr)
+            raise UserError(f"{len(problems)} check(s) of {entry.id} failed (listed above); fix them and submit again")
+        if check_only:
+            return None
+        records = _records(submission, progress)
+        write_bundle(out, records, entry.card(), package)
     return out

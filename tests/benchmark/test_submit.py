@@ -61,7 +61,7 @@ BROKEN_ENTRY = """
         plain = get_baseline("unet-ce")
         return BaselineEntry(
             id="broken-unet", title="t", paper="p", citation="", model=plain.model, loss=UnmaskedCE,
-            recipes=plain.recipes, model_name="m", loss_name="l",
+            recipes={"smoke": plain.recipes["smoke"], "quick": plain.recipes["smoke"]}, model_name="m", loss_name="l",
         )
 """
 
@@ -82,8 +82,8 @@ def test_each_failing_check_is_one_line_and_nothing_is_written(tmp_path):
     assert done.returncode == 2
     card, mask_2d, mask_3d, error = done.stderr.splitlines()
     assert card == "FAIL card: citation is empty; pass BaselineEntry(citation=...)"
-    assert mask_2d.startswith("FAIL 2-D mask: 2-D: the loss changes with masked voxels")
-    assert mask_3d.startswith("FAIL 3-D mask: 3-D: the loss changes with masked voxels")
+    assert mask_2d.startswith("FAIL 2-D: the loss changes with masked voxels")
+    assert mask_3d.startswith("FAIL 3-D: the loss changes with masked voxels")
     assert error == "segrepro: error: 3 check(s) of broken-unet failed (listed above); fix them and submit again"
     assert not (tmp_path / "results" / "bundles").exists() and not (tmp_path / "results" / "runs").exists()
 
