@@ -108,3 +108,26 @@ def test_aggregate_counts_submitted_runs_and_names_a_tampered_bundle(folder, tmp
          "(SHA-256 differs)")
     ]  # fmt: skip
     assert pd.read_parquet(tmp_path / "out" / "tables" / "runs.parquet").empty  # the stored tables keep runs/ only
+
+
+def test_the_aggregate_command_names_a_tampered_bundle_and_counts_the_rest(workdir, capsys):
+    from segrepro.cli import main
+
+    folder = workdir / "results" / "submissions"
+    write_bundle(folder / "good.tar.gz", records(), CARD, PACKAGE)
+    write_bundle(folder / "tampered.tar.gz", records("another-net"), {**CARD, "id": "another-net"}, PACKAGE)
+    rewrite(folder / "tampered.tar.gz", tamper_another)
+    assert main(["aggregate"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"wrote {workdir / 'results' / 'leaderboard.csv'} (1 rows)")
+    assert err == (
+        f"skipped {folder / 'tampered.tar.gz'}: manifest does not match: records/synthetic-2d__another-net__smoke"
+        "__f1__s0.json has changed since the bundle was made (SHA-256 differs)\n"
+    )
+    board = pd.read_csv(workdir / "results" / "leaderboard.csv")
+    assert board[["baseline", "n_runs"]].values.tolist() == [["mylab-net", 2]]
+
+
+def tamper_another(members: dict[str, bytes]) -> dict[str, bytes]:
+    name = "records/synthetic-2d__another-net__smoke__f1__s0.json"
+    return {**members, name: members[name].replace(b'"seed": 0', b'"seed": 1')}
