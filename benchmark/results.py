@@ -37,7 +37,7 @@ import stat
 import tarfile
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -510,8 +510,8 @@ def load(
     stored = _read_stored(tables, runs_dir, names)
     kept, dropped = _kept(stored, stamps)
     done = set(kept["runs"]["file"]) | set(kept["problems"]["file"]) if kept else set()
-    parsed = {name: (read_record(runs_dir / name), stamp) for name, stamp in stamps.items() if name not in done}
-    fresh = _fresh_frames(parsed)
+    parsed = ((name, read_record(runs_dir / name), stamp) for name, stamp in stamps.items() if name not in done)
+    fresh = _fresh_frames(parsed)  # a generator: one parsed record in memory at a time
     runs, problems = len(fresh["runs"]), len(fresh["problems"])
     old_recipes = stored["recipes"] if stored is not None else recipes_frame({})
     new_recipes = recipes_frame(recipes) if recipes is not None else old_recipes
@@ -545,10 +545,10 @@ def load(
     )
 
 
-def _fresh_frames(parsed: dict[str, tuple[dict[str, Any] | Problem, tuple[int, int]]]) -> dict[str, pd.DataFrame]:
-    """The tables of ``{file name: (record or its Problem, (mtime_ns, size))}``, problems included."""
+def _fresh_frames(parsed: Iterable[tuple[str, dict[str, Any] | Problem, tuple[int, int]]]) -> dict[str, pd.DataFrame]:
+    """The tables of ``(file name, record or its Problem, (mtime_ns, size))``, problems included."""
     runs, scores, shares, counts, problems = [], [], [], [], []
-    for name, (record, stamp) in parsed.items():
+    for name, record, stamp in parsed:
         if isinstance(record, Problem):
             problems.append((name, record.message, *stamp))
             continue
@@ -733,13 +733,13 @@ def load_submissions(folder: Path, recipes: dict[tuple[str, str], str] | None = 
     being ``<bundle>/records/<run id>.json``. A bundle that fails verification is one ``Problem`` and none
     of its records count. Bundles are few and small, so nothing is stored: they are read on each load."""
     stamps, problems = bundle_files(folder)
-    parsed: dict[str, tuple[dict[str, Any] | Problem, tuple[int, int]]] = {}
+    parsed: list[tuple[str, dict[str, Any] | Problem, tuple[int, int]]] = []
     for name, stamp in stamps.items():
         bundle = read_bundle(folder / name)
         if isinstance(bundle, Problem):
             problems.append(bundle)
             continue
-        parsed.update({f"{name}/{member}": (record, stamp) for member, record in sorted(bundle.records.items())})
+        parsed += [(f"{name}/{member}", record, stamp) for member, record in sorted(bundle.records.items())]
     frames = _fresh_frames(parsed)
     recipes_df = recipes_frame(recipes or {})
     runs = frames["runs"][RUN_COLUMNS].reset_index(drop=True)
