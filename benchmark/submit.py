@@ -70,7 +70,8 @@ def default_out(entry_id: str, tier: str) -> Path:
 
 def package_of(entry_id: str) -> dict[str, Any]:
     """The installed distribution whose ``segrepro.baselines`` entry point registers ``entry_id``: its name,
-    version and entry point, with the git commit of its source where that is a git checkout."""
+    version and entry point, with the git commit of its source where that is a git checkout (an editable
+    install; a copy in site-packages has none, and the repository around a virtualenv is not the package's)."""
     module = BASELINES.origin(entry_id) or ""
     if module.startswith("segrepro."):
         raise UserError(
@@ -80,8 +81,9 @@ def package_of(entry_id: str) -> dict[str, Any]:
     for ep in metadata.entry_points(group=BASELINES.entry_point_group):
         if module == ep.module or module.startswith(f"{ep.module}."):
             spec = find_spec(module)
-            origin = Path(spec.origin).parent if spec and spec.origin else None
-            commit, dirty = git_state(origin) if origin else (None, None)
+            source = Path(spec.origin).parent if spec and spec.origin else None
+            checkout = source is not None and "site-packages" not in source.parts  # an editable install
+            commit, dirty = git_state(source) if checkout else (None, None)
             return {
                 "name": ep.dist.name if ep.dist else None,
                 "version": ep.dist.version if ep.dist else None,
