@@ -71,13 +71,19 @@ def per_class_table(tables: results.RunTables) -> pd.DataFrame:
 
 
 def aggregate(
-    runs_dir: Path, out_dir: Path, recipes: dict[tuple[str, str], str] | None = None
+    runs_dir: Path,
+    out_dir: Path,
+    recipes: dict[tuple[str, str], str] | None = None,
+    submissions: Path | None = None,
 ) -> tuple[pd.DataFrame, results.RunTables]:
     """Write ``tables/``, ``leaderboard.csv`` and ``per_class.csv`` into ``out_dir``; return the board
     and the tables (their ``problems``: files left out). ``recipes``: current recipe hashes
-    (default: from the registry)."""
+    (default: from the registry). The records of the verified bundles in ``submissions`` join the CSVs
+    (not ``tables/``, which keeps ``runs_dir``'s records; the leaderboard reads the bundles itself)."""
     recipes = current_recipes() if recipes is None else recipes
     tables = results.load(runs_dir, out_dir / "tables", recipes, with_counts=True, required=True)
+    if submissions is not None:
+        tables = results.combine(tables, results.load_submissions(submissions, recipes))
     if tables.runs.empty:
         first = tables.problems[0] if tables.problems else None
         bad = f" ({len(tables.problems)} file(s) left out, first {first.path}: {first.message})" if first else ""

@@ -245,7 +245,8 @@ def _stress(args: argparse.Namespace) -> int:
 def _aggregate(args: argparse.Namespace) -> int:
     from segrepro.aggregate import aggregate
 
-    board, tables = aggregate(args.runs or paths.runs_dir(), args.out or paths.results_dir())
+    submissions = args.submissions or paths.results_dir() / "submissions"
+    board, tables = aggregate(args.runs or paths.runs_dir(), args.out or paths.results_dir(), submissions=submissions)
     for problem in tables.problems:
         print(f"skipped {problem.path}: {problem.message}", file=sys.stderr)
     out = args.out or paths.results_dir()
@@ -254,6 +255,23 @@ def _aggregate(args: argparse.Namespace) -> int:
     if stale:
         print(f"{stale} stale run(s) (made by an older recipe than their entry's) are left out of the statistics")
     print("open the leaderboard with: segrepro leaderboard")
+    return 0
+
+
+def _submit(args: argparse.Namespace) -> int:
+    from segrepro.submit import EMBEDDED, Submission, default_out, submit
+
+    if args.dataset is None:
+        from segrepro.baselines import get_baseline
+
+        args.dataset = [EMBEDDED[min(get_baseline(args.entry).spatial_dims)]]
+    submission = Submission(args.entry, tuple(args.dataset), args.tier, tuple(args.folds), tuple(args.seeds))
+    out = args.out or default_out(args.entry, args.tier)
+    written = submit(submission, out, force=args.force, progress=not args.quiet, check_only=args.check_only)
+    if written is None:
+        print(f"{args.entry}: every check passed")
+    else:
+        print(f"wrote {written} ({len(submission.specs())} run(s)); hand it in, or drop it into results/submissions/")
     return 0
 
 
@@ -656,7 +674,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--runs", type=Path, help="folder of run records (default results/runs)")
     a.add_argument("--out", type=Path, help="output folder (default results)")
+    a.add_argument(
+        "--submissions", type=Path, help="folder of submission bundles to verify and add (default results/submissions)"
+    )
     a.set_defaults(func=_aggregate)
+
+    sm = sub.add_parser(
+        "submit",
+        help="check an entry of your own package, run it and write a submission bundle",
+        description="Checks the entry (card, builds at every tier and dimension, one training step, masked voxels "
+        "get no loss or gradient, same seed gives the same output, a smoke run on the embedded data; each failing "
+        "check is one line saying what to fix), runs DATASET x FOLDS x SEEDS at TIER into results/runs, and writes "
+        "the records, the card, the package's name, version and git commit, the environment (pip freeze) and a "
+        "SHA-256 manifest as one .tar.gz. Drop a bundle into results/submissions/ to see it on the leaderboard.",
+    )
+    sm.add_argument("entry", help="the entry id your package registers (segrepro baselines list)")
+    sm.add_argument(
+        "--dataset",
+        action="append",
+        help="a prepared dataset to run on, repeatable (default the embedded synthetic-2d, or -3d for 3-D entries)",
+    )
+    sm.add_argument("--tier", default="smoke", choices=TIERS)
+    sm.add_argument("--folds", type=int, nargs="+", default=[0], metavar="F", help="folds to run (default 0)")
+    sm.add_argument("--seeds", type=int, nargs="+", default=[0], metavar="S", help="seeds to run (default 0)")
+    sm.add_argument("--out", type=Path, help="the bundle to write (default results/bundles/ENTRY-TIER.tar.gz)")
+    sm.add_argument("--force", action="store_true", help="replace an existing bundle")
+    sm.add_argument("--check-only", action="store_true", help="run the checks only; write nothing")
+    sm.add_argument("--quiet", action="store_true", help="no progress output")
+    sm.set_defaults(func=_submit)
 
     ev = sub.add_parser(
         "evaluate",

@@ -90,6 +90,11 @@ class Registry(Generic[T]):
         self._load()
         return {m: sorted(n for n, origin in self._origins.items() if origin == m) for m in self._discovered}
 
+    def origin(self, name: str) -> str | None:
+        """The module that registered ``name`` (None for an item registered by hand)."""
+        self.get(name)
+        return self._origins[name]
+
     def get(self, name: str) -> T:
         self._load()
         if name not in self._items:

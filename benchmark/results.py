@@ -18,6 +18,10 @@ Valid records are flattened into tables (pandas, stored as Parquet):
 stamped with its file's mtime and size, so only records added or changed since the last write
 are parsed again. ``segrepro aggregate`` writes them together with the current recipe hash of
 every (baseline, tier); a record whose ``recipe_hash`` differs from it is *stale*.
+
+Submission bundles (``results/submissions/*.tar.gz``, written by ``segrepro submit``) are read here too,
+into the same tables (``load_submissions``): each is verified against its SHA-256 manifest and each of its
+records against the schema; a bundle that fails is one ``Problem`` and is left out whole.
 """
 
 from __future__ import annotations
@@ -27,10 +31,13 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import stat
+import tarfile
 import uuid
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -165,8 +172,13 @@ def _too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
 
 def read_json(path: Path, limit: int = MAX_RECORD_BYTES) -> Any:
     """A JSON file read with ``read_capped`` and parsed; ``ValueError`` (with a message) when it cannot be."""
+    return parse_json(read_capped(path, limit))
+
+
+def parse_json(data: bytes) -> Any:
+    """JSON bytes parsed, refusing text nested deeper than ``MAX_DEPTH``; ``ValueError`` (with a message)."""
     try:
-        value = json.loads(read_capped(path, limit))
+        value = json.loads(data)
     except RecursionError:
         raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels: not read") from None
     except UnicodeDecodeError as exc:
@@ -255,10 +267,14 @@ def read_record(path: Path) -> dict[str, Any] | Problem:
         return Problem(str(path), f"not readable: {exc.strerror or exc}")
     except ValueError as exc:
         return Problem(str(path), str(exc))
+    message = record_problem(record)
+    return record if message is None else Problem(str(path), message)
+
+
+def record_problem(record: Any) -> str | None:
+    """What breaks the run-record schema in a parsed record, or None when it follows it."""
     message = schema_message(_record_validator(), record) or _counts_problem(record) or _scores_problem(record)
-    if message is not None:
-        return Problem(str(path), f"does not follow the run-record schema ({message})")
-    return record
+    return None if message is None else f"does not follow the run-record schema ({message})"
 
 
 def read_records(folder: Path) -> tuple[list[dict[str, Any]], list[Problem]]:
@@ -493,28 +509,10 @@ def load(
     names = TABLE_NAMES if with_counts else tuple(n for n in TABLE_NAMES if n != "counts")
     stored = _read_stored(tables, runs_dir, names)
     kept, dropped = _kept(stored, stamps)
-    runs, scores, shares, counts, problems = [], [], [], [], []
     done = set(kept["runs"]["file"]) | set(kept["problems"]["file"]) if kept else set()
-    for name, stamp in stamps.items():
-        if name in done:
-            continue
-        parsed = read_record(runs_dir / name)
-        if isinstance(parsed, Problem):
-            problems.append((name, parsed.message, *stamp))
-            continue
-        flat = _flatten(name, parsed)
-        runs.append((*flat.run, *stamp))
-        scores.extend(flat.scores)
-        shares.extend(flat.shares)
-        if flat.counts is not None:
-            counts.append((name, flat.counts))
-    fresh = {
-        "runs": pd.DataFrame(runs, columns=[*RUN_COLUMNS, *STAMP]),
-        "problems": pd.DataFrame(problems, columns=[*PROBLEM_COLUMNS, *STAMP]),
-        "scores": pd.DataFrame(scores, columns=SCORE_COLUMNS).astype({"value": float}),
-        "shares": pd.DataFrame(shares, columns=SHARE_COLUMNS),
-        "counts": _counts_frame(counts),
-    }
+    parsed = ((name, read_record(runs_dir / name), stamp) for name, stamp in stamps.items() if name not in done)
+    fresh = _fresh_frames(parsed)  # a generator: one parsed record in memory at a time
+    runs, problems = len(fresh["runs"]), len(fresh["problems"])
     old_recipes = stored["recipes"] if stored is not None else recipes_frame({})
     new_recipes = recipes_frame(recipes) if recipes is not None else old_recipes
     changed = stored is None or bool(runs or problems) or dropped or not new_recipes.equals(old_recipes)
@@ -542,9 +540,31 @@ def load(
         counts=frames["counts"].reset_index(drop=True) if with_counts else frames["counts"].iloc[:0],
         recipes=new_recipes,
         problems=sorted([*file_problems, *link_problems], key=lambda p: p.path),
-        reread=len(runs) + len(problems),
+        reread=runs + problems,
         stored=stored is not None,
     )
+
+
+def _fresh_frames(parsed: Iterable[tuple[str, dict[str, Any] | Problem, tuple[int, int]]]) -> dict[str, pd.DataFrame]:
+    """The tables of ``(file name, record or its Problem, (mtime_ns, size))``, problems included."""
+    runs, scores, shares, counts, problems = [], [], [], [], []
+    for name, record, stamp in parsed:
+        if isinstance(record, Problem):
+            problems.append((name, record.message, *stamp))
+            continue
+        flat = _flatten(name, record)
+        runs.append((*flat.run, *stamp))
+        scores.extend(flat.scores)
+        shares.extend(flat.shares)
+        if flat.counts is not None:
+            counts.append((name, flat.counts))
+    return {
+        "runs": pd.DataFrame(runs, columns=[*RUN_COLUMNS, *STAMP]),
+        "problems": pd.DataFrame(problems, columns=[*PROBLEM_COLUMNS, *STAMP]),
+        "scores": pd.DataFrame(scores, columns=SCORE_COLUMNS).astype({"value": float}),
+        "shares": pd.DataFrame(shares, columns=SHARE_COLUMNS),
+        "counts": _counts_frame(counts),
+    }
 
 
 def _kept(
@@ -582,3 +602,159 @@ def _merged(kept: pd.DataFrame | None, fresh: pd.DataFrame, stamps: dict[str, tu
     order = {name: i for i, name in enumerate(stamps)}
     both = pd.concat([kept, fresh], ignore_index=True)
     return both.sort_values("file", key=lambda f: f.map(order), kind="stable")
+
+
+# --- submission bundles -------------------------------------------------------------------------------
+
+BUNDLE_SUFFIX = ".tar.gz"
+MANIFEST = "MANIFEST.sha256"
+"""``<sha256 hex>  <member>`` per other member, ``sha256sum``'s format: ``sha256sum -c`` checks an unpacked bundle."""
+BUNDLE_MEMBERS = ("card.json", "package.json", "environment.txt")
+"""What a bundle holds besides its manifest and its ``records/<run id>.json``."""
+MAX_BUNDLE_BYTES = 256 * 2**20
+"""A bundle whose members add up to more is refused: a record is at most ``MAX_RECORD_BYTES``."""
+MAX_BUNDLE_MEMBERS = 10_000
+BUNDLE_MEMBER = re.compile(r"(records/)?[A-Za-z0-9][A-Za-z0-9_.-]*")
+MANIFEST_LINE = re.compile(r"([0-9a-f]{64})  (\S+)")
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A verified submission bundle: its records by member name, the entry's card, and its package."""
+
+    path: Path
+    records: dict[str, dict[str, Any]]
+    card: dict[str, Any]
+    package: dict[str, Any]
+
+
+def manifest_text(members: dict[str, bytes]) -> str:
+    """The manifest of ``members`` (``{name: bytes}``), one line each in name order."""
+    return "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(members.items()))
+
+
+def bundle_files(folder: Path) -> tuple[dict[str, tuple[int, int]], list[Problem]]:
+    """``{file name: (mtime_ns, size)}`` of every bundle in ``folder``, and a ``Problem`` per link out of it."""
+    found: dict[str, tuple[int, int]] = {}
+    problems = []
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return found, problems
+    for entry in entries:
+        if not entry.name.endswith(BUNDLE_SUFFIX) or entry.name.startswith("."):
+            continue
+        if entry.is_symlink() and not inside(Path(entry.path), folder):
+            problems.append(Problem(entry.path, _outside(Path(entry.path))))
+        elif entry.is_file():
+            st = entry.stat()
+            found[entry.name] = (st.st_mtime_ns, st.st_size)
+    return found, problems
+
+
+def _members(path: Path) -> dict[str, bytes]:
+    """Every member of the archive ``path``, read into memory (nothing is extracted to disk); ``ValueError``
+    for anything a bundle may not hold: links, folders with files outside ``records/``, odd names, bulk."""
+    if path.is_symlink() and not inside(path, path.parent):
+        raise ValueError(_outside(path))
+    members: dict[str, bytes] = {}
+    total = 0
+    with tarfile.open(path, "r:gz") as tar:
+        for info in tar:
+            if info.isdir() and info.name.rstrip("/") == "records":
+                continue
+            if not info.isfile() or not BUNDLE_MEMBER.fullmatch(info.name):
+                raise ValueError(f"holds {info.name!r}, which a bundle may not (only files named like records/x.json)")
+            total += info.size
+            if total > MAX_BUNDLE_BYTES or len(members) >= MAX_BUNDLE_MEMBERS:
+                raise ValueError(f"holds more than {MAX_BUNDLE_BYTES / 2**20:g} MiB or {MAX_BUNDLE_MEMBERS} files")
+            if info.name in members:
+                raise ValueError(f"holds {info.name} twice")
+            members[info.name] = tar.extractfile(info).read(info.size)
+    return members
+
+
+def _manifest_problem(members: dict[str, bytes]) -> str | None:
+    """What about the members disagrees with the manifest (a file changed, added or missing), if anything."""
+    if MANIFEST not in members:
+        return f"has no {MANIFEST}; make bundles with segrepro submit"
+    listed: dict[str, str] = {}
+    for line in members[MANIFEST].decode("utf-8", "replace").splitlines():
+        match = MANIFEST_LINE.fullmatch(line)
+        if match is None:
+            return f"{MANIFEST}: cannot read the line {line[:80]!r}"
+        listed[match[2]] = match[1]
+    files = {name: data for name, data in members.items() if name != MANIFEST}
+    for name in sorted(set(files) | set(listed)):
+        if name not in listed:
+            return f"manifest does not match: {name} is not in {MANIFEST} (added after the bundle was made)"
+        if name not in files:
+            return f"manifest does not match: {name} is listed but missing"
+        if hashlib.sha256(files[name]).hexdigest() != listed[name]:
+            return f"manifest does not match: {name} has changed since the bundle was made (SHA-256 differs)"
+    missing = [name for name in BUNDLE_MEMBERS if name not in files]
+    if missing:
+        return f"has no {', '.join(missing)}"
+    return None
+
+
+def read_bundle(path: Path) -> Bundle | Problem:
+    """One submission bundle, verified: every member against the manifest, every record against the
+    run-record schema and the bundle's card (same entry); else the ``Problem`` that rejects it whole."""
+    try:
+        members = _members(path)
+    except (OSError, EOFError, tarfile.TarError, zlib.error) as exc:
+        return Problem(str(path), f"not a readable {BUNDLE_SUFFIX} archive ({exc})")
+    except ValueError as exc:
+        return Problem(str(path), str(exc))
+    message = _manifest_problem(members)
+    if message is not None:
+        return Problem(str(path), message)
+    try:
+        card, package = (parse_json(members[name]) for name in ("card.json", "package.json"))
+        records = {name: parse_json(data) for name, data in members.items() if name.startswith("records/")}
+    except ValueError as exc:
+        return Problem(str(path), str(exc))
+    if not isinstance(card, dict) or not isinstance(card.get("id"), str) or not isinstance(package, dict):
+        return Problem(str(path), "card.json and package.json must be JSON objects, the card with an id")
+    if not records:
+        return Problem(str(path), "holds no records/*.json")
+    for name, record in records.items():
+        message = record_problem(record)
+        if message is None and record["baseline"]["id"] != card["id"]:
+            message = f"is a run of {record['baseline']['id']!r}, not of the bundle's entry {card['id']!r}"
+        if message is not None:
+            return Problem(str(path), f"{name} {message}")
+    return Bundle(path, records, card, package)
+
+
+def load_submissions(folder: Path, recipes: dict[tuple[str, str], str] | None = None) -> RunTables:
+    """The tables of the records in every bundle in ``folder`` (``results/submissions``), each run's ``file``
+    being ``<bundle>/records/<run id>.json``. A bundle that fails verification is one ``Problem`` and none
+    of its records count. Bundles are few and small, so nothing is stored: they are read on each load."""
+    stamps, problems = bundle_files(folder)
+    parsed: list[tuple[str, dict[str, Any] | Problem, tuple[int, int]]] = []
+    for name, stamp in stamps.items():
+        bundle = read_bundle(folder / name)
+        if isinstance(bundle, Problem):
+            problems.append(bundle)
+            continue
+        parsed += [(f"{name}/{member}", record, stamp) for member, record in sorted(bundle.records.items())]
+    frames = _fresh_frames(parsed)
+    recipes_df = recipes_frame(recipes or {})
+    runs = frames["runs"][RUN_COLUMNS].reset_index(drop=True)
+    runs["recipe_state"] = recipe_states(runs, recipes_df)
+    runs["stale"] = runs["recipe_state"] == RECIPE_STALE
+    return RunTables(runs, frames["scores"], frames["shares"], frames["counts"], recipes_df, problems, len(parsed))
+
+
+def combine(first: RunTables, second: RunTables) -> RunTables:
+    """One set of tables from two (a folder's records and the submitted ones); files must not repeat."""
+    frames = {}
+    for name in ("runs", "scores", "shares", "counts"):
+        a, b = getattr(first, name), getattr(second, name)
+        both = pd.concat([f for f in (a, b) if len(f)] or [a], ignore_index=True)
+        frames[name] = both.astype({c: "category" for c in CATEGORIES.get(name, ())})
+    recipes = pd.concat([first.recipes, second.recipes], ignore_index=True).drop_duplicates(["baseline", "tier"])
+    problems = sorted([*first.problems, *second.problems], key=lambda p: p.path)
+    return RunTables(**frames, recipes=recipes, problems=problems, reread=first.reread + second.reread)

@@ -181,8 +181,9 @@ def _sidebar(results: data.Results) -> dict:
         "Runs",
         opts["source"],
         key="sources",
-        placeholder="reference and yours",
-        help=f"`{data.SOURCE_REFERENCE}`: reproductions committed to this repository; `{data.SOURCE_MINE}`: your runs",
+        placeholder="reference, yours and submitted",
+        help=f"`{data.SOURCE_REFERENCE}`: reproductions committed to this repository; `{data.SOURCE_MINE}`: your runs; "
+        f"`{data.SOURCE_SUBMITTED}`: verified bundles in results/submissions/ (segrepro submit)",
     )
     n_stale = int(results.runs["stale"].sum())
     stale = st.sidebar.checkbox(

@@ -7,6 +7,9 @@ Three kinds of file, each checked against a JSON schema in ``segrepro/schemas``:
   ``segrepro.results``: the tables ``segrepro aggregate`` stored beside each folder
   (``results/tables``, ``results/reference/tables``), with records added or changed since then read
   and the tables brought up to date;
+- submission bundles ``results/submissions/*.tar.gz`` (written by ``segrepro submit``), each verified
+  through ``segrepro.results`` (SHA-256 manifest, then schema) and its records shown with source
+  ``submitted``; a bundle that fails is named as a problem and left out whole;
 - every paper package's ``baselines/<paper>/published.csv`` and ``methods.csv``, and its claims ledger
   ``claims.yaml`` (checked against ``schemas/claims.schema.json`` and the known metrics; the entries and
   datasets it names are checked against the registries by ``segrepro claims``, not here, so the page
@@ -42,10 +45,10 @@ from segrepro.claims import Claim, claim_files, load_claims
 from segrepro.errors import UserError
 from segrepro.records import run_record_schema
 from segrepro.results import Problem, read_capped, schema_message
-from segrepro.results import read_record as read_record  # the run page reads one record through the same checks
 
 SOURCE_REFERENCE = "reference"
 SOURCE_MINE = "yours"
+SOURCE_SUBMITTED = "submitted"
 PNG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.png$")
 """Overlay files a record may name: plain PNG file names inside the run's own folder, no paths."""
 
@@ -67,6 +70,8 @@ class Folders:
     tables: bool = False
     """Use and update the tables stored beside each runs folder (``results.tables_dir``); without them,
     every record is parsed on each load."""
+    submissions: Path | None = None
+    """The folder of submission bundles (``results/submissions``); None: no bundles shown."""
 
 
 @dataclass
@@ -109,6 +114,7 @@ def default_folders() -> Folders:
         published=published_root(),
         stress=((SOURCE_REFERENCE, reference / "stress"), (SOURCE_MINE, root / "stress")),
         tables=True,
+        submissions=root / "submissions",
     )
 
 
@@ -127,10 +133,14 @@ def _stat_entries(paths_: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
 
 
 def runs_signature(folders: Folders) -> tuple:
-    """Names, mtimes and sizes of every run record: changes whenever a record is added, changed or removed."""
-    return tuple(
+    """Names, mtimes and sizes of every run record and bundle: changes whenever one is added, changed or removed."""
+    records = tuple(
         (source, str(folder), tuple(results.record_files(folder)[0].items())) for source, folder in folders.runs
     )
+    if folders.submissions is None:
+        return records
+    bundles = results.bundle_files(folders.submissions)[0]
+    return (*records, (SOURCE_SUBMITTED, str(folders.submissions), tuple(bundles.items())))
 
 
 def digest(signature: tuple) -> str:
@@ -155,18 +165,23 @@ def tables_signature(folders: Folders) -> tuple:
 
 
 def load_results(folders: Folders) -> Results:
-    """Every run record in ``folders.runs`` (through ``segrepro.results``), with its source and its path
-    as ``key``; malformed files become problems."""
+    """Every run record in ``folders.runs`` and in the bundles in ``folders.submissions`` (through
+    ``segrepro.results``), with its source and its path as ``key`` (``<bundle>/records/<run id>.json`` for
+    a submitted one); malformed files and bundles become problems."""
     runs, scores, shares, problems, notes = [], [], [], [], []
-    for source, folder in folders.runs:
-        store = results.tables_dir(folder) if folders.tables else None
-        t = results.load(folder, store)
-        keys = t.runs["file"].map(lambda f, folder=folder: str(folder / f))
+
+    def add(source: str, folder: Path, t: results.RunTables) -> None:
+        keys = t.runs["file"].map(lambda f: str(folder / f))
         runs.append(t.runs.assign(key=keys, source=source))
         by_file = dict(zip(t.runs["file"], keys, strict=True))
         scores.append(t.scores.assign(key=_keyed(t.scores["file"], by_file)))
         shares.append(t.shares.assign(key=_keyed(t.shares["file"], by_file)))
         problems.extend(t.problems)
+
+    for source, folder in folders.runs:
+        store = results.tables_dir(folder) if folders.tables else None
+        t = results.load(folder, store)
+        add(source, folder, t)
         if store is not None and t.reread and t.stored:
             notes.append(
                 f"{source}: {t.reread} record(s) added or changed since `segrepro aggregate` stored the tables "
@@ -174,6 +189,8 @@ def load_results(folders: Folders) -> Results:
             )
         elif store is not None and t.reread:
             notes.append(f"{source}: no tables in {store} yet: {t.reread} record(s) read, tables written.")
+    if folders.submissions is not None:
+        add(SOURCE_SUBMITTED, folders.submissions, results.load_submissions(folders.submissions))
     return _results(runs, scores, shares, problems, notes)
 
 
@@ -214,6 +231,18 @@ def _concat_keyed(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFram
     out = pd.concat([f[columns[1:]] for f in frames], ignore_index=True)
     out.insert(0, "key", keys)
     return out
+
+
+def read_record(path: Path) -> dict[str, Any] | Problem:
+    """The record the run page shows, through the results layer's checks: a record file, or
+    ``<bundle>/records/<run id>.json`` from a bundle verified again."""
+    bundle = next((p for p in path.parents if p.name.endswith(results.BUNDLE_SUFFIX)), None)
+    if bundle is None:
+        return results.read_record(path)
+    found = results.read_bundle(bundle)
+    if isinstance(found, Problem):
+        return found
+    return found.records.get(path.relative_to(bundle).as_posix()) or Problem(str(path), "not in its bundle")
 
 
 def overlays(record_path: Path, record: dict[str, Any]) -> list[tuple[str, Path]]:

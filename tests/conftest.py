@@ -13,6 +13,7 @@ from segrepro.datasets import get_dataset
 
 sys.path.insert(0, str(Path(__file__).parent))  # the plain helper modules beside this file (mirrors, disks)
 from disks import small_tmpfs
+from example_method import ENTRY, EXAMPLE, env_with, install, segrepro
 
 
 @pytest.fixture
@@ -35,3 +36,16 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 1 MiB tmpfs at ``tmp_path/disk`` that really fills up (skips where it cannot be mounted)."""
     with small_tmpfs(tmp_path / "disk") as disk:
         yield disk
+
+
+@pytest.fixture(scope="session")
+def example_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example outside method installed and submitted as its author would (``segrepro submit`` at the
+    smoke tier on the embedded synthetic-2d): the bundle it wrote. Made once per session (about 30 s)."""
+    root = tmp_path_factory.mktemp("example")
+    install(EXAMPLE, root / "site")
+    env = env_with(root / "site", root)
+    for args in (("datasets", "prepare", "synthetic-2d"), ("submit", ENTRY, "--quiet")):
+        done = segrepro(env, root, *args)
+        assert done.returncode == 0, done.stderr
+    return root / "results" / "bundles" / f"{ENTRY}-smoke.tar.gz"

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -214,3 +215,24 @@ def test_markdown_in_a_record_makes_the_browser_fetch_nothing(fixture_tree, cana
     assert "Predictions" in dom, "the run page was not drawn"
     assert asked == [], f"the page made the browser fetch {asked}"
     assert f"r{injected}" in dom and f"i{injected}" in dom  # the run's heading and the caption, as their text
+
+
+@pytest.fixture
+def submitted(fixture_tree, example_bundle) -> str:
+    """The example method's bundle (made by ``segrepro submit``) dropped into the fixture's
+    ``results/submissions/``: the ``?run=`` handle of its one run."""
+    folder = fixture_tree["results"] / "submissions"
+    folder.mkdir()
+    shutil.copyfile(example_bundle, folder / example_bundle.name)
+    return f"submitted:{example_bundle.name}/records/synthetic-2d__mylab-basicunet-dice__smoke__f0__s0"
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (tests/setup_browser.sh installs it)")
+def test_a_submitted_bundle_s_run_is_ranked_in_chromium(submitted, server, tmp_path):
+    url = server + "?view=rankings&run=" + urllib.parse.quote(submitted)  # the run's dataset is chosen
+    tables = rendered_tables(url, tmp_path / "profile", "rank")
+    rows = [r for t in tables for r in t if "rank" in r]
+    assert [(r["tier"], r["rank"], r["baseline"], r["source"]) for r in rows] == [
+        ("smoke", "1", "mylab-basicunet-dice", "submitted")
+    ]
+    assert 0 <= float(rows[0]["mean"]) <= 1

@@ -241,3 +241,32 @@ def test_a_stress_sweep_carries_its_provenance_and_a_bad_one_is_a_problem(folder
     tables = data.load_tables(folders)
     assert tables.sweeps == {} and "'command' is a required property" in tables.problems[0].message
     assert len(tables.stress) == 6  # the table itself is still shown
+
+
+def test_submitted_bundles_show_as_submitted_and_a_tampered_one_is_a_problem(folders, fixture_tree):
+    from dataclasses import replace
+
+    from segrepro.submit import write_bundle
+
+    submissions = fixture_tree["results"] / "submissions"
+    card = {"id": "mylab-net", "paper": "mylab-2026"}
+    runs = [make_record("drosophila-vnc", "mylab-net", "mylab-2026", "smoke", fold, 0) for fold in (0, 1)]
+    write_bundle(submissions / "mylab.tar.gz", runs, card, {"name": "mylab", "version": "1"})
+    folders = replace(folders, submissions=submissions)
+    before = data.runs_signature(folders)
+    write_bundle(submissions / "late.tar.gz", runs[:1], card, {"name": "mylab", "version": "1"})
+    assert data.runs_signature(folders) != before  # a dropped-in bundle is picked up on the next load
+    (submissions / "late.tar.gz").write_bytes((submissions / "late.tar.gz").read_bytes()[:200])  # cut short
+
+    loaded = data.load_results(folders)
+    submitted = loaded.runs[loaded.runs["source"] == data.SOURCE_SUBMITTED]
+    assert sorted(submitted["key"]) == [
+        str(submissions / "mylab.tar.gz" / "records" / f"drosophila-vnc__mylab-net__smoke__f{f}__s0.json")
+        for f in (0, 1)
+    ]
+    assert [(Path(p.path).name, p.message.split(" (")[0]) for p in loaded.problems] == [
+        ("late.tar.gz", "not a readable .tar.gz archive")
+    ]
+    assert set(loaded.scores["key"]) >= set(submitted["key"])
+    record = data.read_record(Path(submitted["key"].iloc[0]))  # what the run page opens
+    assert record["run_id"] == "drosophila-vnc__mylab-net__smoke__f0__s0"

@@ -1,0 +1,1 @@
+"""An example method from outside segrepro (see the README's "Submit a method")."""
