@@ -17,6 +17,7 @@ from segrepro.method import Method, MethodRecipe
 from segrepro.postprocess import Decide, Postprocess
 from segrepro.preprocess import Preprocess, ZScore
 from segrepro.sampling import Sampling
+from segrepro.selection import SeedSelection
 from segrepro.targets import DatasetClasses, TargetTransform
 from segrepro.tiers import TIERS, Tier
 
@@ -166,7 +167,8 @@ class BaselineEntry:
     optimiser step (paper 004's zero-mean kernels); ``warm_start`` names the entry whose trained weights, all
     but the last layer, initialise this one (paper 004's transfer learning).
     ``method`` (not a network: paper 003's forest) fits and predicts in place of ``model`` and ``loss``
-    (both None then), with a ``MethodRecipe`` per tier (see ``segrepro.method``).
+    (both None then), with a ``MethodRecipe`` per tier (see ``segrepro.method``). ``seed_selection`` states a
+    tier's "train N seeds, report the best K by validation" (paper 003; see ``segrepro.selection``).
     ``output`` is ``softmax`` (K channels, argmax) or ``sigmoid``
     (K-1 foreground channels, multi-label; a voxel takes the most probable foreground class whose
     probability exceeds ``threshold``, else background)."""
@@ -194,12 +196,15 @@ class BaselineEntry:
     after_step: Callable[[nn.Module], None] | None = None
     warm_start: str | None = None
     method: Method | None = None
+    seed_selection: dict[str, SeedSelection] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         from segrepro.errors import UserError
 
         if (self.method is None) == (self.model is None or self.loss is None):
             raise UserError(f"baseline {self.id}: give a model and a loss, or a method (not a network), not both")
+        if set(self.seed_selection) - set(self.recipes):
+            raise UserError(f"baseline {self.id}: a seed selection for a tier it has no recipe for")
         kind = Recipe if self.method is None else MethodRecipe
         if any(not isinstance(r, kind) for r in self.recipes.values()):
             raise UserError(f"baseline {self.id}: every recipe must be a {kind.__name__}")
@@ -287,6 +292,7 @@ class BaselineEntry:
             },
             "warm_start": self.warm_start,
             "method": None if self.method is None else self.method.name,
+            "seed_selection": {tier: s.to_dict() for tier, s in self.seed_selection.items()},
             "recipes": {tier: r.to_dict() for tier, r in self.recipes.items()},
         }
 
