@@ -201,7 +201,7 @@ class BaselineEntry:
     def __post_init__(self) -> None:
         from segrepro.errors import UserError
 
-        if (self.method is None) == (self.model is None or self.loss is None):
+        if self.method is not None and (self.model is not None or self.loss is not None):
             raise UserError(f"baseline {self.id}: give a model and a loss, or a method (not a network), not both")
         if set(self.seed_selection) - set(self.recipes):
             raise UserError(f"baseline {self.id}: a seed selection for a tier it has no recipe for")
