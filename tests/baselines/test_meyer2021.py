@@ -144,6 +144,8 @@ def test_published_tables_shape_and_mapping():
     assert {(m["table"], m["method"]) for m in methods} == {(r["table"], r["method"]) for r in rows}
     registered = {entry_id for entry_id, _ in BASELINES}
     assert all(m["baseline"] in registered for m in methods if m["baseline"])
+    assert {m["baseline"] for m in methods if m["method"] == "Ilastik"} == {"meyer2021-ilastik"}
+    assert not any(m["baseline"] for m in methods if m["method"] == "2nd expert")  # a reference, not a method
 
 
 @pytest.mark.parametrize(
