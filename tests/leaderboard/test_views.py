@@ -70,6 +70,7 @@ def test_published_vs_reproduced_verdicts_on_the_fixture(folders):
         ("X-Net (SCE and IoU)", "smoke"): "undetermined (smoke tier)",  # judged, marked with its tier
         ("U-Net (SCE)", "paper"): "worse",  # 90.0 % vs 0.705
         ("Double U-Net", None): "open",  # no baseline registered
+        ("Second annotator", None): "reference",  # inter-rater: a reference, never reproduced or ranked
         ("X-Net (SCE and IoU)", None): "open",  # arabidopsis: no run yet
     }
     row = table[(table["method"] == "U-Net (SCE)")].iloc[0]
@@ -243,3 +244,16 @@ def test_the_page_opens_on_the_dataset_of_your_newest_run():
 
 def test_ratio_labels_as_the_cli_writes_them():
     assert [views.ratio_label(r) for r in (0.001, 0.1, 1.0, 2.0, 1 / 300)] == ["1:1000", "1:10", "1:1", "2:1", "1:300"]
+
+
+def test_a_second_annotator_is_a_reference_line_and_never_ranked(folders):
+    results, tables = data.load_results(folders), data.load_tables(folders)
+    refs = views.reference_lines(tables.published, "drosophila-vnc", "dice")
+    assert refs[["reference", "method", "class"]].values.tolist() == [
+        ["a second annotator scored this", "Second annotator", "mitochondria"]
+    ]
+    assert refs["value"].tolist() == [pytest.approx(0.88)]
+    assert views.reference_lines(tables.published, "drosophila-vnc", "iou").empty
+    assert views.reference_lines(tables.published, "arabidopsis-cells", "dice").empty
+    ranked = views.rankings(results, results.runs, "drosophila-vnc", "dice", "mitochondria")
+    assert "Second annotator" not in set(ranked["baseline"])
