@@ -177,19 +177,17 @@ def write_fixture(root: Path) -> dict[str, Path]:
             ("001", "3", "drosophila-vnc", "X-Net (SCE and IoU)", "mitochondria", "dice", "82.5", ""),
             ("001", "3", "drosophila-vnc", "U-Net (SCE)", "mitochondria", "dice", "90.0", "1.0"),
             ("001", "3", "drosophila-vnc", "Double U-Net", "mitochondria", "dice", "79.0", ""),
-            ("001", "3", "drosophila-vnc", "Second annotator", "mitochondria", "dice", "88.0", ""),
             ("001", "4", "arabidopsis-cells", "X-Net (SCE and IoU)", "cell", "iou", "91.2", ""),
         ],
     )
     write_csv(
         published / "p001" / "methods.csv",
-        (*METHODS_HEADER, "reference"),  # the optional column: a second annotator's row is a reference line
+        METHODS_HEADER,
         [
-            ("3", "X-Net (SCE and IoU)", "xnet-sce-iou", "100", ""),
-            ("3", "U-Net (SCE)", "unet-sce", "100", ""),
-            ("3", "Double U-Net", "", "100", ""),
-            ("3", "Second annotator", "", "100", "inter-rater"),
-            ("4", "X-Net (SCE and IoU)", "xnet-sce-iou", "100", ""),
+            ("3", "X-Net (SCE and IoU)", "xnet-sce-iou", "100"),
+            ("3", "U-Net (SCE)", "unet-sce", "100"),
+            ("3", "Double U-Net", "", "100"),
+            ("4", "X-Net (SCE and IoU)", "xnet-sce-iou", "100"),
         ],
     )
     (published / "p001" / "claims.yaml").write_text(FIXTURE_CLAIMS)
