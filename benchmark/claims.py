@@ -12,6 +12,10 @@ asks whether ``a - b`` lies in the claimed direction: a one-sided Wilcoxon signe
 - *undetermined*: fewer pairs than the test needs to ever reach ``p < alpha`` (the detail says how many more);
 - *not testable here*: no run of either side on that dataset (its data is missing here, or nothing ran).
 
+A claim of *no significant gain* (paper 003's grain filter) has direction ``not higher``: a comparison holds
+when, with enough pairs for the test to ever reach ``p < alpha``, ``a`` is not significantly above ``b``
+(the same one-sided test, read the other way; absence of a significant gain, not proof of equality).
+
 It runs on the paper's datasets and, marked as a transfer, on every other dataset where ``a`` and one of
 ``b`` have runs. The scores come from the results layer as the leaderboard reads them
 (``leaderboard.views.claim_scores``), for the page and for ``segrepro claims`` alike.
@@ -43,6 +47,7 @@ KNOWN_METRICS = frozenset(
 )
 """Every score a run record can hold (confusion scores, AUC, instance metrics, HD95)."""
 HOLDS, DOES_NOT_HOLD, UNDETERMINED, NOT_TESTABLE = "holds", "does not hold", "undetermined", "not testable here"
+NO_GAIN = "not higher"
 VERDICTS = (HOLDS, DOES_NOT_HOLD, UNDETERMINED, NOT_TESTABLE)
 TEST = "one-sided Wilcoxon signed-rank test of paired runs (same tier, fold, seed)"
 PAIR_KEYS = ["tier", "fold", "seed"]
@@ -231,9 +236,11 @@ def compare(a: np.ndarray, b: np.ndarray, direction: str, alpha: float = 0.05) -
         mean = float(d.mean()) if n else nan
         return Outcome(UNDETERMINED, n, mean, nan, nan, nan)
     lo, hi = bootstrap_ci(d, level=1 - alpha)
-    alternative = "greater" if direction == "higher" else "less"
+    alternative = "less" if direction == "lower" else "greater"
     p = 1.0 if not np.any(d) else float(wilcoxon(d, alternative=alternative).pvalue)
-    return Outcome(HOLDS if p < alpha else DOES_NOT_HOLD, n, float(d.mean()), lo, hi, p)
+    significant = p < alpha
+    held = not significant if direction == NO_GAIN else significant
+    return Outcome(HOLDS if held else DOES_NOT_HOLD, n, float(d.mean()), lo, hi, p)
 
 
 def _series(scores: pd.DataFrame, claim: Claim) -> dict[tuple, dict[tuple, float]]:
@@ -283,7 +290,9 @@ def _verdict_row(claim: Claim, tier: str, found: list[dict], alpha: float) -> di
             f"{what}: mean difference {shown['mean_difference']:+.4f} ({1 - alpha:.0%} bootstrap CI "
             f"{shown['ci_low']:+.4f} to {shown['ci_high']:+.4f}), p = {shown['p_value']:.3g}, n = {shown['n_pairs']}"
         )
-        if verdict == DOES_NOT_HOLD:
+        if verdict == DOES_NOT_HOLD and claim.direction == NO_GAIN:
+            detail += "; a is significantly ahead"
+        elif verdict == DOES_NOT_HOLD:
             detail += "; a is ahead but not significantly" if ahead else "; the difference goes the other way"
     if len(found) > 1:
         detail += f" ({held} of {len(found)} comparisons hold)"

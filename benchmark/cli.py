@@ -129,7 +129,7 @@ def _baselines_show(args: argparse.Namespace) -> int:
 
     entry = get_baseline(args.id)
     counts: dict[str, dict[str, int]] = {}
-    for dims in entry.spatial_dims:
+    for dims in entry.spatial_dims if entry.method is None else ():  # a method's size is known once fitted
         for tier in entry.recipes:
             with torch.device("meta"):  # shapes only: no memory, no initialisation, any class count
                 model = entry.build_model([f"class {k}" for k in range(args.classes)], dims, tier)

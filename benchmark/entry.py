@@ -13,9 +13,11 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from segrepro.inference import Inference
+from segrepro.method import Method, MethodRecipe
 from segrepro.postprocess import Decide, Postprocess
 from segrepro.preprocess import Preprocess, ZScore
 from segrepro.sampling import Sampling
+from segrepro.selection import SeedSelection
 from segrepro.targets import DatasetClasses, TargetTransform
 from segrepro.tiers import TIERS, Tier
 
@@ -164,6 +166,9 @@ class BaselineEntry:
     prediction, default the decision rule below). ``after_step`` (optional) constrains the weights after every
     optimiser step (paper 004's zero-mean kernels); ``warm_start`` names the entry whose trained weights, all
     but the last layer, initialise this one (paper 004's transfer learning).
+    ``method`` (not a network: paper 003's forest) fits and predicts in place of ``model`` and ``loss``
+    (both None then), with a ``MethodRecipe`` per tier (see ``segrepro.method``). ``seed_selection`` states a
+    tier's "train N seeds, report the best K by validation" (paper 003; see ``segrepro.selection``).
     ``output`` is ``softmax`` (K channels, argmax) or ``sigmoid``
     (K-1 foreground channels, multi-label; a voxel takes the most probable foreground class whose
     probability exceeds ``threshold``, else background)."""
@@ -172,9 +177,9 @@ class BaselineEntry:
     title: str
     paper: str
     citation: str
-    model: ModelFactory
-    loss: LossFactory
-    recipes: dict[str, Recipe]
+    model: ModelFactory | None
+    loss: LossFactory | None
+    recipes: dict[str, Recipe | MethodRecipe]
     output: Literal["softmax", "sigmoid"] = "softmax"
     threshold: float = 0.5
     spatial_dims: tuple[int, ...] = (2, 3)
@@ -190,9 +195,19 @@ class BaselineEntry:
     postprocess: Postprocess = field(default_factory=Decide)
     after_step: Callable[[nn.Module], None] | None = None
     warm_start: str | None = None
+    method: Method | None = None
+    seed_selection: dict[str, SeedSelection] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         from segrepro.errors import UserError
+
+        if self.method is not None and (self.model is not None or self.loss is not None):
+            raise UserError(f"baseline {self.id}: give a model and a loss, or a method (not a network), not both")
+        if set(self.seed_selection) - set(self.recipes):
+            raise UserError(f"baseline {self.id}: a seed selection for a tier it has no recipe for")
+        kind = Recipe if self.method is None else MethodRecipe
+        if any(not isinstance(r, kind) for r in self.recipes.values()):
+            raise UserError(f"baseline {self.id}: every recipe must be a {kind.__name__}")
 
         for tier, recipe in self.recipes.items():
             if tier not in TIERS:
@@ -204,7 +219,7 @@ class BaselineEntry:
     def out_channels(self, n_classes: int) -> int:
         return n_classes if self.output == "softmax" else n_classes - 1
 
-    def recipe(self, tier: str) -> Recipe:
+    def recipe(self, tier: str) -> Recipe | MethodRecipe:
         from segrepro.errors import UserError
 
         if tier not in self.recipes:
@@ -218,6 +233,8 @@ class BaselineEntry:
     def build_model(self, dataset_classes: list[str], spatial_dims: int, tier: str) -> nn.Module:
         """The network for data with ``dataset_classes``: input channels from ``preprocess``, one output
         per training class (softmax) or per foreground training class (sigmoid)."""
+        if self.model is None:
+            raise TypeError(f"baseline {self.id} is not a network (it has a method)")
         out = self.out_channels(len(self.training_classes(dataset_classes)))
         return self.model(self.preprocess.channels, out, spatial_dims, **self.recipe(tier).model_kwargs)
 
@@ -274,6 +291,8 @@ class BaselineEntry:
                 "after_step": getattr(self.after_step, "__name__", None),
             },
             "warm_start": self.warm_start,
+            "method": None if self.method is None else self.method.name,
+            "seed_selection": {tier: s.to_dict() for tier, s in self.seed_selection.items()},
             "recipes": {tier: r.to_dict() for tier, r in self.recipes.items()},
         }
 

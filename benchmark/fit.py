@@ -123,6 +123,15 @@ def fit(spec: RunSpec, force: bool = False, progress: bool = True) -> FitOutcome
                 return FitOutcome(path, "exists")
             resume, spent = TrainState(**old["state"]), old["train_seconds"]
         fold = data.fold(spec.fold)
+        if entry.method is not None:  # not a network: fitted in one go on the training ids (segrepro.method)
+            from segrepro.method import fit_method
+
+            t0 = time.perf_counter()
+            cases = load_cases(entry, data, fold.train)
+            state = fit_method(entry, recipe, cases, len(entry.training_classes(data.class_names)), spec.seed, progress)
+            seconds = time.perf_counter() - t0
+            save_checkpoint(path, {**about, "finished": True, "train_seconds": seconds, "state": state})
+            return FitOutcome(path, "trained")
         # model_selection "last": no validation set; the fold's validation images join its training set
         last = recipe.model_selection == "last"
         train_ids, val_ids = (tuple(fold.train) + tuple(fold.val), ()) if last else (fold.train, fold.val)

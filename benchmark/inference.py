@@ -110,10 +110,20 @@ def predict_volume(
 
     model.eval()
     spatial = image.shape[1:]
-    roi = tuple(min(r, s) for r, s in zip(roi, spatial, strict=True))
+    clamped = tuple(min(r, s) for r, s in zip(roi, spatial, strict=True))
     x = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None]
-    with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-        logits = sliding_window_logits(model, x, roi, entry.inference, device)
+    try:
+        with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            logits = sliding_window_logits(model, x, clamped, entry.inference, device)
+    except RuntimeError as exc:  # a window shrunk to a small image may be too small for the network's strides
+        if clamped == tuple(roi):
+            raise
+        from segrepro.errors import UserError
+
+        raise UserError(
+            f"{entry.id}: an image of shape {tuple(spatial)} is smaller than its {tuple(roi)} window and too small "
+            f"for its network ({str(exc).splitlines()[0][:120]}); give images at least the window's size"
+        ) from exc
     with torch.no_grad():
         probs, classes = probabilities_and_classes(entry, logits[0].float())
         return entry.postprocess(probs[None], classes[None])[0]

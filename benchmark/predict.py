@@ -22,7 +22,7 @@ from segrepro.baselines import get_baseline
 from segrepro.cases import Case
 from segrepro.checkpoint import checkpoint_path, load_checkpoint
 from segrepro.datasets.readers import image_files, read_array, read_slice, stem
-from segrepro.entry import BaselineEntry
+from segrepro.entry import BaselineEntry, count_parameters
 from segrepro.errors import UserError
 from segrepro.inference import predict_volume
 from segrepro.io import check_writable, write_with_atomic
@@ -75,19 +75,30 @@ class Predictor:
                 f"({ckpt['recipe_hash']}, now {recipe.hash()}); fit it again with --force"
             )
         self.spatial_dims = int(ckpt["spatial_dims"])
-        self.patch = tuple(recipe.patch_size[self.spatial_dims])
         self.device = pick_device()
         if self.entry.preprocess.channels != ckpt["in_channels"]:
             raise UserError(
                 f"{path} takes {ckpt['in_channels']} input channels; {self.entry.id} now makes "
                 f"{self.entry.preprocess.channels}: fit it again with --force"
             )
+        if self.entry.method is not None:  # not a network (segrepro.method)
+            from segrepro.method import load_fitted
+
+            self.fitted = load_fitted(ckpt["state"])
+            self.n_parameters: int = ckpt["state"]["n_parameters"]
+            return
+        self.patch = tuple(recipe.patch_size[self.spatial_dims])
         self.model = self.entry.build_model(list(ckpt["class_names"]), self.spatial_dims, ckpt["tier"])
         self.model.load_state_dict(ckpt["state"]["best_state"])
         place(self.model, self.device, self.spatial_dims)
+        self.n_parameters = count_parameters(self.model)
 
     def __call__(self, image: np.ndarray) -> Prediction:
         """The prediction of one image as prepared (the entry's preprocessing is applied here)."""
+        if self.entry.method is not None:
+            from segrepro.method import method_prediction
+
+            return method_prediction(self.entry, self.fitted, self.entry.preprocess(image))
         return predict_volume(self.model, self.entry, self.entry.preprocess(image), self.patch, self.device)
 
 

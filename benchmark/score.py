@@ -18,7 +18,7 @@ from tqdm import tqdm
 from segrepro import paths
 from segrepro.checkpoint import checkpoint_path
 from segrepro.datasets import PreparedDataset
-from segrepro.entry import BaselineEntry, count_parameters
+from segrepro.entry import BaselineEntry
 from segrepro.errors import UserError
 from segrepro.metrics import get_convention
 from segrepro.metrics.evaluate import RunEvaluation
@@ -104,7 +104,7 @@ def score_record(
     root = paths.results_dir()
     record.update(
         status="ok",
-        n_parameters=count_parameters(predictor.model),
+        n_parameters=predictor.n_parameters,
         best_iteration=predictor.training["best_iteration"],
         curves={"train_loss": predictor.training["train_loss"], "val_score": predictor.training["val_score"]},
         metrics=metrics,

@@ -205,7 +205,7 @@ def _sidebar(results: data.Results) -> dict:
     }
 
 
-def _rankings(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
+def _rankings(results: data.Results, runs: pd.DataFrame, f: dict, published: pd.DataFrame) -> None:
     st.subheader(views.plain(f"Ranking on {f['dataset']}: {f['metric']} of class {f['class']}"))
     _applies("rankings")
     table = views.rankings(results, runs, f["dataset"], f["metric"], f["class"])
@@ -225,6 +225,10 @@ def _rankings(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
         st.markdown(f"**Tier {views.plain(tier)}**")
         _table(table[table["tier"] == tier], f"rank-{tier}", column_config=STAT_COLUMNS)
     _export(table, f"ranking_{f['dataset']}_{f['metric']}_{f['class']}", "export-rankings")
+    references = views.reference_lines(published, f["dataset"], f["metric"])
+    if not references.empty:  # a second annotator's score: a reference line, never a ranked method
+        st.markdown("**Reference, not ranked** (published: a second annotator scored the test set)")
+        _table(references, "rank-reference", column_config={"value": NUMBER})
 
 
 PATTERNS = ("", "/", "x", ".", "+")
@@ -631,7 +635,7 @@ def _page() -> None:
         tabs = st.tabs(list(VIEWS.values()), default=VIEWS.get(view, VIEWS["rankings"]), key="tab", on_change="rerun")
         with tabs[0]:
             if tabs[0].open and f["dataset"] is not None:
-                _guarded("rankings view", _rankings, ranked, filtered, f)
+                _guarded("rankings view", _rankings, ranked, filtered, f, tables.published)
         with tabs[1]:
             if tabs[1].open and f["dataset"] is not None:
                 _guarded("per-class view", _per_class, ranked, filtered, f)

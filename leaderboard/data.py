@@ -315,7 +315,7 @@ def read_csv_rows(path: Path, schema: str, numeric: set[str]) -> list[dict[str, 
         reader = csv.DictReader(text.splitlines())
         header = [h.strip() for h in (reader.fieldnames or [])]
         missing = [c for c in required if c not in header]
-        extra = [c for c in header if c not in required]
+        extra = [c for c in header if c not in validator.schema["properties"]]
         if missing or (strict and extra):
             detail = "; ".join(
                 part
@@ -325,7 +325,9 @@ def read_csv_rows(path: Path, schema: str, numeric: set[str]) -> list[dict[str, 
                 )
                 if part
             )
-            return Problem(str(path), f"wrong columns ({detail}); expected exactly {','.join(required)}")
+            optional = [c for c in validator.schema["properties"] if c not in required]
+            also = f" (optional: {','.join(optional)})" if optional else ""
+            return Problem(str(path), f"wrong columns ({detail}); expected exactly {','.join(required)}{also}")
         reader.fieldnames = header
         rows = []
         for row in reader:
@@ -351,7 +353,7 @@ def _load_package(folder: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
     if isinstance(published, Problem):
         return None, [published]
     problems: list[Problem] = []
-    mapping: dict[tuple[str, str], tuple[str, float]] = {}
+    mapping: dict[tuple[str, str], tuple[str, float, str]] = {}
     methods = read_csv_rows(methods_path, "methods_row", {"scale"}) if methods_path.exists() else None
     if methods is None:
         problems.append(Problem(str(methods_path), "missing: published numbers cannot be matched to baselines"))
@@ -363,14 +365,15 @@ def _load_package(folder: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
             if k in mapping:
                 problems.append(Problem(str(methods_path), f"table {k[0]}, method {k[1]!r} is listed twice"))
                 return None, problems
-            mapping[k] = (row["baseline"], row["scale"])
+            mapping[k] = (row["baseline"], row["scale"], row.get("reference", ""))
     df = pd.DataFrame(published, columns=PUBLISHED_COLUMNS).astype({"value": float, "std": float})
     keys = list(zip(df["table"], df["method"], strict=True))
     unmapped = sorted({f"{t}/{m}" for t, m in keys if (t, m) not in mapping})
     if unmapped and isinstance(methods, list):
         problems.append(Problem(str(methods_path), f"no row for {', '.join(unmapped)}: those numbers stay unmatched"))
-    df["baseline"] = [mapping.get(k, ("", math.nan))[0] for k in keys]
-    df["scale"] = [mapping.get(k, ("", math.nan))[1] for k in keys]
+    df["baseline"] = [mapping.get(k, ("", math.nan, ""))[0] for k in keys]
+    df["scale"] = [mapping.get(k, ("", math.nan, ""))[1] for k in keys]
+    df["reference"] = [mapping.get(k, ("", math.nan, ""))[2] for k in keys]
     df["package"] = folder.name
     return df, problems
 
@@ -386,7 +389,7 @@ def load_tables(folders: Folders) -> Tables:
     published = (
         pd.concat(frames, ignore_index=True)
         if frames
-        else pd.DataFrame(columns=[*PUBLISHED_COLUMNS, "baseline", "scale", "package"])
+        else pd.DataFrame(columns=[*PUBLISHED_COLUMNS, "baseline", "scale", "reference", "package"])
     )
     stress_frames, sweeps = [], {}
     for source, folder in folders.stress:

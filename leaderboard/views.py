@@ -45,6 +45,9 @@ VERDICT_WORSE = "worse"
 VERDICT_NOT_COMPARABLE = "not comparable"
 VERDICT_UNDETERMINED = "undetermined"
 VERDICT_OPEN = "open"
+VERDICT_REFERENCE = "reference"
+REFERENCE_NOTES = {"inter-rater": "a second annotator scored this"}
+"""What each kind of reference row (methods.csv's ``reference``) is: shown beside the ranking, never ranked."""
 CONVENTION_FALLBACK = (
     "convention: the run records have no block scored in the paper's convention (recorded before it was "
     "scored), so their canonical scores are shown"
@@ -180,6 +183,24 @@ def rankings(results: Results, runs: pd.DataFrame, dataset: str, metric: str, cl
     return table[[*cols, "folds", "seeds"]].reset_index(drop=True)
 
 
+REFERENCE_COLUMNS = ["reference", "paper", "table", "method", "class", "metric", "value"]
+
+
+def reference_lines(published: pd.DataFrame, dataset: str, metric: str) -> pd.DataFrame:
+    """The published reference numbers (methods.csv's ``reference``: e.g. a second annotator) on ``dataset``
+    for ``metric``, as fractions, one row per class: shown beside a ranking, never ranked in it."""
+    if published.empty or "reference" not in published:
+        return pd.DataFrame(columns=REFERENCE_COLUMNS)
+    rows = published[
+        (published["reference"].fillna("") != "") & (published["dataset"] == dataset) & (published["metric"] == metric)
+    ]
+    out = rows.assign(
+        value=rows["value"].astype(float) / rows["scale"].astype(float),
+        reference=rows["reference"].map(REFERENCE_NOTES),
+    )
+    return out[REFERENCE_COLUMNS].sort_values(["paper", "table", "class"]).reset_index(drop=True)
+
+
 def per_class(results: Results, runs: pd.DataFrame, dataset: str, metric: str) -> pd.DataFrame:
     """One row per (tier, baseline, paper, source, class): mean, CI, std, and the class's share of
     the scored test voxels (rarest classes first), because the minority classes are the point."""
@@ -222,6 +243,8 @@ def _verdict(row: Mapping[str, Any]) -> tuple[str, str]:
 
     A run of another tier than ``paper`` still gets its delta judged against the spread, with the
     verdict marked by its tier (``worse (quick tier)``), so the distance stays visible."""
+    if row.get("reference"):
+        return VERDICT_REFERENCE, f"{REFERENCE_NOTES[row['reference']]}: a reference, not a method to reproduce"
     if not row["baseline"]:
         return VERDICT_OPEN, "no registered baseline for this method (methods.csv)"
     if not isinstance(row["tier"], str):

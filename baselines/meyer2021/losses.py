@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from segrepro.baselines.losses import one_hot
+from segrepro.errors import UserError
 
 PAPER_ALPHA = (0.1, 0.7, 1.0, 0.9)
 SMOOTH = 1e-5
@@ -25,7 +26,7 @@ def class_weights(n_classes: int, alpha: Sequence[float] | None = None) -> tuple
     if alpha is None:
         return PAPER_ALPHA if n_classes == 4 else (0.1,) + (1.0,) * (n_classes - 1)
     if len(alpha) != n_classes:
-        raise ValueError(
+        raise UserError(
             f"the weighted dice loss has {len(alpha)} class weights but the data has {n_classes} classes: "
             f"give one weight per class (background first) or none for the default rule"
         )

@@ -8,10 +8,14 @@ import numpy as np
 import pytest
 import torch
 
+from segrepro import paths
 from segrepro.baselines import BASELINES, get_baseline
 from segrepro.baselines.meyer2021.grain import GrainFilterChannels, grain_filter
 from segrepro.baselines.meyer2021.losses import WeightedDiceLoss, class_weights
+from segrepro.datasets import get_dataset
 from segrepro.entry import count_parameters
+from segrepro.errors import UserError
+from segrepro.inference import predict_volume
 from segrepro.leaderboard.data import Problem, read_csv_rows
 from segrepro.protocol import RunSpec, execute
 
@@ -47,8 +51,9 @@ def test_weighted_dice_ignores_masked_voxels():
 def test_class_weights_follow_the_paper_or_the_rule():
     assert class_weights(4) == (0.1, 0.7, 1.0, 0.9)
     assert class_weights(3) == (0.1, 1.0, 1.0)
-    with pytest.raises(ValueError, match="3 class weights but the data has 5 classes"):
+    with pytest.raises(UserError, match="3 class weights but the data has 5 classes") as err:
         class_weights(5, (0.1, 0.5, 0.5))
+    assert "\n" not in str(err.value)
 
 
 def test_grain_filter_removes_only_small_shapes():
@@ -139,6 +144,8 @@ def test_published_tables_shape_and_mapping():
     assert {(m["table"], m["method"]) for m in methods} == {(r["table"], r["method"]) for r in rows}
     registered = {entry_id for entry_id, _ in BASELINES}
     assert all(m["baseline"] in registered for m in methods if m["baseline"])
+    assert {m["baseline"] for m in methods if m["method"] == "Ilastik"} == {"meyer2021-ilastik"}
+    assert not any(m["baseline"] for m in methods if m["method"] == "2nd expert")  # a reference, not a method
 
 
 @pytest.mark.parametrize(
@@ -157,3 +164,29 @@ def test_published_values_as_printed(table, method, cls, metric, value, std):
         if (r["table"], r["method"], r["class"], r["metric"]) == (table, method, cls, metric)
     ]
     assert [(h["value"], h["std"]) for h in hits] == [(value, std)]
+
+
+def test_a_weight_vector_of_the_wrong_length_stops_training_in_one_line():
+    loss = WeightedDiceLoss(alpha=(0.1, 1.0))
+    with pytest.raises(UserError, match="2 class weights but the data has 4 classes"):
+        loss(torch.randn(1, 4, 8, 8), torch.zeros(1, 8, 8, dtype=torch.long), torch.ones(1, 8, 8))
+
+
+@pytest.mark.parametrize("entry_id", ["meyer2021-unet-f", "meyer2021-eunet-f"])
+def test_a_grain_filter_entry_refuses_3d_data_in_one_line(workdir, entry_id):
+    get_dataset("synthetic-3d").prepare(paths.raw_dir("synthetic-3d"), paths.prepared_dir("synthetic-3d"))
+    with pytest.raises(UserError, match=r"supports \(2,\)-D data, synthetic-3d is 3-D") as err:
+        execute(RunSpec("synthetic-3d", entry_id), progress=False)
+    assert "\n" not in str(err.value)
+
+
+def test_an_image_too_small_for_the_network_is_a_one_line_error():
+    entry = get_baseline("meyer2021-eunet")
+    model = entry.build_model(["bg", "a", "b"], 2, "smoke")
+    image = np.zeros((1, 20, 20), np.float32)  # below the EfficientNet's 32 px stride at the smoke tier's 64 window
+    with pytest.raises(UserError, match=r"shape \(20, 20\) is smaller than its \(64, 64\) window") as err:
+        predict_volume(model, entry, image, (64, 64), torch.device("cpu"))
+    assert "\n" not in str(err.value)
+    unet = get_baseline("meyer2021-unet")  # a network that takes it still predicts it
+    small = predict_volume(unet.build_model(["bg", "a"], 2, "smoke"), unet, image, (64, 64), torch.device("cpu"))
+    assert small.classes.shape == (20, 20)

@@ -36,7 +36,7 @@ def test_only_entry_modules_register(module):
         assert "register_baseline(" not in source, f"{module} registers entries; move them to an entries module"
 
 
-@pytest.mark.parametrize("entry_id", BASELINES.names())
+@pytest.mark.parametrize("entry_id", [name for name, e in BASELINES if e.method is None])
 def test_model_and_loss_are_lazy_references_that_resolve(entry_id):
     entry = BASELINES.get(entry_id)
     for factory in (entry.model, entry.loss):

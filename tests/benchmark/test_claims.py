@@ -192,3 +192,42 @@ def test_shipped_claims_files_are_valid():
     best = next(c for c in claims if c.id == "rwcdl-best-minority")
     assert len(best.b) == 6 and set(best.classes) == {"peroxisome", "mitochondrion", "nucleus"}
     assert len(best.comparisons()) == 2 * 3 * 6
+
+
+def test_a_no_gain_claim_holds_unless_a_is_significantly_ahead():
+    assert C.compare(np.ones(4), np.zeros(4), C.NO_GAIN).outcome == C.UNDETERMINED  # too few pairs to tell
+    ahead = C.compare(np.arange(1, 6), np.zeros(5), C.NO_GAIN)
+    assert ahead.outcome == C.DOES_NOT_HOLD and ahead.p_value == pytest.approx(1 / 32)
+    mixed = C.compare(np.array([0.1, -0.1, 0.05, -0.05, 0.02, -0.02]), np.zeros(6), C.NO_GAIN)
+    assert mixed.outcome == C.HOLDS
+    assert C.compare(-np.arange(1, 6), np.zeros(5), C.NO_GAIN).outcome == C.HOLDS  # a behind: no gain either
+
+
+def test_paper_003_claims_are_shipped_and_a_no_gain_verdict_says_why():
+    claims = {c.id: c for c in load(Path(__file__).resolve().parents[2] / "baselines") if c.paper == "003"}
+    assert set(claims) >= {"every-network-beats-ilastik", "eunet-beats-unet", "grain-filter-no-gain-unet"}
+    ilastik = claims["every-network-beats-ilastik"]
+    assert ilastik.direction == "lower" and len(ilastik.comparisons()) == 3 * 4
+    grain = claims["grain-filter-no-gain-unet"]
+    assert grain.direction == C.NO_GAIN
+    per_class = {"background": {"dice": 0.9}, "mitochondria": {"dice": 0.0}}
+    scores = C.scores_from_records(
+        make_record(
+            "fib-sem-hela",
+            baseline,
+            "003",
+            "quick",
+            fold,
+            0,
+            {**per_class, "mitochondria": {"dice": value + 0.01 * fold}},
+            classes=("background", "mitochondria"),
+            counts_per_class=(9000, 600),
+            convention="meyer2021",
+        )
+        for fold in range(5)
+        for baseline, value in (("meyer2021-unet-f", 0.8), ("meyer2021-unet", 0.7))
+    )
+    one_class = C.Claim(**{**vars(grain), "classes": ("mitochondria",)})
+    verdicts, _ = C.judge([one_class], scores)
+    row = verdicts[verdicts["dataset"] == "fib-sem-hela"].iloc[0]
+    assert row["verdict"] == C.DOES_NOT_HOLD and "significantly ahead" in row["detail"]

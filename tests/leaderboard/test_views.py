@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from fixture_data import UNET_DICE, XNET_DICE, make_record, write_csv, write_record
+from fixture_data import METHODS_HEADER, PUBLISHED_HEADER, UNET_DICE, XNET_DICE, make_record, write_csv, write_record
 
 from segrepro.leaderboard import data, views
 from segrepro.metrics.statistics import compare_entries
@@ -243,3 +243,23 @@ def test_the_page_opens_on_the_dataset_of_your_newest_run():
 
 def test_ratio_labels_as_the_cli_writes_them():
     assert [views.ratio_label(r) for r in (0.001, 0.1, 1.0, 2.0, 1 / 300)] == ["1:1000", "1:10", "1:1", "2:1", "1:300"]
+
+
+def test_a_second_annotator_is_a_reference_line_and_never_ranked(folders, fixture_tree):
+    pkg = fixture_tree["published"] / "p003"
+    row = ("003", "1", "drosophila-vnc", "2nd expert", "mitochondria", "dice", "0.88", "")
+    write_csv(pkg / "published.csv", PUBLISHED_HEADER, [row])
+    write_csv(pkg / "methods.csv", (*METHODS_HEADER, "reference"), [("1", "2nd expert", "", "1", "inter-rater")])
+    results, tables = data.load_results(folders), data.load_tables(folders)
+    assert not tables.problems
+    refs = views.reference_lines(tables.published, "drosophila-vnc", "dice")
+    assert refs[["reference", "method", "class"]].values.tolist() == [
+        ["a second annotator scored this", "2nd expert", "mitochondria"]
+    ]
+    assert refs["value"].tolist() == [pytest.approx(0.88)]
+    assert views.reference_lines(tables.published, "drosophila-vnc", "iou").empty
+    assert views.reference_lines(tables.published, "arabidopsis-cells", "dice").empty
+    ranked = views.rankings(results, results.runs, "drosophila-vnc", "dice", "mitochondria")
+    assert "2nd expert" not in set(ranked["baseline"]) and len(ranked) == 3  # the fixture's runs only
+    table = views.published_vs_reproduced(tables.published, results)
+    assert verdicts(table)[("2nd expert", None)] == "reference"
