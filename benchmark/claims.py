@@ -37,6 +37,7 @@ from scipy.stats import wilcoxon
 
 from segrepro.errors import UserError
 from segrepro.metrics.confusion import CONFUSION_METRICS
+from segrepro.metrics.instances import INSTANCE_CLASS, pooled_instance_scores
 from segrepro.metrics.statistics import bootstrap_ci
 
 KNOWN_METRICS = frozenset(
@@ -207,19 +208,21 @@ def load_all_claims(
 
 def scores_from_records(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """Tidy scores of the successful records: one row per (run, block, class, metric), ``block`` being
-    ``paper`` (the record's paper-convention block) or ``canonical``. When two records share dataset,
-    baseline, tier, fold and seed (a reference run re-run as yours), the later one wins."""
+    ``paper`` (the record's paper-convention block) or ``canonical``; the pooled instance metrics (P05, RQ,
+    SQ, PQ), where the record has them, in both blocks under the class ``cell``. When two records share
+    dataset, baseline, tier, fold and seed (a reference run re-run as yours), the later one wins."""
     rows: dict[tuple, list[tuple]] = {}
     for r in records:
         if r.get("status") != "ok" or not r.get("metrics"):
             continue
         key = (r["dataset"]["name"], r["baseline"]["id"], r["tier"], r["fold"], r["seed"])
         found = []
+        instances = pooled_instance_scores(r["metrics"])
         for block in ("paper", "canonical"):
             summary = r["metrics"].get(block)
             if not summary:
                 continue
-            for cls, scores in [*summary["per_class"].items(), ("mean", summary["mean"])]:
+            for cls, scores in [*summary["per_class"].items(), ("mean", summary["mean"]), (INSTANCE_CLASS, instances)]:
                 found.extend((*key, block, cls, m, math.nan if v is None else float(v)) for m, v in scores.items())
         rows[key] = found
     return pd.DataFrame([row for found in rows.values() for row in found], columns=SCORE_COLUMNS)

@@ -120,6 +120,19 @@ def test_later_records_win_and_failed_runs_are_left_out():
     assert set(scores["baseline"]) == {A}
 
 
+def test_pooled_instance_metrics_are_scores_of_class_cell_in_both_blocks():
+    rec = record("drosophila-vnc", A, "quick", 0, 0, 0.5, 0.5)
+    rec["metrics"]["instances"] = {"pooled": {"pq": 0.61, "sq": 0.8, "rq": 0.76, "p05": 0.7, "tp": 5}}
+    scores = C.scores_from_records([rec, record("drosophila-vnc", A, "quick", 1, 0, 0.5, 0.5)])
+    cell = scores[scores["class"] == "cell"]
+    assert sorted(zip(cell["block"], cell["metric"], cell["value"], strict=True)) == [
+        (block, m, v)
+        for block in ("canonical", "paper")
+        for m, v in sorted({"p05": 0.7, "pq": 0.61, "rq": 0.76, "sq": 0.8}.items())
+    ]
+    assert set(cell["fold"]) == {0}  # the record without instance metrics adds none
+
+
 def test_one_sided_test_needs_five_pairs_at_five_percent():
     assert C.min_pairs(0.05) == 5 and C.min_pairs(0.01) == 7
     assert C.compare(np.ones(4), np.zeros(4), "higher").outcome == C.UNDETERMINED
