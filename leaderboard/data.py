@@ -228,11 +228,7 @@ def overlays(record_path: Path, record: dict[str, Any]) -> list[tuple[str, Path]
         wanted = [(str(p.get("image", p.get("file"))), str(p.get("file", ""))) for p in listed if isinstance(p, dict)]
     else:
         wanted = [(p.stem, p.name) for p in sorted(folder.glob("*.png"))] if folder.is_dir() else []
-    return [
-        (caption, folder / name)
-        for caption, name in wanted
-        if PNG_NAME.match(name) and (folder / name).is_file()
-    ]
+    return [(caption, folder / name) for caption, name in wanted if PNG_NAME.match(name) and (folder / name).is_file()]
 
 
 def read_sweep_provenance(path: Path) -> dict[str, Any] | Problem | None:

@@ -238,4 +238,3 @@ def test_a_stress_sweep_carries_its_provenance_and_a_bad_one_is_a_problem(folder
     tables = data.load_tables(folders)
     assert tables.sweeps == {} and "'command' is a required property" in tables.problems[0].message
     assert len(tables.stress) == 6  # the table itself is still shown
-
