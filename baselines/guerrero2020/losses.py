@@ -32,15 +32,21 @@ def class_counts(target: torch.Tensor, mask: torch.Tensor, n_classes: int) -> to
     return torch.bincount(target.reshape(-1).long(), weights=mask.reshape(-1).float(), minlength=n_classes)
 
 
-def j_of_rates(m: torch.Tensor, n: torch.Tensor, lam: float) -> torch.Tensor:
-    """Σ_i Σ_{k≠i, n_i n_k > 0} -λ log(½ + ½(M_ii/n_i - M_ik/n_k) + 1e-8), from the K x K class sums.
+def j_statistic(m: torch.Tensor, n: torch.Tensor, lam: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """L_J = Σ_i Σ_{k≠i, n_i n_k > 0} -λ log D_ik, D_ik = ½ + ½(M_ii/n_i - M_ik/n_k) + 1e-8, and ∂L_J/∂M.
 
-    n_i = scored voxels of class i, M_ik = Σ z_i over scored voxels of class k (z = softmax of the logits)."""
+    From the K x K class sums: n_i = scored voxels of class i, M_ik = Σ z_i over scored voxels of class k
+    (z = softmax of the logits). ∂L_J/∂M_ik = λ / (2 D_ik n_k) for k ≠ i, ∂L_J/∂M_ii = -Σ_k λ / (2 D_ik n_i)."""
     k = m.shape[0]
-    rate = m / n.clamp_min(1)[None, :]  # rate[i, k] = mean z_i over class-k voxels
+    count = n.clamp_min(1)
+    rate = m / count[None, :]  # rate[i, k] = mean z_i over class-k voxels
     pair = (n[:, None] > 0) & (n[None, :] > 0) & ~torch.eye(k, dtype=torch.bool, device=m.device)
-    terms = -lam * torch.log(0.5 + 0.5 * (rate.diagonal()[:, None] - rate) + EPS)
-    return terms[pair].sum()
+    d = 0.5 + 0.5 * (rate.diagonal()[:, None] - rate) + EPS
+    value = (-lam * torch.log(d))[pair].sum()
+    w = torch.where(pair, lam / (2 * d), torch.zeros_like(d))
+    grad = w / count[None, :]
+    grad.diagonal().copy_(-w.sum(1) / count)
+    return value, grad
 
 
 class _JCFunction(torch.autograd.Function):
@@ -62,12 +68,9 @@ class _JCFunction(torch.autograd.Function):
         sums = torch.zeros(b, k, k + 1, dtype=z.dtype, device=z.device)
         m = sums.scatter_add_(2, bucket.reshape(b, 1, -1).expand(b, k, -1), z.reshape(b, k, -1)).sum(0)[:, :k]
         n = torch.bincount(bucket.reshape(-1), minlength=k + 1)[:k].to(z.dtype)
-        with torch.enable_grad():
-            m = m.detach().requires_grad_(True)
-            j = j_of_rates(m, n, lam)
-            (dj_dm,) = torch.autograd.grad(j, m)
+        j, dj_dm = j_statistic(m, n, lam)
         ctx.save_for_backward(z, t, bucket, a, torch.cat([dj_dm, dj_dm.new_zeros(k, 1)], 1))
-        return ce + j.detach()
+        return ce + j
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
@@ -76,8 +79,8 @@ class _JCFunction(torch.autograd.Function):
         index = bucket.reshape(b, 1, -1).expand(b, k, -1)
         h = (dj_dm * grad).expand(b, k, k + 1).gather(2, index).view(z.shape)  # g_i = ∂J/∂M_{i,t}
         a = a * grad
-        h -= (z * h).sum(1, keepdim=True) - a
-        h *= z
+        h *= z  # z_j g_j, then - z_j (Σ_i z_i g_i - a) in one fused pass
+        h.addcmul_(z, h.sum(1, keepdim=True) - a, value=-1)
         return h.scatter_add_(1, t, -a), None, None, None
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from segrepro.baselines.guerrero2020.losses import JCLoss, j_of_rates
+from segrepro.baselines.guerrero2020.losses import JCLoss
 from segrepro.baselines.guerrero2020.postprocess import MAPInstances
 from segrepro.baselines.guerrero2020.targets import TouchingGapTarget
 from segrepro.baselines.losses import MaskedCELoss
@@ -64,7 +64,9 @@ class JCLossBefore(torch.nn.Module):
         sums = torch.zeros(b, k, k + 1, dtype=logp.dtype)
         m = sums.scatter_add_(2, bucket.expand(b, k, -1), logp.reshape(b, k, -1).exp()).sum(0)[:, :k]
         n = torch.bincount(bucket.reshape(-1), minlength=k + 1)[:k].to(logp.dtype)
-        return ce + j_of_rates(m, n, 0.5)
+        rate = m / n.clamp_min(1)[None, :]
+        pair = (n[:, None] > 0) & (n[None, :] > 0) & ~torch.eye(k, dtype=torch.bool)
+        return ce + (-0.5 * torch.log(0.5 + 0.5 * (rate.diagonal()[:, None] - rate) + 1e-8))[pair].sum()
 
 
 def loss_step(
