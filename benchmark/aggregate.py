@@ -9,7 +9,11 @@ Records are read, validated and flattened by ``segrepro.results``; statistics co
 - ``leaderboard.csv``: one row per (dataset, baseline, paper, tier): runs, failures, and mean, std
   and a 95% seeded percentile-bootstrap confidence interval (over folds and seeds) of the canonical
   mean-over-foreground scores, the run ids it covers, and ``n_stale``;
-- ``per_class.csv``: the tidy per-class table (dataset, baseline, paper, tier, class, metric, mean, std, n).
+  then, where any record has instance metrics (paper 002's entries on datasets with instance labels), the
+  same four statistics of the pooled P05, RQ, SQ and PQ (``p05_mean`` ... ``pq_ci_high``; empty for
+  rows whose runs have none);
+- ``per_class.csv``: the tidy per-class table (dataset, baseline, paper, tier, class, metric, mean, std, n);
+  the instance metrics are the rows of class ``cell`` with metric p05, rq, sq or pq.
 
 Stale runs (a ``recipe_hash`` that differs from their entry's current recipe: made by an older recipe)
 are counted in ``n_stale`` and listed in ``run_ids`` but left out of every statistic, like failed runs.
@@ -25,6 +29,7 @@ from segrepro import results
 from segrepro.errors import UserError
 from segrepro.io import write_text_atomic
 from segrepro.metrics.confusion import CONFUSION_METRICS
+from segrepro.metrics.instances import INSTANCE_CLASS, INSTANCE_METRICS
 from segrepro.metrics.statistics import summarise
 
 KEYS = ["dataset", "baseline", "paper", "tier"]
@@ -63,7 +68,22 @@ def leaderboard_table(tables: results.RunTables) -> pd.DataFrame:
         order = [f"{m}_{a}" for m in CONFUSION_METRICS for a in AGGREGATES if f"{m}_{a}" in stats.columns]
         status = status.join(stats[order])
     board = status.join(ids).reset_index()
-    return board[[c for c in board.columns if c != "n_stale"] + ["n_stale"]]  # new column last: old readers keep theirs
+    board = board[[c for c in board.columns if c != "n_stale"] + ["n_stale"]]  # new columns last: old readers
+    return _with_instance_columns(board, tables)
+
+
+def _with_instance_columns(board: pd.DataFrame, tables: results.RunTables) -> pd.DataFrame:
+    """``board`` with the statistics of the pooled instance metrics appended (after every older column),
+    when any counted run has them."""
+    s = scored(tables)
+    s = s[(s["class"] == INSTANCE_CLASS) & s["metric"].isin(INSTANCE_METRICS) & s["value"].notna()]
+    if s.empty:
+        return board
+    stats = summarise(s, [*KEYS, "metric"]).unstack("metric")
+    stats.columns = [f"{metric}_{agg}" for agg, metric in stats.columns]
+    order = [f"{m}_{a}" for m in INSTANCE_METRICS for a in AGGREGATES]  # all four, even one no run has
+    keys = stats.reindex(columns=order).reset_index().astype(dict.fromkeys(KEYS, str))
+    return board.astype(dict.fromkeys(KEYS, str)).merge(keys, on=KEYS, how="left")
 
 
 def per_class_table(tables: results.RunTables) -> pd.DataFrame:

@@ -10,7 +10,9 @@ Valid records are flattened into tables (pandas, stored as Parquet):
 - ``runs``: one row per record (ids, dataset, baseline, paper, tier, fold, seed, status, reason,
   convention, recipe hash, provenance);
 - ``scores``: one row per (record, convention, class, metric): the canonical block and, where the
-  record has one that differs, the block scored in the paper's convention;
+  record has one that differs, the block scored in the paper's convention; in each, a record with
+  instance metrics (``metrics.instances``: paper 002's entries on datasets with instance labels) adds
+  its pooled P05, RQ, SQ and PQ under the class ``cell`` (``metrics.instances.INSTANCE_CLASS``);
 - ``shares``: each class's share of the scored test voxels (TP + FN), from the raw counts;
 - ``counts``: the raw TP/FP/FN/TN per (record, image, class).
 
@@ -49,6 +51,7 @@ import pandas as pd
 
 from segrepro.errors import UserError
 from segrepro.io import NO_SPACE, no_space_error, replace_dir_atomic, staging_dir
+from segrepro.metrics.instances import INSTANCE_CLASS, pooled_instance_scores
 from segrepro.records import run_record_schema
 
 CANONICAL = "canonical"
@@ -222,9 +225,12 @@ def _is_score(value: Any) -> bool:
 
 def _scores_problem(record: dict[str, Any]) -> str | None:
     """Where a score block (``$defs/scores`` in the schema: the summaries' per-class and mean scores,
-    ``auc_error_bound``) holds something other than a number or null, if one does."""
+    ``auc_error_bound``, the instance metrics) holds something other than a number or null, if one does."""
     metrics = record.get("metrics") or {}
     blocks = [("metrics/auc_error_bound", metrics.get("auc_error_bound"))]
+    instances = metrics.get("instances") or {}
+    blocks.append(("metrics/instances/pooled", instances.get("pooled")))
+    blocks.extend((f"metrics/instances/per_image/{i}", v) for i, v in (instances.get("per_image") or {}).items())
     for name in (CANONICAL, "paper"):
         summary = metrics.get(name) or {}
         blocks.append((f"metrics/{name}/mean", summary.get("mean")))
@@ -357,8 +363,9 @@ def _flatten(name: str, record: dict[str, Any]) -> _Flat:
     )
     flat = _Flat(run, [], [], None)
     if record["status"] == "ok" and record.get("metrics"):
+        instances = pooled_instance_scores(record["metrics"])
         for convention, summary in _summaries(record["metrics"]):
-            for cls, block in [*summary["per_class"].items(), ("mean", summary["mean"])]:
+            for cls, block in [*summary["per_class"].items(), ("mean", summary["mean"]), (INSTANCE_CLASS, instances)]:
                 flat.scores.extend((name, convention, cls, m, _number(v)) for m, v in block.items())
         flat.counts = _counts(record)
         if flat.counts is not None:
@@ -413,7 +420,7 @@ def record_files(folder: Path) -> tuple[dict[str, tuple[int, int]], list[Problem
     return dict(sorted(found.items())), sorted(problems, key=lambda p: p.path)
 
 
-TABLES_FORMAT = 1
+TABLES_FORMAT = 2
 """Bump when what a record is flattened into changes; stored tables of another format are rebuilt."""
 TABLE_NAMES = ("runs", "problems", "scores", "shares", "counts", "recipes")
 

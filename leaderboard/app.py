@@ -35,6 +35,7 @@ from segrepro.leaderboard import access, data, views
 
 NUMBER = st.column_config.NumberColumn(format="%.4f")
 STAT_COLUMNS = {c: NUMBER for c in ("mean", "ci_low", "ci_high", "std", "share", "published", "published_std", "delta")}
+INSTANCE_NUMBER_COLUMNS = {c: NUMBER for c in (*views.INSTANCE_METRICS, "pq_ci_low", "pq_ci_high")}
 SUBMIT_ANCHOR = "how-to-submit-a-method"
 MISSING = "—"  # what a table cell without a value shows (never the text "None")
 OVERLAY_LIMIT = 24  # prediction overlays a run page shows at most
@@ -229,6 +230,23 @@ def _rankings(results: data.Results, runs: pd.DataFrame, f: dict, published: pd.
     if not references.empty:  # a second annotator's score: a reference line, never a ranked method
         st.markdown("**Reference, not ranked** (published: a second annotator scored the test set)")
         _table(references, "rank-reference", column_config={"value": NUMBER})
+
+    _instances(results, runs, f)
+
+
+def _instances(results: data.Results, runs: pd.DataFrame, f: dict) -> None:
+    """The instance metrics, below the ranking, for a dataset whose runs carry them (paper 002's entries)."""
+    table = views.instances(results, runs, f["dataset"])
+    if table.empty:
+        return
+    st.subheader(views.plain(f"Instances on {f['dataset']}: P05, RQ, SQ, PQ"))
+    st.caption(
+        "Predicted instances matched to the dataset's instance labels at IoU > 0.5 (touching cells stay apart), "
+        "counts pooled over each run's test images; mean over runs, PQ with its 95% bootstrap CI. Ranked by PQ "
+        "within a tier. Independent of the sidebar's metric and class."
+    )
+    _table(table, "instances-table", column_config=INSTANCE_NUMBER_COLUMNS)
+    _export(table, f"instances_{f['dataset']}", "export-instances")
 
 
 PATTERNS = ("", "/", "x", ".", "+")

@@ -18,6 +18,7 @@ import pandas as pd
 from segrepro.claims import SCORE_COLUMNS as CLAIM_SCORE_COLUMNS
 from segrepro.claims import Claim
 from segrepro.leaderboard.data import SOURCE_MINE, Results
+from segrepro.metrics.instances import INSTANCE_CLASS, INSTANCE_METRICS
 from segrepro.metrics.statistics import summarise
 from segrepro.results import CANONICAL
 
@@ -199,6 +200,31 @@ def reference_lines(published: pd.DataFrame, dataset: str, metric: str) -> pd.Da
         reference=rows["reference"].map(REFERENCE_NOTES),
     )
     return out[REFERENCE_COLUMNS].sort_values(["paper", "table", "class"]).reset_index(drop=True)
+
+
+INSTANCE_COLUMNS = ["tier", "rank", "baseline", "paper", "source", *INSTANCE_METRICS, "pq_ci_low", "pq_ci_high", "n"]
+
+
+def instances(results: Results, runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """The instance metrics on ``dataset``: one row per (tier, baseline, paper, source) whose runs carry them,
+    with the mean over runs of each pooled P05, RQ, SQ and PQ, PQ's 95% CI and the runs counted, ranked
+    within its tier by PQ. Empty where no run has them (a dataset without instance labels, or entries
+    that make no instances)."""
+    runs = runs[runs["dataset"] == dataset]
+    parts = [scores_for(results, runs, m, [INSTANCE_CLASS]).assign(metric=m) for m in INSTANCE_METRICS]
+    scores = pd.concat(parts, ignore_index=True)
+    if runs.empty or scores["value"].notna().sum() == 0:
+        return pd.DataFrame(columns=INSTANCE_COLUMNS)
+    stats = summarise(scores, [*GROUP, "metric"])
+    table = stats["mean"].unstack("metric").reindex(columns=list(INSTANCE_METRICS))
+    pq = stats.xs("pq", level="metric") if "pq" in stats.index.get_level_values("metric") else None
+    for col in ("ci_low", "ci_high", "n"):
+        table[f"pq_{col}"] = pq[col] if pq is not None else math.nan
+    table = table.rename(columns={"pq_n": "n"}).reset_index()
+    table["n"] = table["n"].fillna(0).astype(int)
+    table["rank"] = table.groupby("tier")["pq"].rank(method="min", ascending=False).astype("Int64")
+    table = table.sort_values(["tier", "rank", "baseline"], na_position="last", kind="stable")
+    return table[INSTANCE_COLUMNS].reset_index(drop=True)
 
 
 def per_class(results: Results, runs: pd.DataFrame, dataset: str, metric: str) -> pd.DataFrame:

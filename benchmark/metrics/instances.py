@@ -8,11 +8,18 @@ under-detected, missed) are additive over images, so pooled scores are sums of p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 MATCH_IOU = 0.5
+INSTANCE_METRICS = ("p05", "rq", "sq", "pq")
+INSTANCE_CLASS = "cell"
+"""The class under which the score tables (``segrepro.results``, ``segrepro.claims``) file a record's pooled
+instance metrics: paper 002's instances are cells (cell profiles in drosophila-vnc-cells), and its published
+tables and claims name them ``cell``. No semantic score block holds these metric names, so they never clash."""
 DETECTED_RECALL = 0.80
 MISSED_RECALL = 0.10
 
@@ -70,6 +77,13 @@ class InstanceEvaluation:
             "pooled": self._block(pooled),
             "per_image": {vid: self._block(c) for vid, c in self.counts.items()},
         }
+
+
+def pooled_instance_scores(metrics: Mapping[str, Any]) -> dict[str, float | None]:
+    """P05, RQ, SQ, PQ pooled over the test images, from a run record's ``metrics`` (empty when the record has
+    no instance block: its entry makes no instances or its dataset has no instance labels)."""
+    pooled = (metrics.get("instances") or {}).get("pooled") or {}
+    return {m: pooled[m] for m in INSTANCE_METRICS if m in pooled}
 
 
 def _masked(labels: np.ndarray, mask: np.ndarray | None) -> np.ndarray:

@@ -108,6 +108,50 @@ def test_jc_loss_matches_its_formula(k, lam):
     assert JCLoss(lam)(logits, target, mask).item() == pytest.approx(jc_by_hand(logits, target, mask, lam), rel=1e-5)
 
 
+def jc_by_autograd(logits, target, mask, lam):
+    """The JC loss by autograd through log-softmax and masked sums (the implementation before the gradient
+    was written out): the reference for ``JCLoss``'s value and gradient."""
+    logp = torch.log_softmax(logits, 1)
+    ce = -(logp.gather(1, target.unsqueeze(1)).squeeze(1) * mask).sum() / mask.sum()
+    k = logits.shape[1]
+    z = logp.exp()
+    m = torch.stack([torch.stack([(z[:, i] * (target == j) * mask).sum() for j in range(k)]) for i in range(k)])
+    n = torch.stack([((target == i) * mask).sum() for i in range(k)])
+    lj = sum(
+        -lam * torch.log(0.5 + 0.5 * (m[i, i] / n[i] - m[i, j] / n[j]) + 1e-8)
+        for i, j in itertools.permutations(range(k), 2)
+        if n[i] * n[j] > 0
+    )
+    return ce + lj
+
+
+@pytest.mark.parametrize(("scale", "dims"), [(1.0, 2), (3.0, 3), (60.0, 2)])
+def test_jc_loss_value_and_gradient_match_autograd(scale, dims):
+    """Scale 60 puts some target probabilities below float precision: their CE is recomputed exactly."""
+    g = torch.Generator().manual_seed(7)
+    spatial = (9, 11) if dims == 2 else (4, 5, 6)
+    logits = (torch.randn(3, 4, *spatial, generator=g, dtype=torch.float64) * scale).float()
+    target = torch.randint(0, 4, (3, *spatial), generator=g)
+    mask = (torch.rand(3, *spatial, generator=g) > 0.3).float()
+    grads = []
+    for loss in (JCLoss(0.7), lambda x, t, m: jc_by_autograd(x, t, m, 0.7)):
+        x = logits.clone().requires_grad_(True)
+        value = loss(x, target, mask)
+        value.backward(torch.tensor(2.0))
+        grads.append((value.detach(), x.grad))
+    (v1, g1), (v2, g2) = grads
+    assert torch.isfinite(v1) and v1.item() == pytest.approx(v2.item(), rel=1e-6)
+    torch.testing.assert_close(g1, g2, rtol=1e-4, atol=1e-6 * g2.abs().max().item())
+
+
+def test_jc_loss_gradient_against_finite_differences():
+    g = torch.Generator().manual_seed(3)
+    logits = torch.randn(2, 3, 4, 5, generator=g, dtype=torch.float64, requires_grad=True)
+    target = torch.randint(0, 3, (2, 4, 5), generator=g)
+    mask = (torch.rand(2, 4, 5, generator=g) > 0.2).double()
+    assert torch.autograd.gradcheck(lambda x: JCLoss()(x, target, mask), (logits,))
+
+
 def test_jc_regulariser_vanishes_at_a_perfect_prediction():
     target = torch.tensor([[[0, 1], [2, 1]]])
     logits = torch.nn.functional.one_hot(target, 3).movedim(-1, 1).float() * 40

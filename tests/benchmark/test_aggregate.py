@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segrepro.aggregate import aggregate
+from segrepro.aggregate import AGGREGATES, aggregate
 from segrepro.errors import UserError
 from segrepro.metrics.statistics import bootstrap_ci, bootstrap_cis
 
@@ -219,3 +219,65 @@ def test_cli_aggregate_checks_records_against_the_registered_recipes(tmp_path, c
     stored = pd.read_parquet(tmp_path / "tables" / "runs.parquet").set_index("run_id")["recipe_state"]
     assert stored.to_dict() == {"r0": "current", "r1": "stale"}
     assert pd.read_csv(tmp_path / "leaderboard.csv").loc[0, "dice_mean"] == pytest.approx(0.5)
+
+
+def with_instances(rec, pq, tp=9, per_image=None):
+    rec["metrics"]["instances"] = {
+        "matching": "IoU > 0.5",
+        "pooled": {"pq": pq, "sq": 0.8, "rq": pq / 0.8, "p05": None, "tp": tp, "fp": 1, "fn": 2},
+        "per_image": per_image or {"img0": {"pq": pq, "tp": tp}},
+    }
+    return rec
+
+
+def test_instance_metrics_reach_the_tables_and_the_board_for_instance_datasets_only(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    rows = [("cells", "j4", 0.6, 0), ("cells", "j4", 0.8, 1), ("plain", "ce", None, 0)]
+    for i, (ds, bl, pq, seed) in enumerate(rows):
+        rec = record(f"r{i}", ds, bl, 0.5, seed=seed)
+        (runs / f"r{i}.json").write_text(json.dumps(with_instances(rec, pq) if pq is not None else rec))
+    aggregate(runs, tmp_path, recipes={})
+    scores = pd.read_parquet(tmp_path / "tables" / "scores.parquet")
+    cell = scores[(scores["class"] == "cell") & (scores["file"] == "r0.json")].set_index("metric")["value"]
+    assert cell["pq"] == 0.6 and cell["sq"] == 0.8 and np.isnan(cell["p05"]) and cell["dice"] == 0.5
+    assert "tp" not in cell.index  # counts stay in the record; the tables hold scores
+    board = pd.read_csv(tmp_path / "leaderboard.csv").set_index("dataset")
+    assert list(board.columns[-16:]) == [f"{m}_{a}" for m in ("p05", "rq", "sq", "pq") for a in AGGREGATES]
+    assert board.loc["cells", "pq_mean"] == pytest.approx(0.7) and board.loc["cells", "pq_std"] == pytest.approx(
+        0.1414, 1e-3
+    )
+    assert board.loc["cells", "pq_ci_low"] <= 0.7 <= board.loc["cells", "pq_ci_high"]
+    assert np.isnan(board.loc["cells", "p05_mean"])  # null in every record: no number made up
+    assert board.loc["plain", ["pq_mean", "sq_mean", "rq_mean"]].isna().all()
+    per_class = pd.read_csv(tmp_path / "per_class.csv")
+    pq = per_class[(per_class["metric"] == "pq") & (per_class["class"] == "cell")]
+    assert pq[["dataset", "mean", "n"]].values.tolist() == [["cells", pytest.approx(0.7), 2]]
+
+
+def test_board_without_instance_records_has_no_instance_columns(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "r0.json").write_text(json.dumps(record("r0", "a", "x", 0.5)))
+    board, _ = aggregate(runs, tmp_path, recipes={})
+    assert not [c for c in board.columns if c.startswith(("pq_", "sq_", "rq_", "p05_"))]
+
+
+@pytest.mark.parametrize(
+    ("pooled", "where"),
+    [({"pq": "high"}, "metrics/instances/pooled/pq"), ({"pq": [0.5]}, "metrics/instances/pooled/pq")],
+)
+def test_a_record_with_bad_instance_scores_is_left_out_and_named(tmp_path, pooled, where):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    rec = record("r0", "a", "x", 0.5)
+    rec["metrics"]["instances"] = {"pooled": pooled}
+    (runs / "r0.json").write_text(json.dumps(rec))
+    (runs / "r1.json").write_text(json.dumps(with_instances(record("r1", "a", "x", 0.5, seed=1), 0.5)))
+    bad = with_instances(record("r2", "a", "x", 0.5, seed=2), 0.5, per_image={"img0": {"pq": "x"}})
+    (runs / "r2.json").write_text(json.dumps(bad))
+    _, tables = aggregate(runs, tmp_path, recipes={})
+    problems = {Path(p.path).name: p.message for p in tables.problems}
+    assert set(problems) == {"r0.json", "r2.json"}
+    assert where in problems["r0.json"] and "metrics/instances/per_image/img0/pq" in problems["r2.json"]
+    assert tables.runs["file"].tolist() == ["r1.json"]

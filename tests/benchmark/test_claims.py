@@ -133,6 +133,21 @@ def test_later_records_win_and_failed_runs_are_left_out(tmp_path):
     assert set(scores["baseline"]) == {A}
 
 
+def test_pooled_instance_metrics_are_scores_of_class_cell_in_both_blocks(tmp_path):
+    base = load(write_claims(tmp_path / "pub").parents[1])[0]
+    claim = C.Claim(**{**vars(base), "classes": ("cell",), "metrics": ("p05", "pq", "rq", "sq")})
+    rec = record("drosophila-vnc", A, "quick", 0, 0, 0.5, 0.5)
+    rec["metrics"]["instances"] = {"pooled": {"pq": 0.61, "sq": 0.8, "rq": 0.76, "p05": 0.7, "tp": 5}}
+    scores = scores_of([claim], (tmp_path / "runs", [rec, record("drosophila-vnc", A, "quick", 1, 0, 0.5, 0.5)]))
+    cell = scores[scores["class"] == "cell"]
+    assert sorted(zip(cell["block"], cell["metric"], cell["value"], strict=True)) == [
+        (block, m, v)
+        for block in ("canonical", "paper")
+        for m, v in sorted({"p05": 0.7, "pq": 0.61, "rq": 0.76, "sq": 0.8}.items())
+    ]
+    assert set(cell["fold"]) == {0}  # the record without instance metrics adds none
+
+
 def test_one_sided_test_needs_five_pairs_at_five_percent():
     assert C.min_pairs(0.05) == 5 and C.min_pairs(0.01) == 7
     assert C.compare(np.ones(4), np.zeros(4), "higher").outcome == C.UNDETERMINED
@@ -203,7 +218,7 @@ def test_a_no_gain_claim_holds_unless_a_is_significantly_ahead():
     assert C.compare(-np.arange(1, 6), np.zeros(5), C.NO_GAIN).outcome == C.HOLDS  # a behind: no gain either
 
 
-def test_paper_003_claims_are_shipped_and_a_no_gain_verdict_says_why():
+def test_paper_003_claims_are_shipped_and_a_no_gain_verdict_says_why(tmp_path):
     claims = {c.id: c for c in load(Path(__file__).resolve().parents[2] / "baselines") if c.paper == "003"}
     assert set(claims) >= {"every-network-beats-ilastik", "eunet-beats-unet", "grain-filter-no-gain-unet"}
     ilastik = claims["every-network-beats-ilastik"]
@@ -211,7 +226,8 @@ def test_paper_003_claims_are_shipped_and_a_no_gain_verdict_says_why():
     grain = claims["grain-filter-no-gain-unet"]
     assert grain.direction == C.NO_GAIN
     per_class = {"background": {"dice": 0.9}, "mitochondria": {"dice": 0.0}}
-    scores = C.scores_from_records(
+    one_class = C.Claim(**{**vars(grain), "classes": ("mitochondria",)})
+    records = [
         make_record(
             "fib-sem-hela",
             baseline,
@@ -226,8 +242,7 @@ def test_paper_003_claims_are_shipped_and_a_no_gain_verdict_says_why():
         )
         for fold in range(5)
         for baseline, value in (("meyer2021-unet-f", 0.8), ("meyer2021-unet", 0.7))
-    )
-    one_class = C.Claim(**{**vars(grain), "classes": ("mitochondria",)})
-    verdicts, _ = C.judge([one_class], scores)
+    ]
+    verdicts, _ = C.judge([one_class], scores_of([one_class], (tmp_path / "runs", records)))
     row = verdicts[verdicts["dataset"] == "fib-sem-hela"].iloc[0]
     assert row["verdict"] == C.DOES_NOT_HOLD and "significantly ahead" in row["detail"]

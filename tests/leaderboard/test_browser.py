@@ -163,6 +163,28 @@ def test_rankings_and_published_table_render_in_chromium(server, tmp_path):
         shutil.copyfile(shot, os.environ["SEGREPRO_SCREENSHOT"])
 
 
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (tests/setup_browser.sh installs it)")
+def test_instance_metrics_render_for_a_dataset_with_instances(fixture_tree, server, tmp_path):
+    from fixture_data import make_record, with_instances, write_record
+
+    runs = fixture_tree["results"] / "runs"
+    cells = {"background": {"dice": 0.9}, "cell": {"dice": 0.7}}
+    for baseline, pq in (("guerrero2020-dsc-map", 0.55), ("guerrero2020-j4-map", 0.72)):
+        rec = make_record("synthetic-cells-2d", baseline, "002", "quick", 0, 0, cells, ("background", "cell"))
+        write_record(runs, with_instances(rec, pq))
+    link = server + "?view=rankings&run=yours:synthetic-cells-2d__guerrero2020-j4-map__quick__f0__s0"
+    tables = rendered_tables(link, tmp_path / "profile", "pq")
+    rows = [r for t in tables for r in t if "pq" in r]
+    assert [(r["rank"], r["baseline"]) for r in rows] == [("1", "guerrero2020-j4-map"), ("2", "guerrero2020-dsc-map")]
+    assert float(rows[0]["pq"]) == pytest.approx(0.72) and float(rows[0]["sq"]) == pytest.approx(0.8)
+    assert float(rows[1]["rq"]) == pytest.approx(0.55 / 0.8, abs=1e-4) and float(rows[1]["p05"]) == 0.9
+
+    link = server + "?view=rankings&run=yours:drosophila-vnc__xnet-sce-iou__smoke__f0__s0"  # no instance labels
+    tables = rendered_tables(link, tmp_path / "profile", "rank")
+    assert [r["baseline"] for r in tables[0]] == ["xnet-sce-iou", "unet-sce"]  # drosophila-vnc's ranking drawn
+    assert not any(rows and "pq" in rows[0] for rows in tables)
+
+
 @pytest.fixture
 def canary():
     """A loopback HTTP server that records every path a browser asks it for."""

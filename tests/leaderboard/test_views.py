@@ -3,7 +3,16 @@
 import numpy as np
 import pandas as pd
 import pytest
-from fixture_data import METHODS_HEADER, PUBLISHED_HEADER, UNET_DICE, XNET_DICE, make_record, write_csv, write_record
+from fixture_data import (
+    METHODS_HEADER,
+    PUBLISHED_HEADER,
+    UNET_DICE,
+    XNET_DICE,
+    make_record,
+    with_instances,
+    write_csv,
+    write_record,
+)
 
 from segrepro.leaderboard import data, views
 from segrepro.metrics.statistics import compare_entries
@@ -25,6 +34,27 @@ def test_rankings_rank_within_each_tier_with_mean_and_ci(folders):
     assert np.isnan(smoke["ci_low"].iloc[0])  # one run: no interval
     mean = views.rankings(results, results.runs, "drosophila-vnc", "dice", "mean").set_index(["tier", "baseline"])
     assert mean.loc[("paper", "xnet-sce-iou"), "mean"] == pytest.approx(FG_MEAN.mean())
+
+
+def test_instance_metrics_ranked_by_pq_for_a_dataset_with_instances_only(tmp_path):
+    folder = tmp_path / "runs"
+    classes = ("background", "cell")
+    cells = {"background": {"dice": 0.9}, "cell": {"dice": 0.7}}
+    for baseline, pqs in (("j4", (0.6, 0.7, 0.8)), ("dsc", (0.5, 0.55, 0.6))):
+        for fold, pq in enumerate(pqs):
+            rec = make_record("synthetic-cells-2d", baseline, "002", "quick", fold, 0, cells, classes)
+            write_record(folder, with_instances(rec, pq))
+    write_record(folder, make_record("synthetic-cells-2d", "ce", "002", "quick", 0, 0, cells, classes))
+    write_record(folder, make_record("drosophila-vnc", "ce", "001", "quick", 0, 0))
+    results = data.load_results(data.Folders((("yours", folder),), tmp_path, ()))
+    table = views.instances(results, results.runs, "synthetic-cells-2d")
+    assert table["baseline"].tolist() == ["j4", "dsc"] and table["rank"].tolist() == [1, 2]  # ce made no instances
+    j4 = table.iloc[0]
+    assert j4["pq"] == pytest.approx(0.7) and j4["sq"] == pytest.approx(0.8) and j4["rq"] == pytest.approx(0.875)
+    assert j4["p05"] == pytest.approx(0.9) and j4["n"] == 3 and j4["pq_ci_low"] < 0.7 < j4["pq_ci_high"]
+    assert views.instances(results, results.runs, "drosophila-vnc").empty  # no instance labels: no table
+    # the semantic views are unchanged: the cell class keeps its dice, the mean has no instance metric
+    assert views.rankings(results, results.runs, "synthetic-cells-2d", "pq", "mean")["n"].sum() == 0
 
 
 def test_rankings_count_failures_and_order_lower_is_better(tmp_path):
