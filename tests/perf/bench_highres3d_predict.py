@@ -19,6 +19,7 @@ import torch
 
 from segrepro.baselines import get_baseline
 from segrepro.inference import predict_volume
+from segrepro.training import place
 
 ENTRY = "zerovnik2020-highres3dnet"
 
@@ -32,7 +33,10 @@ def main() -> None:
     torch.manual_seed(0)
     entry = get_baseline(ENTRY)
     roi = entry.recipe("paper").patch_size[3]
-    model = entry.build_model(["background", "mitochondria", "endolysosomes"], 3, "paper")
+    # placed as `segrepro predict` places it (Predictor: channels-last 3-D layout)
+    model = place(
+        entry.build_model(["background", "mitochondria", "endolysosomes"], 3, "paper"), torch.device("cpu"), 3
+    )
     image = entry.preprocess(np.random.default_rng(0).normal(size=(args.size,) * 3).astype(np.float32))
     t0 = time.perf_counter()
     prediction = predict_volume(model, entry, image, roi, torch.device("cpu"))
