@@ -3,6 +3,10 @@ start the new run, which records the checkpoint it began from; a missing source 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -58,6 +62,20 @@ def test_a_tran_entry_without_its_source_names_the_command_in_one_line(prepared_
     assert "\n" not in message
     assert f"`segrepro run --dataset synthetic-3d --baseline {SOURCE} --fold 1 --seed 3 --tier smoke`" in message
     assert not checkpoint_path(RunSpec("synthetic-3d", TRAN, fold=1, seed=3).run_id).exists()
+
+
+def test_the_cli_says_it_in_one_line_and_exits_non_zero(prepared_3d, workdir):
+    args = ["run", "--dataset", "synthetic-3d", "--baseline", "zerovnik2020-pipeline", "--quiet"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "segrepro.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+        env=os.environ.copy(),
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert "`segrepro run --dataset synthetic-3d --baseline zerovnik2020-pipeline-any --fold 0 --seed 0" in line
 
 
 def test_a_source_trained_on_other_data_is_refused(prepared_3d, monkeypatch):
