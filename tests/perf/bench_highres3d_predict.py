@@ -39,6 +39,13 @@ def main() -> None:
     )
     image = entry.preprocess(np.random.default_rng(0).normal(size=(args.size,) * 3).astype(np.float32))
     t0 = time.perf_counter()
+    windows = []  # one line per window on stderr: a run stopped early still tells its rate
+
+    def log_window(*_: object) -> None:
+        windows.append(time.perf_counter() - t0)
+        print(f"window {len(windows)} done at {windows[-1]:.1f} s", file=sys.stderr, flush=True)
+
+    model.register_forward_hook(log_window)
     prediction = predict_volume(model, entry, image, roi, torch.device("cpu"))
     seconds = time.perf_counter() - t0
     voxels = args.size**3
