@@ -18,10 +18,11 @@ from typing import Any
 from torch import nn
 
 from segrepro import paths
-from segrepro.checkpoint import checkpoint_path
+from segrepro.checkpoint import checkpoint_path, load_checkpoint
 from segrepro.datasets import PreparedDataset
 from segrepro.entry import BaselineEntry
 from segrepro.errors import UserError
+from segrepro.locks import run_lock
 from segrepro.predict import Predictor
 from segrepro.runspec import RunSpec
 
@@ -32,12 +33,6 @@ class WarmStart:
 
     init: Callable[[nn.Module], list[str]]
     about: dict[str, Any]
-
-
-def source_spec(spec: RunSpec, entry: BaselineEntry) -> RunSpec:
-    """The run whose checkpoint ``entry`` starts from: the source entry, same dataset, fold, seed and tier."""
-    assert entry.warm_start is not None
-    return RunSpec(spec.dataset, entry.warm_start, spec.fold, spec.seed, spec.tier)
 
 
 def train_command(spec: RunSpec) -> str:
@@ -62,23 +57,27 @@ def load_warm_start(spec: RunSpec, entry: BaselineEntry, data: PreparedDataset) 
         return None
     from segrepro.baselines.zerovnik2020.transfer import transfer_all_but_last  # on use: a paper's package
 
-    source = source_spec(spec, entry)
+    source = RunSpec(spec.dataset, entry.warm_start, spec.fold, spec.seed, spec.tier)  # same data, fold, seed, tier
     path = checkpoint_path(source.run_id)
     first = f"baseline {entry.id} starts from the trained weights of {entry.warm_start}"
     if not path.is_file():
         raise UserError(f"{first}: train it first with `{train_command(source)}`")
-    predictor = Predictor(path)  # finished, same recipe and input channels, or a one-line UserError
-    if predictor.about["data_hash"] != data.data_hash:
-        raise UserError(
-            f"{first}, whose checkpoint {path} was trained on another version of {spec.dataset}: "
-            f"train it again with `{train_command(source)} --force`"
-        )
+    with run_lock(source.run_id):  # the file hashed is the file loaded
+        if not load_checkpoint(path)["finished"]:
+            raise UserError(f"{first}, whose checkpoint {path} is unfinished: finish it with `{train_command(source)}`")
+        predictor = Predictor(path)  # the same recipe and input channels, or a one-line UserError
+        if predictor.about["data_hash"] != data.data_hash:
+            raise UserError(
+                f"{first}, whose checkpoint {path} was trained on another version of {spec.dataset}: "
+                f"train it again with `{train_command(source)} --force`"
+            )
+        sha256 = file_sha256(path)
     weights = {k: v.detach().cpu().contiguous() for k, v in predictor.model.state_dict().items()}
     about = {
         "run_id": source.run_id,
         "entry": entry.warm_start,
         "checkpoint": str(path.relative_to(paths.results_dir())),
-        "sha256": file_sha256(path),
+        "sha256": sha256,
         "recipe_hash": predictor.about["recipe_hash"],
         "data_hash": predictor.about["data_hash"],
         "best_iteration": predictor.training["best_iteration"],

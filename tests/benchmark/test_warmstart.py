@@ -1,5 +1,6 @@
 """Warm starts through checkpoints (paper 004's TRAN): the source run's weights, all but the last layer,
-start the new run, which records the checkpoint it began from; a missing source says which command makes it."""
+start the new run, which records the checkpoint it began from; a missing, unfinished or stale source says
+which command makes it."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import torch
 from segrepro import paths
 from segrepro.baselines import get_baseline
 from segrepro.baselines.zerovnik2020.transfer import last_layer
-from segrepro.checkpoint import checkpoint_path, load_checkpoint
+from segrepro.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from segrepro.datasets import get_dataset, load_prepared
 from segrepro.errors import UserError
 from segrepro.protocol import RunSpec, execute
@@ -78,9 +79,15 @@ def test_the_cli_says_it_in_one_line_and_exits_non_zero(prepared_3d, workdir):
     assert "`segrepro run --dataset synthetic-3d --baseline zerovnik2020-pipeline-any --fold 0 --seed 0" in line
 
 
-def test_a_source_trained_on_other_data_is_refused(prepared_3d, monkeypatch):
+def test_a_source_unfinished_or_trained_on_other_data_is_refused(prepared_3d, monkeypatch):
     execute(RunSpec("synthetic-3d", SOURCE), progress=False)
     data = load_prepared("synthetic-3d")
+    path = checkpoint_path(RunSpec("synthetic-3d", SOURCE).run_id)
+    finished = load_checkpoint(path)
+    save_checkpoint(path, {**finished, "finished": False})
+    with pytest.raises(UserError, match=r"is unfinished: finish it with `segrepro run .*--baseline " + SOURCE):
+        load_warm_start(RunSpec("synthetic-3d", TRAN), get_baseline(TRAN), data)
+    save_checkpoint(path, finished)
     monkeypatch.setattr(type(data), "data_hash", property(lambda self: "another"))
     with pytest.raises(UserError, match=r"another version of synthetic-3d.*--force"):
         load_warm_start(RunSpec("synthetic-3d", TRAN), get_baseline(TRAN), data)
