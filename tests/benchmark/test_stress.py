@@ -170,6 +170,7 @@ def test_failed_model_is_recorded_and_the_sweep_goes_on(synthetic_data, tmp_path
     [
         (["--baseline", "no-such-id", "--ratios", "1:1"], "unknown baseline 'no-such-id'"),
         (["--baseline", "unet-ce", "--ratios", "1:0"], "ratio '1:0'"),
+        (["--baseline", "zerovnik2020-pipeline", "--ratios", "1:1"], "does not train its source"),
         (["--baseline", "unet-ce", "--ratios", "0.5/0.5"], "needs 4"),
         (["--baseline", "unet-ce", "--ratios", "1:1", "--seed", "-1"], "--seed must be between 0 and 2**63 - 1"),
         (["--baseline", "unet-ce", "--ratios", "1:1", "--seed", str(2**63)], "--seed must be between 0"),
