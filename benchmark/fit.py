@@ -27,6 +27,7 @@ from segrepro.predict import case_counts
 from segrepro.runspec import RunSpec, check_spec
 from segrepro.sampling import PatchSampler, Sampling, TrainVolume
 from segrepro.training import TrainState, pick_device, place, seed_everything, train
+from segrepro.warmstart import load_warm_start
 
 RESUME_KEYS = ("entry", "recipe_hash", "tier", "dataset", "data_hash", "fold", "seed", "in_channels")
 
@@ -46,16 +47,20 @@ def train_model(
     sampling: Sampling | None = None,
     workers: int = 0,
     iterations: int | None = None,
+    init: Callable[[torch.nn.Module], object] | None = None,
 ) -> tuple[torch.nn.Module, TrainState]:
     """Train ``entry`` at ``tier`` with ``recipe`` for ``iterations`` (default ``recipe.iterations``);
     returns the model holding its best-validating weights (mean foreground Dice on ``val_cases``, in the
     dataset's ``class_names``), or its last weights when the recipe's ``model_selection`` is ``last``,
     and the final training state. ``sampling`` replaces the entry's patch policy (the stress test draws
-    uniformly); ``workers`` > 0 draws batches in DataLoader workers (the same batches)."""
+    uniformly); ``workers`` > 0 draws batches in DataLoader workers (the same batches). ``init`` sets the
+    new model's first weights (a warm start) unless training resumes."""
     k, device = len(class_names), pick_device()
     patch = tuple(recipe.patch_size[spatial_dims])
     seed_everything(seed)
     model = place(entry.build_model(list(class_names), spatial_dims, tier), device, spatial_dims)
+    if init is not None and resume is None:
+        init(model)
     sampler = PatchSampler(train_vols, patch, sampling or entry.sampling, seed, recipe.batch_size)
 
     def validate(m: torch.nn.Module) -> float:
@@ -111,7 +116,7 @@ def fit(spec: RunSpec, force: bool = False, progress: bool = True) -> FitOutcome
         "in_channels": entry.preprocess.channels,
     }
     with run_lock(spec.run_id):
-        resume, spent = None, 0.0
+        resume, spent, warm = None, 0.0, None
         if path.exists() and not force:
             old = load_checkpoint(path)
             differs = [k for k in RESUME_KEYS if old.get(k) != about[k]]
@@ -122,6 +127,10 @@ def fit(spec: RunSpec, force: bool = False, progress: bool = True) -> FitOutcome
             if old["finished"]:
                 return FitOutcome(path, "exists")
             resume, spent = TrainState(**old["state"]), old["train_seconds"]
+            about["warm_start"] = old.get("warm_start")
+        if resume is None:  # paper 004's TRAN: a warm-start entry begins from its source run's checkpoint
+            warm = load_warm_start(spec, entry, data)
+            about["warm_start"] = warm.about if warm else None
         fold = data.fold(spec.fold)
         if entry.method is not None:  # not a network: fitted in one go on the training ids (segrepro.method)
             from segrepro.method import fit_method
@@ -147,6 +156,6 @@ def fit(spec: RunSpec, force: bool = False, progress: bool = True) -> FitOutcome
 
         train_model(
             entry, spec.tier, recipe, data.class_names, data.spatial_dims, train_vols, val_cases, spec.seed,
-            progress, resume=resume, checkpoint=save, iterations=iterations,
+            progress, resume=resume, checkpoint=save, iterations=iterations, init=warm.init if warm else None,
         )  # fmt: skip
     return FitOutcome(path, "resumed" if resume is not None else "trained")

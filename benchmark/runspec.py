@@ -67,11 +67,5 @@ def check_spec(spec: RunSpec) -> tuple[BaselineEntry, PreparedDataset]:
             f"baseline {entry.id} needs instance labels and {spec.dataset} has none; datasets with instance "
             f"labels: {', '.join(instance_datasets())}, or your own card with an instances: folder"
         )
-    if entry.warm_start:
-        raise UserError(
-            f"baseline {entry.id} starts from the trained weights of {entry.warm_start}: train it first with "
-            f"`segrepro run --dataset {spec.dataset} --baseline {entry.warm_start} --fold {spec.fold} --seed "
-            f"{spec.seed} --tier {spec.tier}`; warm starts from its checkpoint are not wired into runs yet"
-        )
     data.fold(spec.fold)
     return entry, data

@@ -112,6 +112,7 @@ def score_record(
         prediction_files=[str(f.relative_to(root)) for f in files],
         train_seconds=round(float(predictor.about["train_seconds"]), 3),
     )
+    record["provenance"]["warm_start"] = predictor.about.get("warm_start")  # TRAN: the checkpoint it began from
 
 
 def read_record(path: Path) -> dict[str, Any]:

@@ -222,6 +222,11 @@ class Sweep:
         self.entries: list[BaselineEntry] = [get_baseline(b) for b in dict.fromkeys(config.baselines)]
         for entry in self.entries:
             entry.recipe(config.tier)
+            if entry.warm_start:  # paper 004's TRAN: its first weights come from another entry's run
+                raise UserError(
+                    f"baseline {entry.id} starts from the trained weights of {entry.warm_start}, and the stress "
+                    f"test does not train its source: stress {entry.warm_start} or an entry without transfer"
+                )
             if self.data.spatial_dims not in entry.spatial_dims:
                 raise UserError(f"baseline {entry.id} supports {entry.spatial_dims}-D data, {config.dataset} is not")
         self.fold = self.data.fold(config.fold)

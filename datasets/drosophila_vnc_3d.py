@@ -55,11 +55,11 @@ def read_stack(raw_dir: Path) -> tuple[np.ndarray, np.ndarray]:
 class DrosophilaVNC3DAdapter(DatasetAdapter):
     """Stack 1 as sixteen anisotropic 20x256x256 columns, leave-columns-out folds."""
 
-    def __init__(self, segmentation_masks: bool = True) -> None:
+    def __init__(self, segmentation_masks: bool = True, name: str = "drosophila-vnc-3d") -> None:
         self.segmentation_masks = segmentation_masks
         base = DrosophilaVNCAdapter.card
         self.card = DatasetCard(
-            name="drosophila-vnc-3d",
+            name=name,
             title="Drosophila VNC ssTEM (stack 1) as 3-D columns",
             description=(
                 "The 20 serial sections of stack 1 stacked and cut into 16 anisotropic columns of 20x256x256 "
@@ -109,3 +109,9 @@ class DrosophilaVNC3DAdapter(DatasetAdapter):
 @register_dataset("drosophila-vnc-3d")
 def drosophila_vnc_3d() -> DrosophilaVNC3DAdapter:
     return DrosophilaVNC3DAdapter()
+
+
+@register_dataset("drosophila-vnc-3d-nosm")
+def drosophila_vnc_3d_nosm() -> DrosophilaVNC3DAdapter:
+    """drosophila-vnc-3d without paper 004's segmentation masks (the table-1 rows without SM)."""
+    return DrosophilaVNC3DAdapter(segmentation_masks=False, name="drosophila-vnc-3d-nosm")

@@ -5,21 +5,25 @@ borders) whose pixel count is set *exactly*: a class with fraction ``f`` covers 
 pixels of every image (at least one when ``f > 0``), so frequencies down to 1e-4 are honoured and
 the class-ratio stress test can sweep them precisely. Classes differ in mean intensity and texture,
 objects have a dark membrane rim, and the whole image gets smooth texture and Gaussian noise.
-Optional curtaining artefacts (constant lines, as in FIB-SEM) become masked voxels.
+Optional curtaining artefacts (constant lines, as in FIB-SEM) become masked voxels; the ``-sm`` / ``-nosm``
+variants of ``synthetic-3d`` keep the curtaining and mask instead paper 004's segmentation masks (artefact
+lines found from the intensities, object borders) or nothing: the SM ablation as a dataset option.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from scipy import ndimage
 
 from segrepro.datasets.adapter import DatasetAdapter, Fold, Volume
 from segrepro.datasets.card import ClassSpec, DatasetCard
+from segrepro.datasets.masks import segmentation_mask
 from segrepro.datasets.registry import register_dataset
 
 CLASS_NAMES = ("background", "mitochondrion", "endolysosome", "granule", "vesicle", "peroxisome")
@@ -120,6 +124,16 @@ class SyntheticConfig:
     artefacts: bool = True
     seed: int = 0
     n_folds: int = 5
+    # the validity mask: the generator's (curtaining lines), paper 004's segmentation masks, or none
+    masks: Literal["generator", "paper", "none"] = "generator"
+
+
+MASKS = {  # the end of the card's description: the curtaining and the validity mask
+    "generator": "masked curtaining lines",
+    "paper": "curtaining lines; validity mask: paper 004's segmentation masks (artefact lines found from the "
+    "intensities, object borders)",
+    "none": "curtaining lines, unmasked (every voxel trained on and scored)",
+}
 
 
 class SyntheticAdapter(DatasetAdapter):
@@ -134,7 +148,7 @@ class SyntheticAdapter(DatasetAdapter):
             description=(
                 f"{config.n_images} generated {'x'.join(map(str, config.shape))} images, "
                 f"foreground pixel fractions {list(config.fractions)} (exact per image), "
-                f"{'with' if config.artefacts else 'without'} masked curtaining lines."
+                f"{'with' if config.artefacts else 'without'} {MASKS[config.masks]}."
             ),
             spatial_dims=config.spatial_dims,
             classes=tuple(ClassSpec(CLASS_NAMES[i], (i,), CLASS_COLOURS[i]) for i in range(k + 1)),
@@ -152,6 +166,10 @@ class SyntheticAdapter(DatasetAdapter):
         c = self.config
         for i in range(c.n_images):
             image, label, mask = generate(c.shape, c.fractions, seed=c.seed * 100_003 + i, artefacts=c.artefacts)
+            if c.masks == "paper":
+                mask = segmentation_mask(image, label)
+            elif c.masks == "none":
+                mask = np.ones_like(mask)
             yield Volume(f"img{i:03d}", image, label, mask, source=f"{self.card.name}:img{i:03d}")
 
     def folds(self, ids: list[str]) -> list[Fold]:
@@ -184,8 +202,21 @@ def synthetic_2d() -> SyntheticAdapter:
     )
 
 
+SYNTHETIC_3D = SyntheticConfig(3, n_images=10, shape=(40, 48, 48), fractions=(0.06, 0.015, 0.002))
+
+
 @register_dataset("synthetic-3d")
 def synthetic_3d() -> SyntheticAdapter:
-    return SyntheticAdapter(
-        "synthetic-3d", SyntheticConfig(3, n_images=10, shape=(40, 48, 48), fractions=(0.06, 0.015, 0.002))
-    )
+    return SyntheticAdapter("synthetic-3d", SYNTHETIC_3D)
+
+
+@register_dataset("synthetic-3d-sm")
+def synthetic_3d_sm() -> SyntheticAdapter:
+    """synthetic-3d's volumes with paper 004's segmentation masks (its table-1 rows with SM)."""
+    return SyntheticAdapter("synthetic-3d-sm", replace(SYNTHETIC_3D, masks="paper"))
+
+
+@register_dataset("synthetic-3d-nosm")
+def synthetic_3d_nosm() -> SyntheticAdapter:
+    """synthetic-3d's volumes, curtaining unmasked (paper 004's table-1 rows without SM)."""
+    return SyntheticAdapter("synthetic-3d-nosm", replace(SYNTHETIC_3D, masks="none"))

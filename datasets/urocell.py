@@ -79,13 +79,22 @@ def read_label(raw_dir: Path, volume: str) -> np.ndarray:
 
 
 class UroCellAdapter(DatasetAdapter):
-    """UroCell with paper 004's segmentation masks; ``border_width`` and ``artefact_std`` are parameters."""
+    """UroCell with paper 004's segmentation masks (``border_width`` and ``artefact_std`` are parameters) as
+    its validity mask, or with ``segmentation_masks=False`` none (every voxel trained on and scored): the SM
+    ablation as a dataset option, registered as ``urocell`` and ``urocell-nosm``."""
 
-    def __init__(self, border_width: int = BORDER_WIDTH, artefact_std: float = ARTEFACT_STD) -> None:
+    def __init__(
+        self,
+        border_width: int = BORDER_WIDTH,
+        artefact_std: float = ARTEFACT_STD,
+        segmentation_masks: bool = True,
+        name: str = "urocell",
+    ) -> None:
         self.border_width = border_width
         self.artefact_std = artefact_std
+        self.segmentation_masks = segmentation_masks
         self.card = DatasetCard(
-            name="urocell",
+            name=name,
             title="UroCell FIB-SEM (mitochondria, endolysosomes)",
             description=(
                 "Five annotated 256x256x256 FIB-SEM sub-volumes of mouse urinary bladder umbrella cells "
@@ -117,18 +126,27 @@ class UroCellAdapter(DatasetAdapter):
                 "lyso/binary/*.nii.gz (any numeric dtype with values 0/1). Raw volumes data/*.nii.gz have "
                 "no published checksum: the first fetch pins the observed sha256 in "
                 "data/raw/urocell/PINNED_SHA256SUMS and later fetches verify against it. Voxel size "
-                "(z, y, x) = (15, 16, 16) nm from the dataset README; the NIfTI headers are wrong. Validity "
-                "mask = paper 004's segmentation masks: lines of voxels along any axis with intensity std < "
-                f"{artefact_std} (on intensities min-max scaled to [0, 1], a reconstruction) and a band of "
-                f"{border_width} voxel(s) on each side of every object boundary (width a reconstruction)."
+                "(z, y, x) = (15, 16, 16) nm from the dataset README; the NIfTI headers are wrong. Validity mask: "
+                + (
+                    "paper 004's segmentation masks: lines of voxels along any axis with intensity std < "
+                    f"{artefact_std} (on intensities min-max scaled to [0, 1], a reconstruction) and a band of "
+                    f"{border_width} voxel(s) on each side of every object boundary (width a reconstruction)."
+                    if segmentation_masks
+                    else "none (paper 004's rows without SM): every voxel is trained on and scored."
+                )
             ),
-            extra={"upstream": f"https://github.com/{REPO}", "commit": COMMIT, "border_width": border_width},
+            extra={
+                "upstream": f"https://github.com/{REPO}",
+                "commit": COMMIT,
+                "border_width": border_width,
+                "segmentation_masks": segmentation_masks,
+            },
         )
 
     def volumes(self, raw_dir: Path) -> Iterable[Volume]:
         require_files(
             (raw_dir / s.path for s in self.card.sources),
-            f"UroCell expects the upstream layout in {raw_dir}; run: segrepro datasets fetch urocell",
+            f"UroCell expects the upstream layout in {raw_dir}; run: segrepro datasets fetch {self.card.name}",
         )
         for v in VOLUMES:
             path = raw_dir / "data" / f"{v}.nii.gz"
@@ -136,7 +154,10 @@ class UroCellAdapter(DatasetAdapter):
             label = read_label(raw_dir, v)
             if image.shape != label.shape:
                 raise UserError(f"{path}: image shape {image.shape} != label shape {label.shape}")
-            mask = segmentation_mask(image, label, self.artefact_std, self.border_width)
+            if self.segmentation_masks:
+                mask = segmentation_mask(image, label, self.artefact_std, self.border_width)
+            else:
+                mask = np.ones(label.shape, np.uint8)
             yield Volume(v, image, label, mask, source=str(path))
 
     def folds(self, ids: list[str]) -> list[Fold]:
@@ -155,3 +176,9 @@ def leave_one_out_folds(ids: list[str]) -> list[Fold]:
 @register_dataset("urocell")
 def urocell() -> UroCellAdapter:
     return UroCellAdapter()
+
+
+@register_dataset("urocell-nosm")
+def urocell_nosm() -> UroCellAdapter:
+    """UroCell without paper 004's segmentation masks (the table-1 rows without SM)."""
+    return UroCellAdapter(segmentation_masks=False, name="urocell-nosm")

@@ -3,7 +3,8 @@
 
 Mechanisms **[paper]**: the network (U-Net, V-Net, DeepMedic, HighRes3DNet); ZM (HighRes3DZMNet's zero-mean
 first-layer kernels, re-imposed after every optimiser step); CON (extended AGCWD, ``agcwd.py``); SM (the loss
-honours the dataset's validity mask, i.e. paper 004's segmentation masks; metrics honour it on every row);
+honours the dataset's validity mask, i.e. paper 004's segmentation masks; metrics honour it on every row: the
+rows without SM run on the ``-nosm`` dataset variants, which have none);
 binary classifiers (one sigmoid network per class) and their merged output; TRAN (``warm_start``: the binary
 any-compartment model's weights but the last layer initialise the multi-class model). Every row uses the Dice
 loss (eq. 8), L2 1e-4, He initialisation, balanced windows 0.2 / 0.4 / 0.4 (eq. 6) and flips on all axes,
@@ -134,8 +135,10 @@ RECONSTRUCTIONS = (
     "eq. 6 sampling: a window centred on a voxel of the drawn class (background: a uniform window), on every row",
     "augmentation parameters (elastic sigma/magnitude, flip probability 0.5) are segrepro's defaults",
     "AGCWD: alpha 0.5, 256 levels, eq. 5 as a linear stretch between mean ± 3.5 std, then z-score",
-    "every row honours the validity mask (segrepro's invariant): the SM ablation is the same loss on data prepared "
-    "with and without the paper's segmentation masks, not a per-entry switch",
+    "every row honours the validity mask (segrepro's invariant): the SM ablation is a dataset option, the same "
+    "volumes with the paper's segmentation masks (urocell, synthetic-3d-sm, drosophila-vnc-3d) or without "
+    "(urocell-nosm, synthetic-3d-nosm, drosophila-vnc-3d-nosm); without them the metrics count every voxel too, "
+    "whereas the paper scores every row with its masks",
     "merged binary output: the more probable class above 0.5, else background",
     "DeepMedic: layer sizes from Kamnitsas et al. 2017, same-padded convolutions, 3x average-pooled context",
     "the any-compartment model (TRAN source) is scored as class 1 when run on its own",
@@ -163,7 +166,11 @@ def make_entry(row: str, title: str, mech: Mechanisms) -> BaselineEntry:
         model_name=NETWORKS[mech.network]
         + (", zero-mean first-layer kernels (HighRes3DZMNet)" if mech.zero_mean else ""),
         loss_name="Dice loss, eq. 8, masked by the validity mask"
-        + (" (the paper's segmentation masks: prepare the data with them)" if mech.masks else ""),
+        + (
+            " (the paper's segmentation masks: run it on urocell, synthetic-3d-sm or drosophila-vnc-3d)"
+            if mech.masks
+            else ""
+        ),
         description=f"Paper 004 table 1, '{title}'. Mechanisms: {'; '.join(mech.labels())}.",
         reconstructions=RECONSTRUCTIONS,
         preprocess=ExtendedAGCWD() if mech.contrast else ZScore(),

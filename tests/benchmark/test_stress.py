@@ -191,6 +191,7 @@ def test_each_seed_is_a_whole_sweep_kept_apart_by_the_seed_column(synthetic_data
     [
         (["--baseline", "no-such-id", "--ratios", "1:1"], "unknown baseline 'no-such-id'"),
         (["--baseline", "unet-ce", "--ratios", "1:0"], "ratio '1:0'"),
+        (["--baseline", "zerovnik2020-pipeline", "--ratios", "1:1"], "does not train its source"),
         (["--baseline", "unet-ce", "--ratios", "0.5/0.5"], "needs 4"),
         (["--baseline", "unet-ce", "--ratios", "1:1", "--seeds", "-1"], "--seed must be between 0 and 2**63 - 1"),
         (["--baseline", "unet-ce", "--ratios", "1:1", "--seeds", f"0,{2**63}"], "--seed must be between 0"),

@@ -59,3 +59,10 @@ def test_masks_cover_the_borders_of_the_rare_classes_only(prepared):
 
     near_rare = ndimage.binary_dilation(rare, ndimage.generate_binary_structure(3, 1))
     assert np.all(near_rare[msk == 0])
+
+
+def test_the_nosm_variant_is_registered_without_segmentation_masks():
+    card = get_dataset("drosophila-vnc-3d-nosm").card
+    assert card.name == "drosophila-vnc-3d-nosm" and card.extra["segmentation_masks"] is False
+    assert card.notes.endswith("Validity mask: none (every voxel scored).")
+    assert get_dataset("drosophila-vnc-3d").card.extra["segmentation_masks"] is True

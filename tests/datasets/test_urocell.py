@@ -83,3 +83,20 @@ def test_real_label_volume_matches_readme_fractions(vid, mito, lyso):
     assert label.shape == (256, 256, 256)
     assert np.mean(label == 1) == pytest.approx(mito, abs=5e-5)
     assert np.mean(label == 2) == pytest.approx(lyso, abs=5e-5)
+
+
+def test_urocell_nosm_is_the_same_data_without_the_segmentation_masks(tmp_path, urocell_layout):
+    """The SM ablation as a dataset option: ``urocell-nosm`` trains on and scores every voxel."""
+    from segrepro.datasets import get_dataset
+
+    raw = tmp_path / "raw"
+    urocell_layout(raw)
+    with_sm = load_prepared("urocell", UroCellAdapter().prepare(raw, tmp_path / "sm"))
+    adapter = get_dataset("urocell-nosm")
+    assert adapter.card.name == "urocell-nosm" and adapter.card.extra["segmentation_masks"] is False
+    without = load_prepared("urocell-nosm", UroCellAdapter(segmentation_masks=False).prepare(raw, tmp_path / "nosm"))
+    for vid in UROCELL_IDS:
+        (img, lab, msk), (img_n, lab_n, msk_n) = with_sm.load(vid), without.load(vid)
+        np.testing.assert_array_equal(img_n, img)
+        np.testing.assert_array_equal(lab_n, lab)
+        assert np.asarray(msk).min() == 0 and np.all(np.asarray(msk_n) == 1)

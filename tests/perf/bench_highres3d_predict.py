@@ -19,6 +19,7 @@ import torch
 
 from segrepro.baselines import get_baseline
 from segrepro.inference import predict_volume
+from segrepro.training import place
 
 ENTRY = "zerovnik2020-highres3dnet"
 
@@ -32,9 +33,19 @@ def main() -> None:
     torch.manual_seed(0)
     entry = get_baseline(ENTRY)
     roi = entry.recipe("paper").patch_size[3]
-    model = entry.build_model(["background", "mitochondria", "endolysosomes"], 3, "paper")
+    # placed as `segrepro predict` places it (Predictor: channels-last 3-D layout)
+    model = place(
+        entry.build_model(["background", "mitochondria", "endolysosomes"], 3, "paper"), torch.device("cpu"), 3
+    )
     image = entry.preprocess(np.random.default_rng(0).normal(size=(args.size,) * 3).astype(np.float32))
     t0 = time.perf_counter()
+    windows = []  # one line per window on stderr: a run stopped early still tells its rate
+
+    def log_window(*_: object) -> None:
+        windows.append(time.perf_counter() - t0)
+        print(f"window {len(windows)} done at {windows[-1]:.1f} s", file=sys.stderr, flush=True)
+
+    model.register_forward_hook(log_window)
     prediction = predict_volume(model, entry, image, roi, torch.device("cpu"))
     seconds = time.perf_counter() - t0
     voxels = args.size**3
