@@ -240,9 +240,9 @@ def _import_submitit() -> Any:
 
 def sbatch_preview(options: SlurmOptions, n_runs: int) -> str:
     """The sbatch script submitit would submit for ``n_runs`` runs (its own template, shown by --dry-run)."""
+    _import_submitit()
     from submitit.slurm.slurm import _make_sbatch_string
 
-    _import_submitit()
     command = f"{sys.executable} -u -m submitit.core._submit {options.folder.resolve()}/%j"
     return _make_sbatch_string(command=command, folder=options.folder.resolve(), map_count=n_runs, **options.sbatch())
 
@@ -275,13 +275,24 @@ def run_slurm(specs: list[RunSpec], options: SlurmOptions, threads: int, tally: 
         time.sleep(0.5)
 
 
-def summary(results: Iterable[RunResult]) -> str:
+def write_outcomes(plan: Path, results: Iterable[RunResult]) -> Path:
+    """Every run's outcome, failures with their reason (also those refused before a record could be made,
+    such as corrupted data), as JSON lines in ``results/plans/<plan name>.outcomes.jsonl`` (atomic)."""
+    from segrepro.io import write_text_atomic
+
+    out = paths.results_dir() / "plans" / f"{plan.name}.outcomes.jsonl"
+    write_text_atomic(out, "".join(json.dumps(asdict(r)) + "\n" for r in results))
+    return out
+
+
+def summary(results: Iterable[RunResult], outcomes: Path) -> str:
     """The one final line: how many ran, were skipped or failed (named), and where the records are."""
     results = list(results)
     failed = [r.run_id for r in results if r.state == FAILED]
     done = sum(r.state == DONE for r in results)
     skipped = sum(r.state == "skipped" for r in results)
     line = f"{done} done, {skipped} already done, {len(failed)} failed; records in {paths.runs_dir()}"
+    line += f", outcomes in {outcomes}"
     return line + (f"; failed: {', '.join(failed)}" if failed else "")
 
 

@@ -56,7 +56,16 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _run_plan(args: argparse.Namespace) -> int:
-    from segrepro.executors import SlurmOptions, Tally, run_local, run_ray, run_slurm, sbatch_preview, summary
+    from segrepro.executors import (
+        SlurmOptions,
+        Tally,
+        run_local,
+        run_ray,
+        run_slurm,
+        sbatch_preview,
+        summary,
+        write_outcomes,
+    )
     from segrepro.plan import read_plan
 
     specs = read_plan(args.plan)
@@ -97,7 +106,7 @@ def _run_plan(args: argparse.Namespace) -> int:
     for r in results:
         if r.reason:
             print(f"{r.run_id}: FAILED ({r.reason})", file=sys.stderr)
-    print(summary(results))
+    print(summary(results, write_outcomes(args.plan, results)))
     return 1 if any(r.state == "failed" for r in results) and not args.allow_failure else 0
 
 
