@@ -1,4 +1,5 @@
-"""The ``segrepro plan`` and ``segrepro run-plan`` commands (kept beside cli.py, which only registers them)."""
+"""The commands of issue 16, kept beside cli.py (which only registers them): ``plan``, ``run-plan`` and
+``dvc-views`` (the files ``dvc metrics show`` and ``dvc plots show`` read)."""
 
 from __future__ import annotations
 
@@ -110,8 +111,24 @@ def _run_plan(args: argparse.Namespace) -> int:
     return 1 if any(r.state == "failed" for r in results) and not args.allow_failure else 0
 
 
+def _dvc_views(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from segrepro.dvc_views import write_dvc_views
+    from segrepro.results import read_records
+
+    out = args.out or paths.results_dir()
+    board_csv = out / "leaderboard.csv"
+    if not board_csv.is_file():
+        raise UserError(f"no {board_csv}; run segrepro aggregate first")
+    records, _ = read_records(args.runs or paths.runs_dir())  # unusable files: aggregate already named them
+    folder = write_dvc_views(pd.read_csv(board_csv), records, out)
+    print(f"wrote {folder / 'metrics.json'} and {folder / 'curves'}/ (dvc metrics show, dvc plots show)")
+    return 0
+
+
 def add_plan_commands(sub: argparse._SubParsersAction) -> None:
-    """Register ``plan`` and ``run-plan`` on the ``segrepro`` parser."""
+    """Register ``plan``, ``run-plan`` and ``dvc-views`` on the ``segrepro`` parser."""
     pl = sub.add_parser(
         "plan",
         help="expand a selection (params.yaml or flags) into run specs as JSON lines, with each record's state",
@@ -163,3 +180,14 @@ def add_plan_commands(sub: argparse._SubParsersAction) -> None:
     rp.add_argument("--allow-failure", action="store_true", help="exit 0 even when some runs failed")
     rp.add_argument("--quiet", action="store_true", help="no progress bar")
     rp.set_defaults(func=_run_plan)
+
+    dv = sub.add_parser(
+        "dvc-views",
+        help="write results/dvc/metrics.json and results/dvc/curves/ for dvc metrics show / dvc plots show",
+        description="From OUT/leaderboard.csv (segrepro aggregate) and the run records: metrics.json, the canonical "
+        "mean dice and IoU per dataset, baseline and tier, and one CSV (iteration, value) per run and training "
+        "curve (train_loss, val_score). dvc.yaml's views stage runs it and declares both.",
+    )
+    dv.add_argument("--runs", type=Path, help="folder of run records (default results/runs)")
+    dv.add_argument("--out", type=Path, help="folder holding leaderboard.csv, written into OUT/dvc (default results)")
+    dv.set_defaults(func=_dvc_views)
