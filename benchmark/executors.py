@@ -254,7 +254,13 @@ def run_slurm(specs: list[RunSpec], options: SlurmOptions, threads: int, tally: 
         executor: Any = submitit.LocalExecutor(folder=options.folder)
         executor.update_parameters(timeout_min=options.time_min)
     else:
-        executor = submitit.SlurmExecutor(folder=options.folder)
+        try:
+            executor = submitit.SlurmExecutor(folder=options.folder)
+        except RuntimeError:  # submitit found no srun
+            raise UserError(
+                "no SLURM on this machine (srun not found): run this on a SLURM login node, "
+                "or give --cluster local to try the job array here"
+            ) from None
         executor.update_parameters(**options.sbatch())
     dirs = _dirs()
     try:

@@ -155,7 +155,7 @@ def assert_one_line_and_nothing_written(capsys, workdir: Path, before: bytes, me
         "synthetic-2d__unet-dicece__smoke__f0__s0.json"
     ]
     assert paths.run_record("synthetic-2d__unet-dicece__smoke__f0__s0").read_bytes() == before
-    assert not (workdir / "results" / "plans").exists() and not (workdir / "results" / "models").exists()
+    assert [p.name for p in (workdir / "results").iterdir()] == ["runs"]  # no plans/, models/, slurm/, locks/
 
 
 def test_unreachable_ray_address_is_one_line_error(plan_and_done_record, workdir, capsys):
@@ -181,3 +181,10 @@ def test_missing_extra_is_one_line_error_naming_it(plan_and_done_record, workdir
         f"needs {'Ray' if module == 'ray' else 'submitit'}, which is not installed: pip install 'segrepro[cluster]'"
     )
     assert_one_line_and_nothing_written(capsys, workdir, before, message)
+
+
+def test_slurm_without_slurm_here_is_one_line_error(plan_and_done_record, workdir, capsys, monkeypatch):
+    plan, before = plan_and_done_record
+    monkeypatch.setenv("PATH", str(workdir / "no-bin"))  # no srun on PATH, as on a machine without SLURM
+    assert main(["run-plan", str(plan), "--executor", "slurm", "--quiet"]) == 2
+    assert_one_line_and_nothing_written(capsys, workdir, before, "no SLURM on this machine (srun not found)")
