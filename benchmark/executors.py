@@ -128,10 +128,11 @@ def _local_worker(spec: RunSpec, threads: int, dirs: dict[str, str]) -> RunResul
     return RunResult(**json.loads(lines[-1]))
 
 
-def run_local(specs: list[RunSpec], jobs: int, tally: Tally) -> None:
+def run_local(specs: list[RunSpec], jobs: int, tally: Tally, threads: int | None = None) -> None:
+    """``jobs`` runs at once, each in its own process with ``threads`` torch threads (default: CPUs / jobs)."""
     if jobs < 1:
         raise UserError(f"--jobs must be 1 or more, not {jobs}")
-    threads = max(1, (os.cpu_count() or 1) // jobs)
+    threads = threads or max(1, (os.cpu_count() or 1) // jobs)
     dirs = _dirs()
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
 

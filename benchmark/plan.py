@@ -55,6 +55,9 @@ def selection_from_params(path: Path) -> Selection:
     keys = ("datasets", "baselines", "folds", "seeds", "tier")
     if not isinstance(params, dict) or any(k not in params for k in keys):
         raise UserError(f"{path} needs the keys {', '.join(keys)} (as in the project's params.yaml)")
+    lists = [k for k in keys[:4] if not isinstance(params[k], list)]
+    if lists:
+        raise UserError(f"{path}: {', '.join(lists)} must be lists (e.g. seeds: [0, 1])")
     return Selection(*(tuple(params[k]) for k in keys[:4]), tier=params["tier"])
 
 

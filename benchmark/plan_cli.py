@@ -68,11 +68,12 @@ def _run_plan(args: argparse.Namespace) -> int:
         write_outcomes,
     )
     from segrepro.plan import read_plan
+    from segrepro.runspec import check_dataset_name
 
     specs = read_plan(args.plan)
+    if args.threads is not None and args.threads < 1:
+        raise UserError(f"--threads must be 1 or more, not {args.threads}")
     for name in sorted({s.dataset for s in specs}):  # an unprepared dataset: one line here, not one per run
-        from segrepro.runspec import check_dataset_name
-
         check_dataset_name(name)
         if not (paths.prepared_dir(name) / "meta.json").exists():
             raise UserError(f"dataset {name} is not prepared; run: segrepro datasets prepare {name}")
@@ -97,7 +98,7 @@ def _run_plan(args: argparse.Namespace) -> int:
     tally = Tally(len(specs), progress=not args.quiet)
     try:
         if args.executor == "local":
-            run_local(specs, args.jobs, tally)
+            run_local(specs, args.jobs, tally, args.threads)
         elif args.executor == "ray":
             run_ray(specs, args.address, args.threads or 1, tally)
         else:
