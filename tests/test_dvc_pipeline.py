@@ -39,9 +39,10 @@ def test_dvc_repro_then_nothing_to_do(tmp_path):
     assert shown["synthetic-2d"]["unet-ce"]["smoke"]["dice_mean"] == pytest.approx(board["dice_mean"][0])
     plots = subprocess.run(["dvc", "plots", "show", "--json"], cwd=repo, capture_output=True, text=True)
     assert plots.returncode == 0 and "errors" not in json.loads(plots.stdout), plots.stdout[:2000]
-    names = json.loads(plots.stdout)["data"]
-    for curve in ("train_loss", "val_score"):
-        assert f"dvc.yaml::results/dvc/curves/{curve}/synthetic-2d__unet-ce__smoke__f0__s0.csv" in names
+    names = [name.removeprefix("dvc.yaml::") for name in json.loads(plots.stdout)["data"]]
+    assert sorted(names) == [
+        f"results/dvc/curves/{curve}/synthetic-2d__unet-ce__smoke__f0__s0.csv" for curve in ("train_loss", "val_score")
+    ]  # one plot per run and curve, each once
     second = subprocess.run(["dvc", "repro"], cwd=repo, capture_output=True, text=True)
     assert second.returncode == 0
     assert "Running stage" not in second.stdout
