@@ -185,8 +185,10 @@ def run_ray(specs: list[RunSpec], address: str | None, threads: int, tally: Tall
             check_reachable(address)
         try:
             ray.init(address=address, log_to_driver=False, configure_logging=False)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise UserError(f"cannot connect to the Ray cluster at {address or 'a new local one'}: {exc}") from None
+        except Exception as exc:  # Ray raises a bare Exception too, e.g. when a local node times out starting
+            where = f"the Ray cluster at {address}" if address else "a new local Ray instance"
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"cannot connect to {where}: {first}") from None
     gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
     task = ray.remote(run_one).options(num_cpus=threads, num_gpus=gpus, max_retries=1)
     dirs = _dirs()
