@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml setup.py
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install -q --disable-pip-version-check $(TORCH_SPEC)
-	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
+	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install -q --disable-pip-version-check -e ".[dev,cluster]"
 	@# dvc.lock: the committed one records the reference benchmark; every run rewrites its output hashes (records
 	@# carry times), so git is told not to report this clone's rewrites (undo: git update-index --no-skip-worktree dvc.lock)
 	-@git update-index --skip-worktree dvc.lock 2>/dev/null

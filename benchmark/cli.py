@@ -823,6 +823,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     co.set_defaults(func=_compare)
 
+    # issue 16: the matrix as a plan, and its executors (local processes, Ray, SLURM)
+    from segrepro.plan_cli import add_plan_commands
+
+    add_plan_commands(sub)
     return p
 
 
