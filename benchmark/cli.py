@@ -402,6 +402,11 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def _record_folders(args: argparse.Namespace) -> list[Path]:
+    """The record folders of ``claims`` and ``compare``: ``--runs``, else the reference records, then yours."""
+    return args.runs or [paths.results_dir() / "reference" / "runs", paths.runs_dir()]
+
+
 def _claims(args: argparse.Namespace) -> int:
     from segrepro.baselines import BASELINES
     from segrepro.claims import describe, judge, load_all_claims
@@ -416,9 +421,9 @@ def _claims(args: argparse.Namespace) -> int:
     if not claims:
         papers = ", ".join(sorted({c.paper for c in every})) or "none"
         raise UserError(f"no claims for paper {args.paper!r}; papers with claims: {papers}")
-    folders = args.runs or [paths.results_dir() / "reference" / "runs", paths.runs_dir()]
     # the page's own reading: a later folder wins on the same run (yours over the reference)
-    results = data.load_results(data.Folders(tuple((str(f), f) for f in folders), paths.published_dir(), ()))
+    folders = tuple((str(f), f) for f in _record_folders(args))
+    results = data.load_results(data.Folders(folders, paths.published_dir(), ()))
     for problem in results.problems:
         print(f"skipped {problem.path}: {problem.message}", file=sys.stderr)
     verdicts, comparisons = judge(claims, views.claim_scores(results, claims), args.alpha)
@@ -433,8 +438,7 @@ def _claims(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from segrepro.leaderboard.report import comparison, to_markdown
 
-    folders = args.runs or [paths.results_dir() / "reference" / "runs", paths.runs_dir()]
-    table = comparison(folders, args.paper, args.dataset, args.tier)
+    table = comparison(_record_folders(args), args.paper, args.dataset, args.tier)
     if table.empty:
         raise UserError(f"no run matches a published number of paper {args.paper} yet; run one with `segrepro run`")
     print(to_markdown(table))
