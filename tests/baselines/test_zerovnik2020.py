@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from mirrors import mirror_path, needs_mirror
 
 from segrepro import fit, paths
 from segrepro.baselines import BASELINES, get_baseline
@@ -207,10 +208,8 @@ def prepared_3d(workdir):
     return get_dataset("synthetic-3d").prepare(paths.raw_dir("synthetic-3d"), paths.prepared_dir("synthetic-3d"))
 
 
-VNC_MIRROR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "drosophila-vnc"
-needs_vnc_mirror = pytest.mark.skipif(
-    not VNC_MIRROR.is_dir(), reason="needs the shared drosophila-vnc mirror (../shared)"
-)
+VNC_MIRROR = mirror_path("drosophila-vnc")
+needs_vnc_mirror = needs_mirror("drosophila-vnc")
 
 
 @pytest.fixture

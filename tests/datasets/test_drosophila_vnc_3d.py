@@ -1,17 +1,16 @@
 """drosophila-vnc-3d: sixteen anisotropic 20x256x256 columns of the real VNC stack, leave-columns-out folds,
 and paper 004's segmentation masks as the validity mask."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from mirrors import mirror_path, needs_mirror
 from PIL import Image
 
 from segrepro.datasets import get_dataset
 from segrepro.datasets.drosophila_vnc_3d import DrosophilaVNC3DAdapter, column_id
 
-MIRROR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "drosophila-vnc"
-needs_mirror = pytest.mark.skipif(not MIRROR.is_dir(), reason="needs the shared drosophila-vnc mirror (../shared)")
+MIRROR = mirror_path("drosophila-vnc")
+needs_mirror = needs_mirror("drosophila-vnc")
 
 
 def test_card_is_3d_and_anisotropic():
