@@ -233,6 +233,7 @@ def _stress(args: argparse.Namespace) -> int:
         tier=args.tier,
         fold=args.fold,
         seeds=args.seeds,
+        foreground=args.foreground,
     )
     if args.dry_run:
         print("\n".join(Sweep(config, config.seeds[0]).plan()))
@@ -663,7 +664,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S[,S...]",
         help="one sweep per seed, rows kept apart by a seed column; the curves show the mean with a band (default 0)",
     )
-    st.add_argument("--out", type=Path, help="output folder (default results/stress/DATASET)")
+    st.add_argument(
+        "--foreground",
+        metavar="CLASS",
+        help="real data: sweep this class against all the others merged into one 'rest' class "
+        "(e.g. mitochondria on drosophila-vnc); the output folder becomes DATASET-CLASS",
+    )
+    st.add_argument("--out", type=Path, help="output folder (default results/stress/DATASET[-CLASS])")
     st.add_argument("--dry-run", action="store_true", help="print the ratio each training set achieves; train nothing")
     st.add_argument("--quiet", action="store_true", help="no progress bars")
     st.set_defaults(func=_stress)

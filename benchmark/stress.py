@@ -14,7 +14,9 @@ How the training set is rebuilt:
   background-only tiles are repeated; to raise it, they are dropped, then the tiles with the least
   foreground (so instances are subsampled too). Real data cannot always reach the target: the
   achieved ratio is recorded next to it (``--dry-run`` shows it without training). Vectors need a
-  generated dataset: tiles cannot re-split the classes.
+  generated dataset: tiles cannot re-split the classes. ``--foreground CLASS`` sweeps one class of
+  a real dataset against all the others merged (``datasets.one_vs_rest``): with every class kept, the
+  commonest foreground classes hold the ratio far from the rare end.
 
 Patches are drawn uniformly (``fg_fraction = 0``, the entry's augmentations kept), so the model sees the
 training set's ratio.
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -41,6 +44,7 @@ from segrepro import paths
 from segrepro.baselines import get_baseline
 from segrepro.cases import Case, load_cases, train_volumes
 from segrepro.datasets import DATASETS, PreparedDataset, get_dataset
+from segrepro.datasets.one_vs_rest import one_vs_rest
 from segrepro.datasets.synthetic import SyntheticAdapter, generate
 from segrepro.entry import TIERS, BaselineEntry
 from segrepro.errors import UserError
@@ -198,12 +202,21 @@ class StressConfig:
     tier: str = "quick"
     fold: int = 0
     seeds: tuple[int, ...] = (0,)  # each seed is a whole sweep: its own training sets (synthetic) and training
+    foreground: str | None = None  # real data: this class against all the others (``datasets.one_vs_rest``)
 
     def __post_init__(self) -> None:
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise UserError(f"--seeds must name one or more different seeds, not {list(self.seeds)}")
         for seed in self.seeds:
             check_seed(seed)
+
+    @property
+    def name(self) -> str:
+        """The sweep's name and default folder: the dataset, with the foreground class when there is one
+        (``drosophila-vnc-mitochondria``), so sweeps of two classes never share a folder."""
+        if self.foreground is None:
+            return self.dataset
+        return f"{self.dataset}-{re.sub(r'[^A-Za-z0-9]+', '-', self.foreground).strip('-').lower()}"
 
 
 class Sweep:
@@ -215,8 +228,15 @@ class Sweep:
         self.config, self.seed = config, seed
         self.data: PreparedDataset = open_dataset(config.dataset)  # registered or prepared from a YAML card
         self.adapter = get_dataset(config.dataset) if config.dataset in DATASETS else None
-        self.targets = parse_ratios(config.ratios, self.data.n_classes)
         self.synthetic = isinstance(self.adapter, SyntheticAdapter)
+        if config.foreground is not None:
+            if self.synthetic:
+                raise UserError(
+                    f"--foreground needs real data; {config.dataset} is generated: set each class's share with a "
+                    "class-ratio vector instead (e.g. 0.001/0.001/0.001/0.997)"
+                )
+            self.data = one_vs_rest(self.data, config.foreground)
+        self.targets = parse_ratios(config.ratios, self.data.n_classes)
         if not self.synthetic and any(t.split is not None for t in self.targets):
             raise UserError(f"class-ratio vectors need a generated dataset (synthetic-*), not {config.dataset}")
         self.entries: list[BaselineEntry] = [get_baseline(b) for b in dict.fromkeys(config.baselines)]
@@ -334,7 +354,7 @@ def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool
     every number traces back.
     Returns ``out_dir``."""
     sweep = Sweep(config, config.seeds[0])
-    out_dir = out_dir or paths.stress_dir(config.dataset)
+    out_dir = out_dir or paths.stress_dir(config.name)
     check_writable(out_dir)  # before any training
     started, device = time.perf_counter(), pick_device()
     about = {
@@ -357,7 +377,7 @@ def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool
                 write_table(out_dir / "stress.csv", rows)
                 bar.update()
     bar.close()
-    plot(out_dir / "stress.csv", out_dir / "stress.png", title=f"{config.dataset}, {config.tier} tier")
+    plot(out_dir / "stress.csv", out_dir / "stress.png", title=f"{config.name}, {config.tier} tier")
     finish_provenance(about["provenance"], time.perf_counter() - started, device)
     write_json_atomic(out_dir / "stress.json", about)
     return out_dir

@@ -196,6 +196,7 @@ def test_each_seed_is_a_whole_sweep_kept_apart_by_the_seed_column(synthetic_data
         (["--baseline", "unet-ce", "--ratios", "1:1", "--seeds", "-1"], "--seed must be between 0 and 2**63 - 1"),
         (["--baseline", "unet-ce", "--ratios", "1:1", "--seeds", f"0,{2**63}"], "--seed must be between 0"),
         (["--baseline", "unet-ce", "--ratios", "1:1", "--seeds", "1,1"], "--seeds must name one or more different"),
+        (["--baseline", "unet-ce", "--ratios", "1:1", "--foreground", "mitochondrion"], "--foreground needs real data"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(synthetic_data, tmp_path, monkeypatch, capsys, args, words):
@@ -228,6 +229,14 @@ def test_real_data_dry_run_and_vectors(tmp_path, monkeypatch, capsys):
     assert lines[0].startswith("target 10:1 (10): achieved 10.0") and "128x128 tiles" in lines[0]
     achieved = float(lines[1].split("achieved ")[1].split()[0])
     assert achieved > 1  # 1:100 is out of reach: no background-only tile exists
+    # one class against the rest: tiles without mitochondria exist, so the rare end is reachable
+    assert main([*base, "--ratios", "1:100,1:1000", "--foreground", "mitochondria", "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for line, target in zip(lines, (0.01, 0.001), strict=True):
+        assert float(line.split("achieved ")[1].split()[0]) == pytest.approx(target, rel=0.05)
+        assert "pixel shares rest " in line
+    assert main([*base, "--ratios", "1:1", "--foreground", "membrane"]) == 2
+    assert "class 0 (its background)" in capsys.readouterr().err
 
 
 @pytest.mark.slow
