@@ -61,5 +61,6 @@ def one_vs_rest(data: PreparedDataset, foreground: str) -> OneVsRest:
     if foreground not in names:
         raise UserError(f"{data.name} has no class {foreground!r}; its classes are {', '.join(names)}")
     if names.index(foreground) == 0:
-        raise UserError(f"{foreground!r} is {data.name}'s class 0 (its background); choose one of {', '.join(names[1:])}")
+        others = ", ".join(names[1:])
+        raise UserError(f"{foreground!r} is {data.name}'s class 0 (its background); choose one of {others}")
     return OneVsRest(data.name, data.root, foreground)
