@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from segrepro import paths
 from segrepro.baselines import get_baseline
-from segrepro.datasets import PreparedDataset, get_dataset, load_prepared
+from segrepro.datasets import DATASETS, PreparedDataset, get_dataset, load_prepared
 from segrepro.entry import TIERS, BaselineEntry
 from segrepro.errors import UserError
 from segrepro.metrics import get_convention
@@ -57,8 +57,10 @@ def check_spec(spec: RunSpec) -> tuple[BaselineEntry, PreparedDataset]:
     get_convention(entry.convention)
     data = load_prepared(spec.dataset)
     if data.spatial_dims not in entry.spatial_dims:
+        slices = f"{spec.dataset}-slices"  # a 3-D dataset's z-slices as 2-D images (datasets/slices.py)
+        hint = f"; run it on the z-slices: --dataset {slices}" if 2 in entry.spatial_dims and slices in DATASETS else ""
         raise UserError(
-            f"baseline {entry.id} supports {entry.spatial_dims}-D data, {spec.dataset} is {data.spatial_dims}-D"
+            f"baseline {entry.id} supports {entry.spatial_dims}-D data, {spec.dataset} is {data.spatial_dims}-D{hint}"
         )
     if getattr(entry.target_transform, "needs_instances", False) and not data.has_instances:
         from segrepro.datasets.registry import instance_datasets
