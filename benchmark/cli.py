@@ -218,11 +218,6 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _seed_list(text: str) -> tuple[int, ...]:
-    """``"0,1,2"`` -> (0, 1, 2); argparse turns the ValueError into a one-line usage error."""
-    return tuple(int(part) for part in text.split(","))
-
-
 def _stress(args: argparse.Namespace) -> int:
     from segrepro.stress import StressConfig, Sweep, run_stress
 
@@ -232,7 +227,7 @@ def _stress(args: argparse.Namespace) -> int:
         ratios=args.ratios,
         tier=args.tier,
         fold=args.fold,
-        seeds=args.seeds,
+        seeds=tuple(args.seeds),
     )
     if args.dry_run:
         print("\n".join(Sweep(config, config.seeds[0]).plan()))
@@ -658,9 +653,10 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--fold", type=int, default=0, help="fold whose validation and test images are used")
     st.add_argument(
         "--seeds",
-        type=_seed_list,
-        default=(0,),
-        metavar="S[,S...]",
+        type=int,
+        nargs="+",
+        default=[0],
+        metavar="S",
         help="one sweep per seed, rows kept apart by a seed column; the curves show the mean with a band (default 0)",
     )
     st.add_argument("--out", type=Path, help="output folder (default results/stress/DATASET)")

@@ -178,7 +178,7 @@ def test_each_seed_is_a_whole_sweep_kept_apart_by_the_seed_column(synthetic_data
     monkeypatch.setenv("SEGREPRO_DATA_DIR", str(synthetic_data))
     monkeypatch.setattr(stress, "train_one", fake_train_one)
     argv = ["stress", "--dataset", "synthetic-2d", "--ratios", "1:1", "--out", str(tmp_path), "--quiet"]
-    assert main([*argv, "--baseline", "yudistira2020-dl", "--tier", "smoke", "--seeds", "3,5"]) == 0
+    assert main([*argv, "--baseline", "yudistira2020-dl", "--tier", "smoke", "--seeds", "3", "5"]) == 0
     assert [seed for seed, _ in seen] == [3, 5] and seen[0][1] != seen[1][1]
     rows = read_table(tmp_path / "stress.csv")
     dice = {r["seed"]: r["value"] for r in rows if r["class"] == "mean" and r["metric"] == "dice"}
@@ -194,8 +194,8 @@ def test_each_seed_is_a_whole_sweep_kept_apart_by_the_seed_column(synthetic_data
         (["--baseline", "zerovnik2020-pipeline", "--ratios", "1:1"], "does not train its source"),
         (["--baseline", "unet-ce", "--ratios", "0.5/0.5"], "needs 4"),
         (["--baseline", "unet-ce", "--ratios", "1:1", "--seeds", "-1"], "--seed must be between 0 and 2**63 - 1"),
-        (["--baseline", "unet-ce", "--ratios", "1:1", "--seeds", f"0,{2**63}"], "--seed must be between 0"),
-        (["--baseline", "unet-ce", "--ratios", "1:1", "--seeds", "1,1"], "--seeds must name one or more different"),
+        (["--baseline", "unet-ce", "--ratios", "1:1", "--seeds", "0", f"{2**63}"], "--seed must be between 0"),
+        (["--baseline", "unet-ce", "--ratios", "1:1", "--seeds", "1", "1"], "--seeds must name one or more different"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(synthetic_data, tmp_path, monkeypatch, capsys, args, words):
@@ -204,6 +204,12 @@ def test_bad_input_is_one_line_and_writes_nothing(synthetic_data, tmp_path, monk
     err = capsys.readouterr().err.strip()
     assert words in err and len(err.splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_seeds_are_spelled_as_in_plan_and_submit_space_separated(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["stress", "--dataset", "synthetic-2d", "--baseline", "unet-ce", "--ratios", "1:1", "--seeds", "0,1"])
+    assert exc.value.code == 2 and "argument --seeds: invalid int value: '0,1'" in capsys.readouterr().err
 
 
 def test_unprepared_dataset_is_one_line(tmp_path, monkeypatch, capsys):
