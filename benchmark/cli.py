@@ -230,7 +230,7 @@ def _stress(args: argparse.Namespace) -> int:
         seeds=tuple(args.seeds),
     )
     if args.dry_run:
-        print("\n".join(Sweep(config, config.seeds[0]).plan()))
+        print("\n".join(Sweep(config).plan()))
         return 0
     out = run_stress(config, args.out, progress=not args.quiet)
     print(f"wrote {out / 'stress.csv'} and {out / 'stress.png'}")
