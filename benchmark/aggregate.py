@@ -54,6 +54,7 @@ def runs_source(runs_dir: Path) -> str:
 
 
 def with_source(tables: results.RunTables, source: str) -> results.RunTables:
+    """``tables`` with every run marked as coming from ``source`` (a key of both CSVs)."""
     return replace(tables, runs=tables.runs.assign(source=source))
 
 
