@@ -6,14 +6,18 @@ Records are read, validated and flattened by ``segrepro.results``; statistics co
 - ``tables/*.parquet``: runs (with each run's recipe state against its entry's current recipe),
   scores, class shares, raw counts, unusable files and the current recipe hashes: what the
   leaderboard renders;
-- ``leaderboard.csv``: one row per (dataset, baseline, paper, tier): runs, failures, and mean, std
+- ``leaderboard.csv``: one row per (dataset, baseline, paper, tier, source): runs, failures, and mean, std
   and a 95% seeded percentile-bootstrap confidence interval (over folds and seeds) of the canonical
   mean-over-foreground scores, the run ids it covers, and ``n_stale``;
   then, where any record has instance metrics (paper 002's entries on datasets with instance labels), the
   same four statistics of the pooled P05, RQ, SQ and PQ (``p05_mean`` ... ``pq_ci_high``; empty for
   rows whose runs have none);
-- ``per_class.csv``: the tidy per-class table (dataset, baseline, paper, tier, class, metric, mean, std, n);
-  the instance metrics are the rows of class ``cell`` with metric p05, rq, sq or pq.
+- ``per_class.csv``: the tidy per-class table (dataset, baseline, paper, tier, source, class, metric, mean,
+  std, n); the instance metrics are the rows of class ``cell`` with metric p05, rq, sq or pq.
+
+``source`` keeps apart runs of the same id from different places, as the leaderboard page does: the records
+folder's runs are ``reference`` when it is a ``reference/runs`` folder (the committed reproductions), else
+``yours``; a verified bundle's are ``submitted``.
 
 Stale runs (a ``recipe_hash`` that differs from their entry's current recipe: made by an older recipe)
 are counted in ``n_stale`` and listed in ``run_ids`` but left out of every statistic, like failed runs.
@@ -21,6 +25,7 @@ are counted in ``n_stale`` and listed in ``run_ids`` but left out of every stati
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -32,7 +37,7 @@ from segrepro.metrics.confusion import CONFUSION_METRICS
 from segrepro.metrics.instances import INSTANCE_CLASS, INSTANCE_METRICS
 from segrepro.metrics.statistics import summarise
 
-KEYS = ["dataset", "baseline", "paper", "tier"]
+KEYS = ["dataset", "baseline", "paper", "tier", "source"]
 AGGREGATES = ("mean", "std", "ci_low", "ci_high")
 
 
@@ -41,6 +46,16 @@ def current_recipes() -> dict[tuple[str, str], str]:
     from segrepro.baselines import BASELINES
 
     return {(entry_id, tier): r.hash() for entry_id, entry in BASELINES for tier, r in entry.recipes.items()}
+
+
+def runs_source(runs_dir: Path) -> str:
+    """The source of a records folder's runs: ``reference`` for a ``reference/runs`` folder, else ``yours``."""
+    return results.SOURCE_REFERENCE if runs_dir.resolve().parent.name == "reference" else results.SOURCE_MINE
+
+
+def with_source(tables: results.RunTables, source: str) -> results.RunTables:
+    """``tables`` with every run marked as coming from ``source`` (a key of both CSVs)."""
+    return replace(tables, runs=tables.runs.assign(source=source))
 
 
 def scored(tables: results.RunTables, classes: str = "per_class") -> pd.DataFrame:
@@ -102,8 +117,10 @@ def aggregate(
     (not ``tables/``, which keeps ``runs_dir``'s records; the leaderboard reads the bundles itself)."""
     recipes = current_recipes() if recipes is None else recipes
     tables = results.load(runs_dir, out_dir / "tables", recipes, with_counts=True, required=True)
+    tables = with_source(tables, runs_source(runs_dir))
     if submissions is not None:
-        tables = results.combine(tables, results.load_submissions(submissions, recipes))
+        submitted = with_source(results.load_submissions(submissions, recipes), results.SOURCE_SUBMITTED)
+        tables = results.combine(tables, submitted)
     if tables.runs.empty:
         first = tables.problems[0] if tables.problems else None
         bad = f" ({len(tables.problems)} file(s) left out, first {first.path}: {first.message})" if first else ""

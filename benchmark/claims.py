@@ -35,12 +35,12 @@ from pathlib import Path
 import jsonschema
 import numpy as np
 import pandas as pd
-import yaml
 from scipy.stats import wilcoxon
 
 from segrepro.errors import UserError
 from segrepro.metrics.confusion import CONFUSION_METRICS
 from segrepro.metrics.statistics import bootstrap_ci
+from segrepro.yaml_files import read_yaml
 
 KNOWN_METRICS = frozenset(
     {*CONFUSION_METRICS, "auc", "pq", "sq", "rq", "p05", "detected", "under_detected", "missed", "hd95"}
@@ -156,14 +156,7 @@ def load_claims(
     """The claims of one file, checked: schema, unique ids, and (where ``entries`` / ``datasets`` are
     given) every entry, dataset and metric known. Any problem is a one-line ``UserError`` naming the
     file, the claim and the field."""
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read: {exc}") from exc
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where is not None else ""
-        raise UserError(f"{path}: not valid YAML{line}: {getattr(exc, 'problem', exc)}") from exc
+    doc = read_yaml(path)
     error = jsonschema.exceptions.best_match(_validator().iter_errors(doc))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "top level"

@@ -19,6 +19,13 @@ if TYPE_CHECKING:  # the commands import the engine lazily: `--help` and listing
     from segrepro.runspec import RunSpec
 
 
+def add_int_list(
+    parser: argparse.ArgumentParser, flag: str, metavar: str, help: str, default: list[int] | None
+) -> None:
+    """``FLAG N [N ...]``: the one spelling of a list of folds or seeds (``plan``, ``submit``, ``stress``)."""
+    parser.add_argument(flag, type=int, nargs="+", default=default, metavar=metavar, help=help)
+
+
 def _datasets_list(args: argparse.Namespace) -> int:
     from segrepro.datasets import DATASETS
     from segrepro.display import columns, show
@@ -218,11 +225,6 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _seed_list(text: str) -> tuple[int, ...]:
-    """``"0,1,2"`` -> (0, 1, 2); argparse turns the ValueError into a one-line usage error."""
-    return tuple(int(part) for part in text.split(","))
-
-
 def _stress(args: argparse.Namespace) -> int:
     from segrepro.stress import StressConfig, Sweep, run_stress
 
@@ -232,11 +234,11 @@ def _stress(args: argparse.Namespace) -> int:
         ratios=args.ratios,
         tier=args.tier,
         fold=args.fold,
-        seeds=args.seeds,
+        seeds=tuple(args.seeds),
         foreground=args.foreground,
     )
     if args.dry_run:
-        print("\n".join(Sweep(config, config.seeds[0]).plan()))
+        print("\n".join(Sweep(config).plan()))
         return 0
     out = run_stress(config, args.out, progress=not args.quiet)
     print(f"wrote {out / 'stress.csv'} and {out / 'stress.png'}")
@@ -657,12 +659,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     st.add_argument("--tier", default="quick", choices=TIERS)
     st.add_argument("--fold", type=int, default=0, help="fold whose validation and test images are used")
-    st.add_argument(
+    add_int_list(
+        st,
         "--seeds",
-        type=_seed_list,
-        default=(0,),
-        metavar="S[,S...]",
-        help="one sweep per seed, rows kept apart by a seed column; the curves show the mean with a band (default 0)",
+        "S",
+        "one sweep per seed, rows kept apart by a seed column; the curves show the mean with a band (default 0)",
+        [0],
     )
     st.add_argument(
         "--foreground",
@@ -706,8 +708,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="a prepared dataset to run on, repeatable (default the embedded synthetic-2d, or -3d for 3-D entries)",
     )
     sm.add_argument("--tier", default="smoke", choices=TIERS)
-    sm.add_argument("--folds", type=int, nargs="+", default=[0], metavar="F", help="folds to run (default 0)")
-    sm.add_argument("--seeds", type=int, nargs="+", default=[0], metavar="S", help="seeds to run (default 0)")
+    add_int_list(sm, "--folds", "F", "folds to run (default 0)", [0])
+    add_int_list(sm, "--seeds", "S", "seeds to run (default 0)", [0])
     sm.add_argument("--out", type=Path, help="the bundle to write (default results/bundles/ENTRY-TIER.tar.gz)")
     sm.add_argument("--force", action="store_true", help="replace an existing bundle")
     sm.add_argument("--check-only", action="store_true", help="run the checks only; write nothing")

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from segrepro import paths
 from segrepro.errors import UserError
 from segrepro.runspec import RunSpec, check_seed
 from segrepro.tiers import TIERS
+from segrepro.yaml_files import read_yaml
 
 PLAN_FORMAT = 1  # bump when a plan line's fields change: an older or newer plan is refused, not guessed at
 DONE, FAILED, STALE, TODO = "done", "failed", "stale", "to do"
@@ -46,12 +45,7 @@ class Selection:
 
 def selection_from_params(path: Path) -> Selection:
     """The selection of a params.yaml (``datasets``, ``baselines``, ``folds``, ``seeds``, ``tier``)."""
-    try:
-        params = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise UserError(f"{path} is not valid YAML ({type(exc).__name__})") from exc
+    params = read_yaml(path)
     keys = ("datasets", "baselines", "folds", "seeds", "tier")
     if not isinstance(params, dict) or any(k not in params for k in keys):
         raise UserError(f"{path} needs the keys {', '.join(keys)} (as in the project's params.yaml)")

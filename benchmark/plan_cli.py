@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from segrepro import paths
+from segrepro.cli import add_int_list
 from segrepro.errors import UserError
 from segrepro.tiers import TIERS
 
@@ -141,8 +142,8 @@ def add_plan_commands(sub: argparse._SubParsersAction) -> None:
     pl.add_argument("--params", type=Path, help="a params.yaml (default ./params.yaml when no selection flag is given)")
     pl.add_argument("--datasets", nargs="+", metavar="NAME")
     pl.add_argument("--baselines", nargs="+", metavar="ID")
-    pl.add_argument("--folds", nargs="+", type=int, metavar="K")
-    pl.add_argument("--seeds", nargs="+", type=int, metavar="S")
+    add_int_list(pl, "--folds", "F", "folds (default: the params file's; 0 with --datasets and --baselines)", None)
+    add_int_list(pl, "--seeds", "S", "seeds (default: the params file's; 0 with --datasets and --baselines)", None)
     pl.add_argument("--tier", choices=TIERS)
     pl.add_argument("--out", type=Path, help="write the plan here (atomically) instead of to standard output")
     pl.set_defaults(func=_plan)

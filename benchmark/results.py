@@ -55,6 +55,11 @@ from segrepro.metrics.instances import INSTANCE_CLASS, pooled_instance_scores
 from segrepro.records import run_record_schema
 
 CANONICAL = "canonical"
+SOURCE_REFERENCE = "reference"
+"""Where a run comes from, as the leaderboard and ``leaderboard.csv`` say: the reproductions committed to this
+repository (``results/reference/runs``), the user's own runs (``results/runs``), or a verified bundle."""
+SOURCE_MINE = "yours"
+SOURCE_SUBMITTED = "submitted"
 MAX_RECORD_BYTES = 8 * 2**20
 """Larger record files are refused unread: a real record is 10-500 KiB (raw counts of every test image)."""
 MAX_DEPTH = 64

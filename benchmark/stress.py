@@ -220,12 +220,13 @@ class StressConfig:
 
 
 class Sweep:
-    """The checked inputs of one stress run at one ``seed`` and the training set of each (target, patch size)."""
+    """The checked inputs of one stress run, loaded once for all its seeds (the dataset, the fold's cases per
+    preprocessing), and the training set of each (target, seed, patch size)."""
 
-    def __init__(self, config: StressConfig, seed: int) -> None:
+    def __init__(self, config: StressConfig) -> None:
         if config.tier not in TIERS:
             raise UserError(f"unknown tier {config.tier!r}; choose one of {', '.join(TIERS)}")
-        self.config, self.seed = config, seed
+        self.config = config
         self.data: PreparedDataset = open_dataset(config.dataset)  # registered or prepared from a YAML card
         self.adapter = get_dataset(config.dataset) if config.dataset in DATASETS else None
         self.synthetic = isinstance(self.adapter, SyntheticAdapter)
@@ -263,28 +264,31 @@ class Sweep:
             self._cases[key] = load_cases(entry, self.data, getattr(self.fold, part))
         return self._cases[key]
 
-    def training_set(self, target: Target, entry: BaselineEntry) -> list[TrainVolume]:
-        """Generated or resampled at ``target``; shared by the baselines with the same preprocessing (and,
-        on real data, the same patch size)."""
+    def training_set(self, target: Target, entry: BaselineEntry, seed: int) -> list[TrainVolume]:
+        """Generated (from ``seed``) or resampled (the same for every seed) at ``target``; shared by the
+        baselines with the same preprocessing (and, on real data, the same patch size)."""
         patch = self.patch(entry)
-        key = (target.ratio, entry.preprocess) if self.synthetic else (target.ratio, entry.preprocess, patch)
+        if self.synthetic:  # generated from the seed, for any patch size
+            key: tuple = (target.ratio, seed, entry.preprocess)
+        else:  # tiles of the fold's training volumes: the same for every seed
+            key = (target.ratio, None, entry.preprocess, patch)
         if key not in self._sets:
             if self.synthetic:
                 assert isinstance(self.adapter, SyntheticAdapter)
-                vols = synthetic_training_set(self.adapter, len(self.fold.train), target, self.seed, entry.preprocess)
+                vols = synthetic_training_set(self.adapter, len(self.fold.train), target, seed, entry.preprocess)
             else:
                 whole = train_volumes(entry, self.data, self.cases(entry, "train"))
                 vols = resampled_training_set(whole, patch, target.ratio, self.data.n_classes)
-            self._sets = {k: v for k, v in self._sets.items() if k[0] == target.ratio}  # keep one target's sets
+            self._sets = {k: v for k, v in self._sets.items() if k[:2] == key[:2]}  # keep one target's and seed's
             self._sets[key] = vols
         return self._sets[key]
 
     def plan(self) -> list[str]:
-        """One line per (target, patch size): what the training set achieves, without training."""
+        """One line per (target, patch size): what the training set of the first seed achieves, without training."""
         lines = []
         for patch, entry in {self.patch(e): e for e in reversed(self.entries)}.items():
             for t in self.targets:
-                vols = self.training_set(t, entry)
+                vols = self.training_set(t, entry, self.config.seeds[0])
                 shares = pixel_shares(vols, self.data.n_classes)
                 split = " ".join(f"{n} {s:.4g}" for n, s in zip(self.data.class_names, shares, strict=True))
                 unit = "images" if self.synthetic else f"{'x'.join(map(str, patch))} tiles"
@@ -308,42 +312,43 @@ def score_rows(
 
 
 def train_one(
-    sweep: Sweep, entry: BaselineEntry, vols: list[TrainVolume], val: list[Case], test: list[Case]
+    sweep: Sweep, entry: BaselineEntry, vols: list[TrainVolume], val: list[Case], test: list[Case], seed: int
 ) -> dict[str, np.ndarray]:
-    """Train ``entry`` on ``vols`` (best model on ``val``, uniform patches); its per-image test counts."""
+    """Train ``entry`` on ``vols`` from ``seed`` (best model on ``val``, uniform patches); its per-image test
+    counts."""
     cfg, data = sweep.config, sweep.data
     recipe, uniform = entry.recipe(cfg.tier), replace(entry.sampling, fg_fraction=0.0, class_probabilities=None)
     model, _ = train_model(
-        entry, cfg.tier, recipe, data.class_names, data.spatial_dims, vols, val, sweep.seed, False, sampling=uniform
+        entry, cfg.tier, recipe, data.class_names, data.spatial_dims, vols, val, seed, False, sampling=uniform
     )
     return case_counts(model, entry, test, sweep.patch(entry), pick_device(), data.n_classes)
 
 
 def train_point(
-    sweep: Sweep, target: Target, entry: BaselineEntry, failures: list[tuple], out_dir: Path
+    sweep: Sweep, seed: int, target: Target, entry: BaselineEntry, failures: list[tuple], out_dir: Path
 ) -> list[tuple]:
     """The rows of one model of the sweep (its seed first): the training set's class shares and size, the
     test scores (empty when training failed: the failure goes to ``failures.csv`` and the sweep goes on)
     and the training time."""
     names = sweep.data.class_names
-    vols = sweep.training_set(target, entry)
+    vols = sweep.training_set(target, entry, seed)
     achieved = fg_bg_ratio(vols)
     shares = zip(names, pixel_shares(vols, sweep.data.n_classes), strict=True)
     rows = [(target.ratio, achieved, entry.id, n, "train_share", s) for n, s in shares]
     rows.append((target.ratio, achieved, entry.id, "all", "train_items", len(vols)))
     t0 = time.perf_counter()
     try:
-        counts = train_one(sweep, entry, vols, sweep.cases(entry, "val"), sweep.cases(entry, "test"))
+        counts = train_one(sweep, entry, vols, sweep.cases(entry, "val"), sweep.cases(entry, "test"), seed)
     except (FloatingPointError, RuntimeError, ValueError) as exc:  # recorded, the sweep goes on
         reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        print(f"segrepro: {entry.id} at ratio {target.text} (seed {sweep.seed}) failed: {reason}", file=sys.stderr)
-        failures.append((sweep.seed, f"{target.ratio:.6g}", entry.id, reason))
+        print(f"segrepro: {entry.id} at ratio {target.text} (seed {seed}) failed: {reason}", file=sys.stderr)
+        failures.append((seed, f"{target.ratio:.6g}", entry.id, reason))
         write_csv(out_dir / "failures.csv", ("seed", "ratio", "baseline", "reason"), failures)
         rows += [(target.ratio, achieved, entry.id, "mean", m, None) for m in METRICS]
     else:
         rows += score_rows(target, achieved, entry.id, counts, names)
     rows.append((target.ratio, achieved, entry.id, "all", "train_seconds", time.perf_counter() - t0))
-    return [(sweep.seed, *row) for row in rows]
+    return [(seed, *row) for row in rows]
 
 
 def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool = True) -> Path:
@@ -353,7 +358,7 @@ def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool
     and ``stress.json``: what was run and its provenance (commit, versions, device, command, wall time), so
     every number traces back.
     Returns ``out_dir``."""
-    sweep = Sweep(config, config.seeds[0])
+    sweep = Sweep(config)
     out_dir = out_dir or paths.stress_dir(config.name)
     check_writable(out_dir)  # before any training
     started, device = time.perf_counter(), pick_device()
@@ -369,11 +374,10 @@ def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool
     total = len(config.seeds) * len(sweep.targets) * len(sweep.entries)
     bar = tqdm(total=total, desc="stress", unit="model", disable=not progress)
     for seed in config.seeds:
-        sweep = sweep if sweep.seed == seed else Sweep(config, seed)
         for target in sweep.targets:
             for entry in sweep.entries:
                 bar.set_postfix(seed=seed, ratio=target.text, baseline=entry.id)
-                rows += train_point(sweep, target, entry, failures, out_dir)
+                rows += train_point(sweep, seed, target, entry, failures, out_dir)
                 write_table(out_dir / "stress.csv", rows)
                 bar.update()
     bar.close()

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from segrepro import paths
 from segrepro.datasets.adapter import DatasetAdapter, Fold, Volume
@@ -31,6 +30,7 @@ from segrepro.datasets.card import ClassSpec, DatasetCard
 from segrepro.datasets.readers import image_files, map_labels, paired_files, read_array, stem
 from segrepro.datasets.synthetic import rotating_folds
 from segrepro.errors import UserError
+from segrepro.yaml_files import read_yaml
 
 REQUIRED = ("name", "spatial_dims", "images", "labels", "classes")
 OPTIONAL = (
@@ -79,12 +79,7 @@ class GenericAdapter(DatasetAdapter):
     @classmethod
     def from_yaml(cls, path: Path) -> GenericAdapter:
         """Read and check a card; every problem is a one-line ``UserError`` naming the card."""
-        try:
-            spec = yaml.safe_load(path.read_text())
-        except OSError as exc:
-            raise UserError(f"{path}: cannot read the card ({exc.strerror})") from exc
-        except yaml.YAMLError as exc:
-            raise UserError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+        spec = read_yaml(path)
         check_spec(spec, path)
         return cls(spec, path)
 

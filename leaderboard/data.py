@@ -44,11 +44,8 @@ from segrepro import paths, results
 from segrepro.claims import Claim, claim_files, load_claims
 from segrepro.errors import UserError
 from segrepro.records import run_record_schema
-from segrepro.results import Problem, read_capped, schema_message
+from segrepro.results import SOURCE_MINE, SOURCE_REFERENCE, SOURCE_SUBMITTED, Problem, read_capped, schema_message
 
-SOURCE_REFERENCE = "reference"
-SOURCE_MINE = "yours"
-SOURCE_SUBMITTED = "submitted"
 PNG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\.png$")
 """Overlay files a record may name: plain PNG file names inside the run's own folder, no paths."""
 

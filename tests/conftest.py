@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,18 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def prepared_2d(workdir: Path) -> Path:
     """``synthetic-2d`` prepared inside ``workdir``."""
     return get_dataset("synthetic-2d").prepare(paths.raw_dir("synthetic-2d"), paths.prepared_dir("synthetic-2d"))
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    """``tmp_path/repo``: this repository's files without data, results, the virtualenv, git, dvc.lock or DVC's
+    cache and run-cache, so that DVC stages run there for real."""
+    repo = tmp_path / "repo"
+    ignore = shutil.ignore_patterns(".venv", "data", "results", ".git", "*.egg-info", "__pycache__", "dvc.lock")
+    shutil.copytree(Path(__file__).resolve().parents[1], repo, ignore=ignore)
+    for stale in (repo / ".dvc" / "cache", repo / ".dvc" / "tmp"):
+        shutil.rmtree(stale, ignore_errors=True)
+    return repo
 
 
 @pytest.fixture

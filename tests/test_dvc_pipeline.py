@@ -3,27 +3,17 @@
 import json
 import shutil
 import subprocess
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 @pytest.mark.slow
-def test_dvc_repro_then_nothing_to_do(tmp_path):
+def test_dvc_repro_then_nothing_to_do(repo_copy):
     if shutil.which("dvc") is None:
         pytest.fail("dvc is not on PATH; run the tests through `make test`")
-    repo = tmp_path / "repo"
-    shutil.copytree(
-        ROOT,
-        repo,
-        ignore=shutil.ignore_patterns(".venv", "data", "results", ".git", "*.egg-info", "__pycache__", "dvc.lock"),
-    )
-    for stale in (repo / ".dvc" / "cache", repo / ".dvc" / "tmp"):
-        shutil.rmtree(stale, ignore_errors=True)  # no run-cache: the stages must really run
+    repo = repo_copy
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params.update(datasets=["synthetic-2d"], baselines=["unet-ce"], tier="smoke")

@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def dvc(repo: Path, *args: str, env: dict[str, str]) -> str:
     # stdout to a file, not a pipe: `dvc queue start` leaves workers behind that keep a pipe open
@@ -25,19 +23,12 @@ def dvc(repo: Path, *args: str, env: dict[str, str]) -> str:
 
 
 @pytest.mark.slow
-def test_two_queued_smoke_runs_finish_and_their_records_land(tmp_path):
+def test_two_queued_smoke_runs_finish_and_their_records_land(repo_copy):
     if shutil.which("dvc") is None or shutil.which("segrepro") is None:
         pytest.fail("dvc and segrepro must be on PATH; run the tests through `make test`")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEGREPRO_")}
     env["OMP_NUM_THREADS"] = "1"
-    repo = tmp_path / "repo"
-    shutil.copytree(
-        ROOT,
-        repo,
-        ignore=shutil.ignore_patterns(".venv", "data", "results", ".git", "*.egg-info", "__pycache__", "dvc.lock"),
-    )
-    for stale in (repo / ".dvc" / "cache", repo / ".dvc" / "tmp"):
-        shutil.rmtree(stale, ignore_errors=True)
+    repo = repo_copy
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params.update(datasets=["synthetic-2d"], baselines=["unet-ce"], tier="smoke", seeds=[0])
     (repo / "params.yaml").write_text(yaml.safe_dump(params))

@@ -57,7 +57,7 @@ def test_stress_stage_is_off_by_default_and_runs_the_default_sweep_when_selected
     args = PARAMS["stress"]["args"]
     ids = args["baseline"]
     assert f"--baseline {' '.join(ids)} " in cmd and f"--ratios {args['ratios']} " in cmd and "--tier quick" in cmd
-    assert f"--seeds {args['seeds']} " in cmd and len(args["seeds"].split(",")) == 3  # bands over three seeds
+    assert f"--seeds {' '.join(map(str, args['seeds']))} " in cmd and len(args["seeds"]) == 3  # bands over 3 seeds
     assert len(ids) == 7 and {get_baseline(i).paper for i in ids} == {"000"}
     ratios = sorted(t.ratio for t in parse_ratios(args["ratios"], 4))
     assert len(ratios) >= 5 and ratios[0] <= 1e-3 and ratios[-1] >= 1

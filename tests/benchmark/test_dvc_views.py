@@ -13,8 +13,9 @@ def test_metrics_tree_and_one_curve_file_per_run(tmp_path):
         [
             {"dataset": "d", "baseline": "b", "tier": "smoke", "n_runs": 2, "n_failed": 1, "dice_mean": 0.5},
             {"dataset": "d", "baseline": "c", "tier": "smoke", "n_runs": 1, "n_failed": 1, "dice_mean": float("nan")},
+            {"dataset": "d", "baseline": "b", "tier": "smoke", "n_runs": 3, "n_failed": 0, "dice_mean": 0.9},
         ]
-    )
+    ).assign(source=["yours", "yours", "submitted"])  # a bundle's runs of b: not the pipeline's
     records = [
         {"run_id": "r1", "curves": {"train_loss": [[15, 1.0], [30, 0.5]], "val_score": [[15, 0.25]]}},
         {"run_id": "r2", "curves": None},  # a failed run: no curves, no files

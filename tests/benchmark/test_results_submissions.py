@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "leaderboard"))  # the record fixture beside the page's tests
-from fixture_data import make_record
+from fixture_data import CLASSES, make_record
 
 from segrepro import results
 from segrepro.aggregate import aggregate
@@ -108,6 +108,23 @@ def test_aggregate_counts_submitted_runs_and_names_a_tampered_bundle(folder, tmp
          "(SHA-256 differs)")
     ]  # fmt: skip
     assert pd.read_parquet(tmp_path / "out" / "tables" / "runs.parquet").empty  # the stored tables keep runs/ only
+
+
+def test_submitted_runs_and_local_runs_of_the_same_id_stay_apart_on_the_board(folder, tmp_path):
+    local = make_record("synthetic-2d", "mylab-net", "mylab-2026", "smoke", 0, 0, {c: {"dice": 0.9} for c in CLASSES})
+    for runs in (tmp_path / "runs", tmp_path / "reference" / "runs"):
+        runs.mkdir(parents=True)
+        (runs / f"{local['run_id']}.json").write_text(json.dumps(local))
+    board, _ = aggregate(tmp_path / "runs", tmp_path / "out", recipes={}, submissions=folder)
+    assert list(board.columns[:5]) == ["dataset", "baseline", "paper", "tier", "source"]
+    on_disk = pd.read_csv(tmp_path / "out" / "leaderboard.csv").set_index("source")
+    assert on_disk["n_runs"].to_dict() == {"submitted": 2, "yours": 1}  # one run id in both: not pooled
+    assert on_disk.loc["yours", "dice_mean"] == pytest.approx(0.9)
+    assert on_disk.loc["submitted", "dice_mean"] == pytest.approx(0.5)
+    per_class = pd.read_csv(tmp_path / "out" / "per_class.csv")
+    assert sorted(per_class.loc[per_class["metric"] == "dice", "source"].unique()) == ["submitted", "yours"]
+    aggregate(tmp_path / "reference" / "runs", tmp_path / "ref", recipes={})
+    assert pd.read_csv(tmp_path / "ref" / "leaderboard.csv")["source"].tolist() == ["reference"]
 
 
 def test_the_aggregate_command_names_a_tampered_bundle_and_counts_the_rest(workdir, capsys):

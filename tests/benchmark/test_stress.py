@@ -136,7 +136,7 @@ def test_failed_model_is_recorded_and_the_sweep_goes_on(synthetic_data, tmp_path
     """The table logic without training: one baseline 'fails', the other predicts all background."""
     import segrepro.stress as stress
 
-    def fake_train_one(sweep, entry, vols, val, test):
+    def fake_train_one(sweep, entry, vols, val, test, seed):
         if entry.id == "unet-ce":
             raise FloatingPointError("loss became nan at iteration 3")
         k = sweep.data.n_classes
@@ -170,20 +170,44 @@ def test_each_seed_is_a_whole_sweep_kept_apart_by_the_seed_column(synthetic_data
 
     seen = []
 
-    def fake_train_one(sweep, entry, vols, val, test):
-        seen.append((sweep.seed, vols[0].image.sum()))  # the generated training images depend on the seed
+    def fake_train_one(sweep, entry, vols, val, test, seed):
+        seen.append((seed, vols[0].image.sum()))  # the generated training images depend on the seed
         k = sweep.data.n_classes
         return {vid: counts_from_matrix(confusion_matrix(lab, lab, k, msk)) for vid, _, lab, msk in test}
 
+    loads = []
+
+    def counted(name, load):
+        return lambda *args: loads.append(name) or load(*args)
+
     monkeypatch.setenv("SEGREPRO_DATA_DIR", str(synthetic_data))
     monkeypatch.setattr(stress, "train_one", fake_train_one)
+    monkeypatch.setattr(stress, "open_dataset", counted("dataset", stress.open_dataset))
+    monkeypatch.setattr(stress, "load_cases", counted("cases", stress.load_cases))
     argv = ["stress", "--dataset", "synthetic-2d", "--ratios", "1:1", "--out", str(tmp_path), "--quiet"]
-    assert main([*argv, "--baseline", "yudistira2020-dl", "--tier", "smoke", "--seeds", "3,5"]) == 0
+    assert main([*argv, "--baseline", "yudistira2020-dl", "--tier", "smoke", "--seeds", "3", "5"]) == 0
     assert [seed for seed, _ in seen] == [3, 5] and seen[0][1] != seen[1][1]
+    assert loads == ["dataset", "cases", "cases"]  # the dataset, val and test cases: once for both seeds
     rows = read_table(tmp_path / "stress.csv")
     dice = {r["seed"]: r["value"] for r in rows if r["class"] == "mean" and r["metric"] == "dice"}
     assert dice == {"3": "1", "5": "1"}
     assert json.loads((tmp_path / "stress.json").read_text())["config"]["seeds"] == [3, 5]
+
+
+@pytest.mark.slow
+def test_one_sweep_over_two_seeds_gives_the_rows_of_two_single_seed_sweeps(synthetic_data, tmp_path, monkeypatch):
+    """Seeds share one Sweep (dataset and cases loaded once); each seed's models are still its own."""
+    monkeypatch.setenv("SEGREPRO_DATA_DIR", str(synthetic_data))
+    argv = ["stress", "--dataset", "synthetic-2d", "--ratios", "1:10", "--baseline", "unet-ce", "--tier", "smoke"]
+
+    def rows(out: Path, *seeds: str) -> list[dict[str, str]]:
+        assert main([*argv, "--seeds", *seeds, "--out", str(out), "--quiet"]) == 0
+        return [r for r in read_table(out / "stress.csv") if r["metric"] != "train_seconds"]
+
+    both = rows(tmp_path / "both", "0", "1")
+    scores = [[r["value"] for r in both if r["seed"] == seed and r["metric"] in METRICS] for seed in "01"]
+    assert scores[0] != scores[1]  # the seeds train different models: a seed mixed up would show below
+    assert both == rows(tmp_path / "s0", "0") + rows(tmp_path / "s1", "1")
 
 
 @pytest.mark.parametrize(
@@ -194,8 +218,8 @@ def test_each_seed_is_a_whole_sweep_kept_apart_by_the_seed_column(synthetic_data
         (["--baseline", "zerovnik2020-pipeline", "--ratios", "1:1"], "does not train its source"),
         (["--baseline", "unet-ce", "--ratios", "0.5/0.5"], "needs 4"),
         (["--baseline", "unet-ce", "--ratios", "1:1", "--seeds", "-1"], "--seed must be between 0 and 2**63 - 1"),
-        (["--baseline", "unet-ce", "--ratios", "1:1", "--seeds", f"0,{2**63}"], "--seed must be between 0"),
-        (["--baseline", "unet-ce", "--ratios", "1:1", "--seeds", "1,1"], "--seeds must name one or more different"),
+        (["--baseline", "unet-ce", "--ratios", "1:1", "--seeds", "0", f"{2**63}"], "--seed must be between 0"),
+        (["--baseline", "unet-ce", "--ratios", "1:1", "--seeds", "1", "1"], "--seeds must name one or more different"),
         (["--baseline", "unet-ce", "--ratios", "1:1", "--foreground", "mitochondrion"], "--foreground needs real data"),
     ],
 )
@@ -205,6 +229,12 @@ def test_bad_input_is_one_line_and_writes_nothing(synthetic_data, tmp_path, monk
     err = capsys.readouterr().err.strip()
     assert words in err and len(err.splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_seeds_are_spelled_as_in_plan_and_submit_space_separated(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["stress", "--dataset", "synthetic-2d", "--baseline", "unet-ce", "--ratios", "1:1", "--seeds", "0,1"])
+    assert exc.value.code == 2 and "argument --seeds: invalid int value: '0,1'" in capsys.readouterr().err
 
 
 def test_unprepared_dataset_is_one_line(tmp_path, monkeypatch, capsys):
