@@ -10,10 +10,10 @@ from segrepro.selection import SeedSelection, keep_best, validation_score
 
 
 def record(seed: int, best: float | None, fold: int = 0, baseline: str = "meyer2021-unet", status: str = "ok") -> dict:
-    curve = [] if best is None else [best / 2, best, best - 0.01]
+    curve = [] if best is None else [[256, best / 2], [512, best], [768, best - 0.01], [1024, None]]
     return {
         "dataset": "fib-sem-hela", "baseline": baseline, "tier": "paper", "fold": fold, "seed": seed,
-        "status": status, "curves": {"train_loss": [1.0, 0.5, 0.4], "val_score": curve},
+        "status": status, "curves": {"train_loss": [[256, 1.0], [512, 0.5]], "val_score": curve},
     }  # fmt: skip
 
 
