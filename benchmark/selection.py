@@ -100,6 +100,12 @@ def selection_columns(selections: Mapping[tuple[str, str], SeedSelection], keys:
     )
 
 
+def selections_table(selections: Mapping[tuple[str, str], SeedSelection]) -> pd.DataFrame:
+    """The selections as ``selected_runs`` reads them: one row per (baseline, tier) with ``seeds`` and ``keep``."""
+    keys = pd.DataFrame(sorted(selections), columns=["baseline", "tier"])
+    return pd.concat([keys, selection_columns(selections, keys)], axis=1)
+
+
 def _val_score(run: Mapping[str, Any]) -> float | None:
     value = run.get("val_score")
     return None if value is None or math.isnan(value) else float(value)
