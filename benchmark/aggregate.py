@@ -21,6 +21,8 @@ folder's runs are ``reference`` when it is a ``reference/runs`` folder (the comm
 
 Stale runs (a ``recipe_hash`` that differs from their entry's current recipe: made by an older recipe)
 are counted in ``n_stale`` and listed in ``run_ids`` but left out of every statistic, like failed runs.
+Where an entry's tier has a seed selection (paper 003's best 10 of 15), the statistics cover the runs it
+keeps (``segrepro.selection.selected_runs``, the function the leaderboard's views use too).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from segrepro.io import write_text_atomic
 from segrepro.metrics.confusion import CONFUSION_METRICS
 from segrepro.metrics.instances import INSTANCE_CLASS, INSTANCE_METRICS
 from segrepro.metrics.statistics import summarise
+from segrepro.selection import registered_selections, selected_runs
 
 KEYS = ["dataset", "baseline", "paper", "tier", "source"]
 AGGREGATES = ("mean", "std", "ci_low", "ci_high")
@@ -59,9 +62,9 @@ def with_source(tables: results.RunTables, source: str) -> results.RunTables:
 
 
 def scored(tables: results.RunTables, classes: str = "per_class") -> pd.DataFrame:
-    """Canonical scores of the runs that count (status ok, not stale), joined to their keys: the class
-    ``mean`` only (``classes="mean"``) or every class but it (``"per_class"``)."""
-    runs = tables.runs[(tables.runs["status"] == "ok") & ~tables.runs["stale"]]
+    """Canonical scores of the runs that count (status ok, not stale, kept by their seed selection), joined
+    to their keys: the class ``mean`` only (``classes="mean"``) or every class but it (``"per_class"``)."""
+    runs = selected_runs(tables.runs[(tables.runs["status"] == "ok") & ~tables.runs["stale"]], tables.recipes)
     s = tables.scores
     keep = (s["convention"] == results.CANONICAL) & ((s["class"] == "mean") == (classes == "mean"))
     return s[keep].merge(runs[["file", *KEYS]], on="file")
@@ -116,11 +119,12 @@ def aggregate(
     (default: from the registry). The records of the verified bundles in ``submissions`` join the CSVs
     (not ``tables/``, which keeps ``runs_dir``'s records; the leaderboard reads the bundles itself)."""
     recipes = current_recipes() if recipes is None else recipes
-    tables = results.load(runs_dir, out_dir / "tables", recipes, with_counts=True, required=True)
+    selections = registered_selections()
+    tables = results.load(runs_dir, out_dir / "tables", recipes, with_counts=True, required=True, selections=selections)
     tables = with_source(tables, runs_source(runs_dir))
     if submissions is not None:
-        submitted = with_source(results.load_submissions(submissions, recipes), results.SOURCE_SUBMITTED)
-        tables = results.combine(tables, submitted)
+        submitted = results.load_submissions(submissions, recipes, selections)
+        tables = results.combine(tables, with_source(submitted, results.SOURCE_SUBMITTED))
     if tables.runs.empty:
         first = tables.problems[0] if tables.problems else None
         bad = f" ({len(tables.problems)} file(s) left out, first {first.path}: {first.message})" if first else ""

@@ -411,11 +411,14 @@ def _record_folders(args: argparse.Namespace) -> list[Path]:
 
 
 def _claims(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from segrepro.baselines import BASELINES
     from segrepro.claims import describe, judge, load_all_claims
     from segrepro.datasets import DATASETS
     from segrepro.io import write_text_atomic
     from segrepro.leaderboard import data, views
+    from segrepro.selection import registered_selections, selections_table
 
     if not 0 < args.alpha < 1:
         raise UserError(f"--alpha must be between 0 and 1, not {args.alpha}")
@@ -429,7 +432,9 @@ def _claims(args: argparse.Namespace) -> int:
     results = data.load_results(data.Folders(folders, paths.published_dir(), ()))
     for problem in results.problems:
         print(f"skipped {problem.path}: {problem.message}", file=sys.stderr)
-    verdicts, comparisons = judge(claims, views.claim_scores(results, claims), args.alpha)
+    # the seeds the statistics cover, as on the page (paper 003's paper tier: the best 10 of 15)
+    selected = views.seed_selected(replace(results, recipes=selections_table(registered_selections())))
+    verdicts, comparisons = judge(claims, views.claim_scores(selected, claims), args.alpha)
     if args.csv:
         write_text_atomic(args.csv, verdicts.to_csv(index=False))
         write_text_atomic(args.csv.with_name(f"{args.csv.stem}_comparisons.csv"), comparisons.to_csv(index=False))

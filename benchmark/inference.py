@@ -1,11 +1,11 @@
 """The ``inference`` hook: whole-volume prediction with MONAI's sliding-window inference.
 
 ``Inference`` holds the settings as data: window overlap, blending (``gaussian`` or ``constant``), how
-many windows go through the network at once, and paper 003's ``centre_tile`` strategy (stride = window/3,
-each voxel taken from the window whose central third contains it: the volume is reflect-padded by a third
-of the window so that every voxel lies in some window's centre, and each window's weight map is 1 in its
-central third and 1e-3 elsewhere, the floor MONAI puts under any window weight: off-centre windows
-leak in at that weight).
+many windows go through the network at once, and paper 003's ``centre_tile`` strategy: each voxel is taken
+from the one window whose central third contains it (stride = the central third, about window/3). The volume
+is reflect-padded by a third of the window (and at the far end up to the last tile), only the windows whose
+central tiles cover the volume are run, and each window's logits are cropped to that tile before they are
+written: no blending, no other window leaks in, and no MONAI aggregation of whole windows.
 
 Memory: windows run on the model's device and are stitched on the CPU into one logits volume (C
 channels) plus MONAI's count map (1 channel, freed after); probabilities are then computed in place slab
@@ -48,11 +48,45 @@ class Inference:
         return asdict(self)
 
 
-def centre_weights(roi: tuple[int, ...]) -> np.ndarray:
-    """``roi``-shaped weights: 1 in the central third along every axis, 1e-3 elsewhere."""
-    w = np.full(roi, 1e-3, dtype=np.float32)
-    w[tuple(slice(r // 3, r - r // 3) for r in roi)] = 1.0
-    return w
+def centre_tiles(roi: tuple[int, ...], spatial: tuple[int, ...]) -> tuple[list[int], list[int], list[list[int]]]:
+    """Paper 003's tiling of a volume of shape ``spatial`` by windows of shape ``roi``: the margin (a third of
+    the window) and the central tile's size per axis, and the tile starts per axis (which are also the window
+    starts in a volume padded by the margin in front)."""
+    margin = [r // 3 for r in roi]
+    tile = [r - 2 * m for r, m in zip(roi, margin, strict=True)]
+    return margin, tile, [list(range(0, s, t)) for s, t in zip(spatial, tile, strict=True)]
+
+
+def centre_tile_logits(
+    model: torch.nn.Module, x: torch.Tensor, roi: tuple[int, ...], batch: int, device: torch.device
+) -> torch.Tensor:
+    """Logits ``(1, K, *spatial)`` of ``x`` ``(1, C, *spatial)``, each voxel from the window whose central tile
+    holds it (see ``centre_tiles``); ``batch`` windows at a time run on ``device``."""
+    import itertools
+
+    import torch
+
+    spatial = tuple(x.shape[2:])
+    margin, tile, starts = centre_tiles(roi, spatial)
+    after = [a[-1] + r - m - s for a, r, m, s in zip(starts, roi, margin, spatial, strict=True)]
+    padding = [p for m, a in zip(reversed(margin), reversed(after), strict=True) for p in (m, a)]
+    padded = torch.nn.functional.pad(x, padding, mode="reflect")
+    windows = list(itertools.product(*starts))
+    out: torch.Tensor | None = None
+    for first in range(0, len(windows), batch):
+        group = windows[first : first + batch]
+        crops = [padded[(0, slice(None), *(slice(a, a + r) for a, r in zip(w, roi, strict=True)))] for w in group]
+        logits = model(torch.stack(crops).to(device)).float().cpu()
+        if out is None:
+            out = torch.empty((1, logits.shape[1], *spatial))
+        for w, window_logits in zip(group, logits, strict=True):
+            keep = [min(t, s - a) for t, s, a in zip(tile, spatial, w, strict=True)]
+            centre = tuple(slice(m, m + k) for m, k in zip(margin, keep, strict=True))
+            out[(0, slice(None), *(slice(a, a + k) for a, k in zip(w, keep, strict=True)))] = window_logits[
+                (slice(None), *centre)
+            ]
+    assert out is not None  # a volume has at least one voxel, so at least one window
+    return out
 
 
 def sliding_window_logits(
@@ -63,22 +97,19 @@ def sliding_window_logits(
     import torch
     from monai.inferers import sliding_window_inference
 
-    cpu = torch.device("cpu")
-    run = {"sw_device": device, "device": cpu}
-    if not settings.centre_tile:
-        out = sliding_window_inference(
-            x, roi, settings.sw_batch_size, model, overlap=settings.overlap, mode=settings.blend, **run
-        )
-        return torch.as_tensor(out)
-    pad = [r // 3 for r in roi]
-    padded = torch.nn.functional.pad(x, [p for p in reversed(pad) for _ in (0, 1)], mode="reflect")
-    weights = torch.from_numpy(centre_weights(roi))
-    out = torch.as_tensor(
-        sliding_window_inference(
-            padded, roi, settings.sw_batch_size, model, 1 - 1 / 3, "constant", roi_weight_map=weights, **run
-        )
+    if settings.centre_tile:
+        return centre_tile_logits(model, x, roi, settings.sw_batch_size, device)
+    out = sliding_window_inference(
+        x,
+        roi,
+        settings.sw_batch_size,
+        model,
+        overlap=settings.overlap,
+        mode=settings.blend,
+        sw_device=device,
+        device=torch.device("cpu"),
     )
-    return out[(slice(None), slice(None), *(slice(p, p + s) for p, s in zip(pad, x.shape[2:], strict=True)))]
+    return torch.as_tensor(out)
 
 
 def probabilities_and_classes(entry: BaselineEntry, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

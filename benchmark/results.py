@@ -53,6 +53,7 @@ from segrepro.errors import UserError
 from segrepro.io import NO_SPACE, no_space_error, replace_dir_atomic, staging_dir
 from segrepro.metrics.instances import INSTANCE_CLASS, pooled_instance_scores
 from segrepro.records import run_record_schema
+from segrepro.selection import SeedSelection, selection_columns, validation_score
 
 CANONICAL = "canonical"
 SOURCE_REFERENCE = "reference"
@@ -84,12 +85,14 @@ RUN_COLUMNS = [
     "wall_time_s",
     "started",
     "n_predictions",
+    "val_score",
 ]
 SCORE_COLUMNS = ["file", "convention", "class", "metric", "value"]
 SHARE_COLUMNS = ["file", "class", "share"]
 COUNT_COLUMNS = ["file", "image", "class", "tp", "fp", "fn", "tn"]
 PROBLEM_COLUMNS = ["file", "message"]
-RECIPE_COLUMNS = ["baseline", "tier", "recipe_hash"]
+RECIPE_COLUMNS = ["baseline", "tier", "recipe_hash", "seeds", "keep"]
+"""Per (baseline, tier): the current recipe hash and its seed selection (``segrepro.selection``)."""
 CATEGORIES = {
     "scores": ["file", "convention", "class", "metric"],
     "shares": ["file", "class"],
@@ -365,6 +368,7 @@ def _flatten(name: str, record: dict[str, Any]) -> _Flat:
         _number(prov.get("wall_time_s")),
         prov.get("started"),
         len(record.get("predictions") or []),
+        _number(validation_score(record)),
     )
     flat = _Flat(run, [], [], None)
     if record["status"] == "ok" and record.get("metrics"):
@@ -425,7 +429,7 @@ def record_files(folder: Path) -> tuple[dict[str, tuple[int, int]], list[Problem
     return dict(sorted(found.items())), sorted(problems, key=lambda p: p.path)
 
 
-TABLES_FORMAT = 2
+TABLES_FORMAT = 3
 """Bump when what a record is flattened into changes; stored tables of another format are rebuilt."""
 TABLE_NAMES = ("runs", "problems", "scores", "shares", "counts", "recipes")
 
@@ -485,10 +489,12 @@ def _stamped(frame: pd.DataFrame, stamps: dict[str, tuple[int, int]]) -> np.ndar
     return np.fromiter((stamps.get(f) == (m, s) for f, m, s in current), dtype=bool, count=len(frame))
 
 
-def recipes_frame(hashes: dict[tuple[str, str], str]) -> pd.DataFrame:
-    """The ``recipes`` table from ``{(baseline, tier): recipe hash}``."""
-    rows = [(b, t, h) for (b, t), h in sorted(hashes.items())]
-    return pd.DataFrame(rows, columns=RECIPE_COLUMNS).astype(object)
+def recipes_frame(
+    hashes: dict[tuple[str, str], str], selections: dict[tuple[str, str], SeedSelection] | None = None
+) -> pd.DataFrame:
+    """The ``recipes`` table from ``{(baseline, tier): recipe hash}`` and the entries' seed selections."""
+    rows = pd.DataFrame([(b, t, h) for (b, t), h in sorted(hashes.items())], columns=RECIPE_COLUMNS[:3]).astype(object)
+    return pd.concat([rows, selection_columns(selections or {}, rows)], axis=1)
 
 
 def recipe_states(runs: pd.DataFrame, recipes: pd.DataFrame) -> pd.Series:
@@ -507,13 +513,15 @@ def load(
     recipes: dict[tuple[str, str], str] | None = None,
     with_counts: bool = False,
     required: bool = False,
+    selections: dict[tuple[str, str], SeedSelection] | None = None,
 ) -> RunTables:
     """The tables of every record in ``runs_dir``.
 
     With ``tables`` (a folder), records unchanged since the tables were stored there come from them
     and only the others are parsed; the tables are then stored again if anything changed (skipped
     when the folder is not writable). ``recipes`` (``{(baseline, tier): hash}``, from the registry)
-    replaces the stored current recipe hashes; without it, the stored ones decide what is stale.
+    replaces the stored current recipe hashes, and with them the stored seed selections by ``selections``;
+    without it, the stored ones decide what is stale and which seeds count.
     ``counts`` (large: a row per image and class) is only loaded ``with_counts`` or when the tables
     are rewritten; otherwise it is empty. Tables that cannot be stored are a ``UserError`` when
     ``required`` (``segrepro aggregate``), else skipped (the leaderboard still shows the records)."""
@@ -526,7 +534,7 @@ def load(
     fresh = _fresh_frames(parsed)  # a generator: one parsed record in memory at a time
     runs, problems = len(fresh["runs"]), len(fresh["problems"])
     old_recipes = stored["recipes"] if stored is not None else recipes_frame({})
-    new_recipes = recipes_frame(recipes) if recipes is not None else old_recipes
+    new_recipes = recipes_frame(recipes, selections) if recipes is not None else old_recipes
     changed = stored is None or bool(runs or problems) or dropped or not new_recipes.equals(old_recipes)
     store = tables is not None and changed
     if store and stored is not None and "counts" not in kept:  # stored again: with the kept records' counts
@@ -740,7 +748,11 @@ def read_bundle(path: Path) -> Bundle | Problem:
     return Bundle(path, records, card, package)
 
 
-def load_submissions(folder: Path, recipes: dict[tuple[str, str], str] | None = None) -> RunTables:
+def load_submissions(
+    folder: Path,
+    recipes: dict[tuple[str, str], str] | None = None,
+    selections: dict[tuple[str, str], SeedSelection] | None = None,
+) -> RunTables:
     """The tables of the records in every bundle in ``folder`` (``results/submissions``), each run's ``file``
     being ``<bundle>/records/<run id>.json``. A bundle that fails verification is one ``Problem`` and none
     of its records count. Bundles are few and small, so nothing is stored: they are read on each load."""
@@ -753,7 +765,7 @@ def load_submissions(folder: Path, recipes: dict[tuple[str, str], str] | None = 
             continue
         parsed += [(f"{name}/{member}", record, stamp) for member, record in sorted(bundle.records.items())]
     frames = _fresh_frames(parsed)
-    recipes_df = recipes_frame(recipes or {})
+    recipes_df = recipes_frame(recipes or {}, selections)
     runs = frames["runs"][RUN_COLUMNS].reset_index(drop=True)
     runs["recipe_state"] = recipe_states(runs, recipes_df)
     runs["stale"] = runs["recipe_state"] == RECIPE_STALE

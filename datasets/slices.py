@@ -42,7 +42,8 @@ class SlicesAdapter(DatasetAdapter):
             title=f"{card.title}: z-slices",
             description=(
                 f"Every z-slice of every prepared volume of {base} as one 2-D image (id <volume>_z<index>), "
-                "with its label, validity mask and instances; for 2-D methods applied slice by slice. "
+                "with its label and validity mask (and instance labels where it has them); "
+                "for 2-D methods applied slice by slice. "
                 f"{base}: {card.description}"
             ),
             spatial_dims=2,

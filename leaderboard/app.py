@@ -646,7 +646,7 @@ def _page() -> None:
                 f"{n_stale} stale run(s) are left out of the statistics (tick *Include stale runs* in the sidebar "
                 "to count them); the Runs tab lists them with recipe_state = stale."
             )
-        ranked = results if f["stale"] else _without_stale(keys[0], results)
+        ranked = views.seed_selected(results if f["stale"] else _without_stale(keys[0], results))
         filtered = views.select_runs(ranked.runs, [f["dataset"]], f["papers"], f["tiers"], f["sources"])
         view = st.query_params.get("view", "runs" if st.query_params.get("run") else "rankings")
         # Only the open tab's content runs (a tab switch reruns the page): the first open computes one view.

@@ -83,6 +83,8 @@ class Results:
     shares: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    recipes: pd.DataFrame = field(default_factory=lambda: results.recipes_frame({}))
+    """Per (baseline, tier) the current recipe hash and seed selection, as ``segrepro aggregate`` stored them."""
 
 
 @dataclass
@@ -165,9 +167,10 @@ def load_results(folders: Folders) -> Results:
     """Every run record in ``folders.runs`` and in the bundles in ``folders.submissions`` (through
     ``segrepro.results``), with its source and its path as ``key`` (``<bundle>/records/<run id>.json`` for
     a submitted one); malformed files and bundles become problems."""
-    runs, scores, shares, problems, notes = [], [], [], [], []
+    runs, scores, shares, problems, notes, recipes = [], [], [], [], [], []
 
     def add(source: str, folder: Path, t: results.RunTables) -> None:
+        recipes.append(t.recipes)
         keys = t.runs["file"].map(lambda f: str(folder / f))
         runs.append(t.runs.assign(key=keys, source=source))
         by_file = dict(zip(t.runs["file"], keys, strict=True))
@@ -188,7 +191,8 @@ def load_results(folders: Folders) -> Results:
             notes.append(f"{source}: no tables in {store} yet: {t.reread} record(s) read, tables written.")
     if folders.submissions is not None:
         add(SOURCE_SUBMITTED, folders.submissions, results.load_submissions(folders.submissions))
-    return _results(runs, scores, shares, problems, notes)
+    found = pd.concat([r for r in recipes if len(r)] or [results.recipes_frame({})], ignore_index=True)
+    return _results(runs, scores, shares, problems, notes, found.drop_duplicates(["baseline", "tier"]))
 
 
 def _keyed(files: pd.Series, by_file: dict[str, str]) -> pd.Categorical:
@@ -203,6 +207,7 @@ def _results(
     shares: list[pd.DataFrame],
     problems: list[Problem],
     notes: list[str],
+    recipes: pd.DataFrame,
 ) -> Results:
     """The page's tables: categories for the repeated text columns."""
     runs = [r for r in runs if len(r)] or runs[:1]  # pandas warns on concatenating empty frames
@@ -216,7 +221,7 @@ def _results(
     for col in ("key", "convention", "class", "metric"):
         score_df[col] = score_df[col].astype("category")
     share_df = _concat_keyed(shares, SHARE_COLUMNS).astype({"key": object, "class": object})
-    return Results(run_df, score_df, share_df, problems, notes)
+    return Results(run_df, score_df, share_df, problems, notes, recipes)
 
 
 def _concat_keyed(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

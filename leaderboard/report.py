@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from segrepro.errors import UserError
 from segrepro.leaderboard import data, views
+from segrepro.selection import registered_selections, selections_table
 
 COLUMNS = ("method", "class", "published", "reproduced", "runs", "delta", "verdict")
 
@@ -20,7 +22,8 @@ COLUMNS = ("method", "class", "published", "reproduced", "runs", "delta", "verdi
 def comparison(runs: Sequence[Path], paper: str, dataset: str | None = None, tier: str | None = None) -> pd.DataFrame:
     """The published numbers of ``paper`` (on ``dataset``, when given) that have runs (of ``tier``, when
     given) in the record folders ``runs``, beside their reproduction, in the published table's order.
-    Stale runs (made by an older recipe than their entry's) are left out, as on the page."""
+    Stale runs (made by an older recipe than their entry's) and the seeds an entry's seed selection leaves
+    out (the registered entries' selections) are left out, as on the page."""
     folders = data.Folders(
         runs=tuple((data.SOURCE_REFERENCE, folder) for folder in runs), published=data.published_root(), stress=()
     )
@@ -33,7 +36,8 @@ def comparison(runs: Sequence[Path], paper: str, dataset: str | None = None, tie
         published = published[published["dataset"] == dataset]
         if published.empty:
             raise UserError(f"paper {paper} publishes no numbers on {dataset!r}")
-    results = views.without_stale(data.load_results(folders))
+    loaded = views.without_stale(data.load_results(folders))
+    results = views.seed_selected(replace(loaded, recipes=selections_table(registered_selections())))
     table = views.published_vs_reproduced(published, results)
     table = table[table["verdict"] != views.VERDICT_OPEN]
     if tier is not None:

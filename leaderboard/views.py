@@ -21,6 +21,7 @@ from segrepro.leaderboard.data import SOURCE_MINE, Results
 from segrepro.metrics.instances import INSTANCE_CLASS, INSTANCE_METRICS
 from segrepro.metrics.statistics import summarise
 from segrepro.results import CANONICAL
+from segrepro.selection import selected_runs
 
 GROUP = ["tier", "baseline", "paper", "source"]
 LOWER_IS_BETTER = frozenset({"hd95", "loss"})
@@ -105,10 +106,21 @@ def without_stale(results: Results) -> Results:
     stale = results.runs["stale"].to_numpy(dtype=bool)
     if not stale.any():
         return results
-    runs = results.runs[~stale]
+    return _with_runs(results, results.runs[~stale])
+
+
+def seed_selected(results: Results) -> Results:
+    """``results`` without the runs their entry's seed selection leaves out (paper 003's paper tier: the best
+    10 of 15 seeds by validation), by ``segrepro.selection.selected_runs``, as ``segrepro aggregate`` counts
+    them; failed runs stay (counted, unscored)."""
+    runs = selected_runs(results.runs, results.recipes)
+    return results if len(runs) == len(results.runs) else _with_runs(results, runs)
+
+
+def _with_runs(results: Results, runs: pd.DataFrame) -> Results:
     scores = results.scores[results.scores["key"].isin(runs["key"])]
     shares = results.shares[results.shares["key"].isin(runs["key"])]
-    return Results(runs, scores, shares, results.problems, results.notes)
+    return Results(runs, scores, shares, results.problems, results.notes, results.recipes)
 
 
 def newest_dataset(runs: pd.DataFrame) -> str | None:

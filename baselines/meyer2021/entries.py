@@ -95,6 +95,9 @@ RECONSTRUCTIONS = (
     "EUNet: MONAI FlexibleUNet decoder (5 levels, two convs each) instead of the paper's 4 levels of one conv + BN",
     "weighted dice class weights for datasets other than the paper's: 0.1 background, 1.0 foreground",
     "model selection by validation dice, not validation loss",
+    "+F: the grain filter is computed once per whole slice (cached), where the authors' code (NeNISt, "
+    "data/patch.py) filters each 256x256 patch after augmentation and each prediction window: shapes cut by "
+    "a patch border differ",
 )
 
 

@@ -3,12 +3,15 @@
 **[paper]** The grain filter (Caselles & Monasse) removes every shape of the image's tree of shapes whose
 area is below λ, without creating or moving contours; paper 003 concatenates the image filtered at
 λ = 650 and 3200 px (about 1 % and 5 % of its 256x256 patch) to the image, so the network sees 3 channels.
-Computed with higra (the library the authors used) on each 2-D slice. Filtering commutes with the
-per-volume z-score (the tree of shapes is invariant to increasing affine maps), so the channels are the
-z-scored image and its filtered copies.
+Computed with higra (the library the authors used) with its default tree of shapes (plain-map immersion,
+padding by the border's mean), as in the authors' code, but on each whole 2-D slice **[reconstruction]**:
+their code filters every 256x256 patch (training patches and prediction windows) on its own. Filtering
+commutes with the per-volume z-score (the tree of shapes is invariant to increasing affine maps), so the
+channels are the z-scored image and its filtered copies.
 
-The filter costs seconds per 1024x1024 slice, so results are cached on disk per prepared volume, keyed by
-a hash of the image and the areas (``data/cache/grain/``), not recomputed per run or patch.
+The filter costs seconds per 1024x1024 slice (building the tree of shapes: tests/perf/bench_meyer2021.md),
+so results are cached on disk per prepared volume, keyed by a hash of the image and the areas
+(``data/cache/grain/``), not recomputed per run or patch.
 """
 
 from __future__ import annotations

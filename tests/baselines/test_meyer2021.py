@@ -70,6 +70,21 @@ def test_grain_filter_removes_only_small_shapes():
         grain_filter(np.zeros((4, 4, 4)), (10,))
 
 
+def test_grain_filter_is_the_authors_higra_default_tree_of_shapes():
+    """The authors' code filters on higra's default tree of shapes (plain-map immersion, mean padding); the
+    faster tree without immersion is another filter on a noisy image, so it must not stand in for it."""
+    import higra as hg
+
+    image = np.random.default_rng(3).standard_normal((48, 40))
+    tree, altitudes = hg.component_tree_tree_of_shapes_image2d(image)
+    area = hg.attribute_area(tree)
+    expected = [hg.reconstruct_leaf_data(tree, altitudes, area < a) for a in (20, 200)]
+    np.testing.assert_allclose(grain_filter(image, (20, 200)), np.stack(expected).astype(np.float32))
+    tree, altitudes = hg.component_tree_tree_of_shapes_image2d(image, immersion=False)
+    plain = hg.reconstruct_leaf_data(tree, altitudes, hg.attribute_area(tree) < 20)
+    assert not np.allclose(plain, expected[0])
+
+
 def test_grain_channels_are_cached_per_volume(workdir):
     pre = GrainFilterChannels((10, 50))
     image = np.random.default_rng(0).random((32, 32)).astype(np.float32)

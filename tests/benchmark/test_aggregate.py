@@ -123,7 +123,9 @@ def test_stale_runs_are_flagged_counted_and_left_out_of_the_statistics(tmp_path)
     stored = pd.read_parquet(tmp_path / "tables" / "runs.parquet").set_index("run_id")
     assert bool(stored.loc["r2", "stale"]) and stored.loc["r2", "recipe_state"] == "stale"
     recipes = pd.read_parquet(tmp_path / "tables" / "recipes.parquet")
-    assert recipes.to_dict("records") == [{"baseline": "x", "tier": "smoke", "recipe_hash": "1" * 16}]
+    assert recipes.to_dict("records") == [
+        {"baseline": "x", "tier": "smoke", "recipe_hash": "1" * 16, "seeds": "", "keep": 0}
+    ]
     _, unchecked = aggregate(runs, tmp_path, recipes={})  # no current recipe known: nothing is called stale
     assert set(unchecked.runs["recipe_state"]) == {"not checked", "recipe unknown"}
 
@@ -284,3 +286,28 @@ def test_a_record_with_bad_instance_scores_is_left_out_and_named(tmp_path, poole
     assert set(problems) == {"r0.json", "r2.json"}
     assert where in problems["r0.json"] and "metrics/instances/per_image/img0/pq" in problems["r2.json"]
     assert tables.runs["file"].tolist() == ["r1.json"]
+
+
+def test_paper_tier_statistics_cover_the_seeds_the_selection_keeps(tmp_path):
+    """Paper 003's networks at the paper tier: the board's mean is over the best 10 of the 15 seeds by
+    validation score (``segrepro.selection``); an incomplete set of seeds counts whole."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for seed in range(15):
+        rec = record(f"u{seed}", "fib-sem-hela", "meyer2021-unet", dice=seed / 100, seed=seed)
+        rec["tier"] = "paper"
+        rec["curves"] = {"val_score": [[256, 0.1], [512, 0.5 + (seed % 5) / 10 + seed / 1000]]}
+        (runs / f"u{seed}.json").write_text(json.dumps(rec))
+    for seed in range(3):  # three of the fifteen seeds of another network: nothing to select from yet
+        rec = record(f"e{seed}", "fib-sem-hela", "meyer2021-eunet", dice=seed / 10, seed=seed)
+        rec["tier"] = "paper"
+        rec["curves"] = {"val_score": [[256, seed / 10]]}
+        (runs / f"e{seed}.json").write_text(json.dumps(rec))
+    board, tables = aggregate(runs, tmp_path)  # the registry's recipes and seed selections
+    kept = [14, 9, 4, 13, 8, 3, 12, 7, 2, 11]  # by validation score: seed % 5 first, then the seed
+    row = board.set_index("baseline").loc["meyer2021-unet"]
+    assert row["n_runs"] == 15 and row["dice_mean"] == pytest.approx(np.mean([s / 100 for s in kept]))
+    assert row["dice_mean"] != pytest.approx(np.mean([s / 100 for s in range(15)]))
+    assert board.set_index("baseline").loc["meyer2021-eunet", "dice_mean"] == pytest.approx(0.1)  # all three
+    stored = tables.recipes.set_index(["baseline", "tier"]).loc["meyer2021-unet"]
+    assert stored["keep"].to_dict() == {"paper": 10, "quick": 0, "smoke": 0}

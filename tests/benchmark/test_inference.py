@@ -11,7 +11,7 @@ from monai.inferers import sliding_window_inference
 
 from segrepro import inference
 from segrepro.baselines import get_baseline
-from segrepro.inference import Inference, centre_weights, predict_volume, sliding_window_logits
+from segrepro.inference import Inference, centre_tiles, predict_volume, sliding_window_logits
 
 
 @pytest.mark.parametrize("baseline", ["unet-dicece", "yudistira2020-dl"])
@@ -36,13 +36,10 @@ def test_slabs_equal_the_whole_volume(monkeypatch, baseline, shape):
     np.testing.assert_array_equal(pred, decided)
 
 
-def test_centre_weights_are_one_in_the_central_third():
-    w = centre_weights((6, 9))
-    assert w.shape == (6, 9)
-    assert (w[2:4, 3:6] == 1).all()
-    inner = np.zeros_like(w, bool)
-    inner[2:4, 3:6] = True
-    assert np.allclose(w[~inner], 1e-3)
+def test_centre_tiles_cover_the_volume_once_with_the_central_thirds():
+    margin, tile, starts = centre_tiles((256, 12), (1024, 40))
+    assert margin == [85, 4] and tile == [86, 4]
+    assert starts == [[86 * i for i in range(12)], [0, 4, 8, 12, 16, 20, 24, 28, 32, 36]]  # ceil(1024 / 86) = 12
 
 
 def zero_padded_conv() -> torch.nn.Module:
@@ -64,10 +61,33 @@ def test_centre_tile_takes_every_voxel_from_a_window_centre():
     centre = sliding_window_logits(model, x, roi, Inference(centre_tile=True), torch.device("cpu"))
     blended = sliding_window_logits(model, x, roi, Inference(overlap=0.25), torch.device("cpu"))
     assert centre.shape == x.shape
-    centre_err = (centre - reference).abs().max().item()
-    blended_err = (blended - reference).abs().max().item()
-    assert centre_err < 1e-2  # only the off-centre windows leak in, at weight 1e-3 (the floor MONAI applies)
-    assert blended_err > 10 * centre_err  # default blending keeps window-edge artefacts
+    torch.testing.assert_close(centre, reference, rtol=0, atol=1e-6)  # no other window leaks in
+    assert (blended - reference).abs().max().item() > 1e-2  # default blending keeps window-edge artefacts
+
+
+class CountingIdentity(torch.nn.Module):
+    """Returns its input (one channel per input channel) and counts the windows it sees."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.windows = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.windows += x.shape[0]
+        return x * 1.0
+
+
+@torch.no_grad()
+@pytest.mark.parametrize(
+    ("shape", "roi", "windows"),
+    [((40, 52), (12, 12), 10 * 13), ((7, 10, 9), (6, 6, 6), 4 * 5 * 5), ((5, 8), (5, 8), 2 * 2)],
+)
+def test_centre_tile_runs_only_the_windows_whose_centres_are_needed(shape, roi, windows):
+    x = torch.rand(1, 2, *shape, generator=torch.Generator().manual_seed(1))
+    model = CountingIdentity()
+    out = sliding_window_logits(model, x, roi, Inference(centre_tile=True, sw_batch_size=3), torch.device("cpu"))
+    assert model.windows == windows  # ceil(side / central tile) per axis
+    torch.testing.assert_close(out, x, rtol=0, atol=0)  # every voxel written, from the right place
 
 
 @pytest.mark.parametrize("bad", [{"overlap": 1.0}, {"blend": "median"}, {"sw_batch_size": 0}])

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from segrepro.baselines import get_baseline
 from segrepro.errors import UserError
-from segrepro.selection import SeedSelection, keep_best, validation_score
+from segrepro.selection import SeedSelection, keep_best, selected_runs, selections_table, validation_score
 
 
 def record(seed: int, best: float | None, fold: int = 0, baseline: str = "meyer2021-unet", status: str = "ok") -> dict:
-    curve = [] if best is None else [best / 2, best, best - 0.01]
+    curve = [] if best is None else [[256, best / 2], [512, best], [768, best - 0.01], [1024, None]]
     return {
         "dataset": "fib-sem-hela", "baseline": baseline, "tier": "paper", "fold": fold, "seed": seed,
-        "status": status, "curves": {"train_loss": [1.0, 0.5, 0.4], "val_score": curve},
+        "status": status, "curves": {"train_loss": [[256, 1.0], [512, 0.5]], "val_score": curve},
     }  # fmt: skip
 
 
@@ -45,3 +46,17 @@ def test_paper_003_networks_state_15_trainings_keep_10():
         selection = get_baseline(entry_id).seed_selection["paper"]
         assert selection.seeds == tuple(range(15)) and selection.keep == 10
     assert get_baseline("meyer2021-unet").card()["seed_selection"]["paper"]["keep"] == 10
+
+
+def test_selected_runs_drops_only_the_ok_runs_a_complete_selection_leaves_out():
+    rows = [("a", "paper", 0, s, "ok", 0.1 * s) for s in range(4)]  # complete: seeds 0-3, keep the best 2
+    rows += [("a", "paper", 0, 4, "failed", float("nan"))]  # a failed run is never dropped
+    rows += [("a", "paper", 1, s, "ok", 0.1 * s) for s in range(3)]  # fold 1 misses seed 3: counted whole
+    rows += [("b", "paper", 0, s, "ok", 0.1 * s) for s in range(4)]  # no selection for b
+    runs = pd.DataFrame(rows, columns=["baseline", "tier", "fold", "seed", "status", "val_score"]).assign(dataset="d")
+    table = selections_table({("a", "paper"): SeedSelection(seeds=(0, 1, 2, 3), keep=2)})
+    assert table.to_dict("records") == [{"baseline": "a", "tier": "paper", "seeds": "0,1,2,3", "keep": 2}]
+    kept = selected_runs(runs, table)
+    assert sorted(kept.loc[(kept["baseline"] == "a") & (kept["fold"] == 0), "seed"]) == [2, 3, 4]
+    assert len(kept[(kept["baseline"] == "a") & (kept["fold"] == 1)]) == 3
+    assert len(kept[kept["baseline"] == "b"]) == 4

@@ -92,15 +92,21 @@ def browse(url: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def rendered_tables(url: str, profile: Path, column: str) -> list[list[dict[str, str]]]:
-    """The page's tables once one with ``column`` shows rows. Virtual time does not wait for the
+    """The page's tables once one with ``column`` shows rows (see ``rendered``)."""
+    return rendered(url, profile, column)[1]
+
+
+def rendered(url: str, profile: Path, column: str) -> tuple[str, list[list[dict[str, str]]]]:
+    """The page's DOM and tables once a table with ``column`` shows rows. Virtual time does not wait for the
     server's script run (imports, loading, then the websocket messages; slow on a busy machine), so
     a load that came back before the table was drawn is repeated until ``PATIENCE_S`` has passed."""
     tables: list[list[dict[str, str]]] = []
     loads, deadline = 0, time.monotonic() + PATIENCE_S
     while time.monotonic() < deadline:
-        tables, loads = grids(browse(url, profile, "--dump-dom").stdout), loads + 1
+        dom = browse(url, profile, "--dump-dom").stdout
+        tables, loads = grids(dom), loads + 1
         if any(rows and column in rows[0] for rows in tables):
-            return tables
+            return dom, tables
     pytest.fail(f"{url}: no table with a {column!r} column after {loads} loads in {PATIENCE_S} s; got {tables}")
 
 
@@ -183,6 +189,27 @@ def test_instance_metrics_render_for_a_dataset_with_instances(fixture_tree, serv
     tables = rendered_tables(link, tmp_path / "profile", "rank")
     assert [r["baseline"] for r in tables[0]] == ["xnet-sce-iou", "unet-sce"]  # drosophila-vnc's ranking drawn
     assert not any(rows and "pq" in rows[0] for rows in tables)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (tests/setup_browser.sh installs it)")
+def test_a_second_annotator_shows_as_a_reference_line_never_ranked(fixture_tree, server, tmp_path):
+    """Paper 003's "2nd expert" row: drawn under the ranking as a marked reference, not as a ranked method."""
+    from fixture_data import METHODS_HEADER, PUBLISHED_HEADER, write_csv
+
+    pkg = fixture_tree["published"] / "p003"
+    row = ("003", "1", "drosophila-vnc", "2nd expert", "mitochondria", "dice", "0.88", "")
+    write_csv(pkg / "published.csv", PUBLISHED_HEADER, [row])
+    write_csv(pkg / "methods.csv", (*METHODS_HEADER, "reference"), [("1", "2nd expert", "", "1", "inter-rater")])
+    dom, tables = rendered(server + "?view=rankings", tmp_path / "profile", "reference")
+    references = [r for t in tables for r in t if "reference" in r]
+    assert [(r["reference"], r["method"], r["class"]) for r in references] == [
+        ("a second annotator scored this", "2nd expert", "mitochondria")
+    ]
+    assert float(references[0]["value"]) == pytest.approx(0.88)
+    assert "Reference, not ranked" in html.unescape(re.sub(r"<[^>]+>", "", dom))
+    ranked = [r for t in tables for r in t if "rank" in r]
+    assert ranked and "2nd expert" not in {r["baseline"] for r in ranked}
+    assert {r["baseline"] for r in ranked} == {"xnet-sce-iou", "unet-sce"}  # the fixture's runs only
 
 
 @pytest.fixture

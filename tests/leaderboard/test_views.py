@@ -293,3 +293,25 @@ def test_a_second_annotator_is_a_reference_line_and_never_ranked(folders, fixtur
     assert "2nd expert" not in set(ranked["baseline"]) and len(ranked) == 3  # the fixture's runs only
     table = views.published_vs_reproduced(tables.published, results)
     assert verdicts(table)[("2nd expert", None)] == "reference"
+
+
+def test_the_paper_tiers_seed_selection_is_applied_as_segrepro_aggregate_applies_it(tmp_path):
+    """Paper 003's best 10 of 15 seeds by validation, read from the tables ``segrepro aggregate`` stored: the
+    ranking's statistics cover the kept seeds and equal the board's; the runs tab still lists all 15."""
+    from segrepro.aggregate import aggregate
+
+    folder = tmp_path / "runs"
+    for seed in range(15):
+        dice = {c: {"dice": 0.3 + seed / 100} for c in ("background", "membrane", "mitochondria", "synapse")}
+        record = make_record("fib-sem-hela", "meyer2021-unet", "003", "paper", 0, seed, per_class=dice)
+        record["curves"]["val_score"] = [[256, 0.1], [512, 1 - abs(seed - 7) / 10]]  # best: seeds near 7
+        write_record(folder, record)
+    board, _ = aggregate(folder, tmp_path)
+    results = data.load_results(data.Folders(((data.SOURCE_REFERENCE, folder),), tmp_path, (), tables=True))
+    selected = views.seed_selected(results)
+    kept = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]  # |seed - 7| <= 4, and of 2 and 12 (tied) the lower seed
+    assert sorted(selected.runs["seed"]) == kept
+    table = views.rankings(selected, selected.runs, "fib-sem-hela", "dice", "mean").iloc[0]
+    assert table["n"] == 10 and table["mean"] == pytest.approx(np.mean([0.3 + s / 100 for s in kept]))
+    assert table["mean"] == pytest.approx(board.iloc[0]["dice_mean"])
+    assert views.rankings(results, results.runs, "fib-sem-hela", "dice", "mean").iloc[0]["n"] == 15  # unselected
