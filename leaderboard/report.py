@@ -76,7 +76,7 @@ def with_published_classes(results: data.Results, published: pd.DataFrame, class
     scores = results.scores[results.scores["class"].isin(rename)]
     scores = scores.assign(**{"class": scores["class"].map(rename)})
     keys = ["key", "convention", "metric"]
-    mean = scores.groupby(keys)["value"].agg(["mean", "count"]).reset_index()
+    mean = scores.groupby(keys, observed=True)["value"].agg(["mean", "count"]).reset_index()
     mean = mean[mean["count"] == len(classes)].drop(columns="count").rename(columns={"mean": "value"})
     scores = pd.concat([scores, mean.assign(**{"class": "mean"})], ignore_index=True)[data.SCORE_COLUMNS]
     return data.Results(results.runs, scores, results.shares, results.problems, results.notes)
