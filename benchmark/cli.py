@@ -446,11 +446,20 @@ def _claims(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from segrepro.leaderboard.report import comparison, to_markdown
 
-    table = comparison(_record_folders(args), args.paper, args.dataset, args.tier)
+    classes = dict(_class_pair(text) for text in args.classes or ())
+    table = comparison(_record_folders(args), args.paper, args.dataset, args.tier, args.on or (), classes)
     if table.empty:
         raise UserError(f"no run matches a published number of paper {args.paper} yet; run one with `segrepro run`")
     print(to_markdown(table))
     return 0
+
+
+def _class_pair(text: str) -> tuple[str, str]:
+    """``compare --class PUBLISHED=RUN`` as ``(PUBLISHED, RUN)``."""
+    published, sep, run = text.partition("=")
+    if not (sep and published and run):
+        raise UserError(f"--class takes PUBLISHED=RUN (a published class name = a class of the runs), not {text!r}")
+    return published, run
 
 
 def _leaderboard(args: argparse.Namespace) -> int:
@@ -838,6 +847,21 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="DIR",
         help="folder of run records, repeatable (default results/reference/runs and results/runs)",
+    )
+    co.add_argument(
+        "--on",
+        action="append",
+        metavar="STAND_IN",
+        help="reproduce --dataset's numbers on this dataset instead, repeatable: each number takes the first "
+        "stand-in its baseline ran on (rows marked 'not comparable': other data)",
+    )
+    co.add_argument(
+        "--class",
+        dest="classes",
+        action="append",
+        metavar="PUBLISHED=RUN",
+        help="read the published class PUBLISHED from the runs' class RUN, repeatable; the published mean is "
+        "then the mean over these classes",
     )
     co.set_defaults(func=_compare)
 

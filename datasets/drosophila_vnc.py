@@ -122,10 +122,11 @@ def label_lut() -> np.ndarray:
     return lut
 
 
-def read_gray(path: Path) -> np.ndarray:
-    """One 8-bit greyscale image as a 2-D array, or a one-line error naming the file."""
+def read_gray(path: Path, dataset: str = "drosophila-vnc") -> np.ndarray:
+    """One 8-bit greyscale image as a 2-D array, or a one-line error naming the file (and, when it is
+    missing, the fetch command of ``dataset``, the dataset reading it)."""
     if not path.exists():
-        raise UserError(f"{path}: missing; run `segrepro datasets fetch drosophila-vnc` first")
+        raise UserError(f"{path}: missing; run `segrepro datasets fetch {dataset}` first")
     try:
         with Image.open(path) as im:
             arr = np.asarray(im)
@@ -136,10 +137,11 @@ def read_gray(path: Path) -> np.ndarray:
     return arr
 
 
-def read_section(raw_dir: Path, section: int) -> tuple[np.ndarray, np.ndarray]:
-    """Section ``section`` as ``(image uint8, class ids uint8)``, both 1024x1024, or a one-line error."""
-    image = read_gray(raw_dir / raw_path(section))
-    raw_label = read_gray(raw_dir / label_path(section))
+def read_section(raw_dir: Path, section: int, dataset: str = "drosophila-vnc") -> tuple[np.ndarray, np.ndarray]:
+    """Section ``section`` as ``(image uint8, class ids uint8)``, both 1024x1024, or a one-line error
+    (``dataset``: the dataset reading it, whose fetch command a missing file names)."""
+    image = read_gray(raw_dir / raw_path(section), dataset)
+    raw_label = read_gray(raw_dir / label_path(section), dataset)
     for path, arr in ((raw_path(section), image), (label_path(section), raw_label)):
         if arr.shape != (SECTION, SECTION):
             raise UserError(f"{raw_dir / path}: shape {arr.shape}, expected ({SECTION}, {SECTION})")

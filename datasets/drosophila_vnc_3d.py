@@ -46,9 +46,10 @@ def column_id(row: int, col: int) -> str:
     return f"c_y{row}_x{col}"
 
 
-def read_stack(raw_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The 20 sections as ``(image float32, class ids uint8)`` of shape ``(20, 1024, 1024)``."""
-    sections = [read_section(raw_dir, s) for s in range(N_SECTIONS)]
+def read_stack(raw_dir: Path, dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    """The 20 sections as ``(image float32, class ids uint8)`` of shape ``(20, 1024, 1024)`` (``dataset``:
+    the dataset reading them, whose fetch command a missing file names)."""
+    sections = [read_section(raw_dir, s, dataset) for s in range(N_SECTIONS)]
     return np.stack([img for img, _ in sections]).astype(np.float32), np.stack([lab for _, lab in sections])
 
 
@@ -90,7 +91,7 @@ class DrosophilaVNC3DAdapter(DatasetAdapter):
         )
 
     def volumes(self, raw_dir: Path) -> Iterable[Volume]:
-        images, labels = read_stack(raw_dir)
+        images, labels = read_stack(raw_dir, self.card.name)
         per_side = SECTION // CROP
         for r in range(per_side):
             for c in range(per_side):

@@ -244,6 +244,22 @@ def test_every_entry_is_listed_with_mechanisms_and_reconstructions():
         assert card["hooks"]["sampling"]["class_probabilities"] == [0.2, 0.4, 0.4]
 
 
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.id)
+def test_baselines_show_prints_the_rows_mechanisms_and_reconstructions(entry, capsys):
+    """What a user sees: ``segrepro baselines show ID`` names the row's mechanisms and every reconstruction."""
+    from segrepro.cli import main
+
+    assert main(["baselines", "show", entry.id]) == 0
+    flat = " ".join(capsys.readouterr().out.split())  # the card wraps long lines
+    mechanisms = entry.card()["description"].split("Mechanisms: ")[1]  # e.g. "HighRes3DZMNet; CON; SM."
+    assert f"Mechanisms: {mechanisms}" in flat
+    assert "Reconstructions" in flat
+    for text in entry.reconstructions:
+        assert " ".join(text.split()) in flat
+    if entry.warm_start:
+        assert f"warm start {entry.warm_start}" in flat
+
+
 SLOW = {"zerovnik2020-vnet"}  # MONAI's V-Net has no width option: ~45 s on one CPU core
 
 

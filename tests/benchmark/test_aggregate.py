@@ -185,17 +185,17 @@ REFERENCE = Path(__file__).resolve().parents[2] / "results" / "reference" / "run
 
 
 def test_committed_reference_records_reaggregate_to_their_own_numbers(tmp_path):
-    """The reference records through the results layer give, per baseline, the mean over its records of the
-    scores in their JSON, class by class."""
+    """The reference records through the results layer give, per dataset and baseline, the mean over its
+    records of the scores in their JSON, class by class."""
     board, tables = aggregate(REFERENCE, tmp_path, recipes={})
     records = [json.loads(p.read_text()) for p in REFERENCE.glob("*.json")]
-    by_baseline: dict[str, list[dict]] = {}
+    groups: dict[tuple[str, str], list[dict]] = {}
     for rec in records:
-        by_baseline.setdefault(rec["baseline"]["id"], []).append(rec["metrics"]["canonical"])
-    assert tables.problems == [] and len(board) == len(by_baseline) >= 1
-    per_class = pd.read_csv(tmp_path / "per_class.csv").set_index(["baseline", "class", "metric"])
-    for baseline, canons in by_baseline.items():
-        row = board.set_index("baseline").loc[baseline]
+        groups.setdefault((rec["dataset"]["name"], rec["baseline"]["id"]), []).append(rec["metrics"]["canonical"])
+    assert tables.problems == [] and len(board) == len(groups) >= 1
+    per_class = pd.read_csv(tmp_path / "per_class.csv").set_index(["dataset", "baseline", "class", "metric"])
+    for (dataset, baseline), canons in groups.items():
+        row = board.set_index(["dataset", "baseline"]).loc[(dataset, baseline)]
         assert row["n_runs"] == len(canons) and row["n_stale"] == 0
         for metric in canons[0]["mean"]:
             if f"{metric}_mean" in row:
@@ -203,7 +203,7 @@ def test_committed_reference_records_reaggregate_to_their_own_numbers(tmp_path):
         for cls, scores in canons[0]["per_class"].items():
             for metric in scores:
                 values = [c["per_class"][cls][metric] for c in canons if c["per_class"][cls][metric] is not None]
-                got = per_class.loc[(baseline, cls, metric)]
+                got = per_class.loc[(dataset, baseline, cls, metric)]
                 assert got["n"] == len(values) and (not values or got["mean"] == pytest.approx(np.mean(values)))
 
 

@@ -65,3 +65,14 @@ def test_the_nosm_variant_is_registered_without_segmentation_masks():
     assert card.name == "drosophila-vnc-3d-nosm" and card.extra["segmentation_masks"] is False
     assert card.notes.endswith("Validity mask: none (every voxel scored).")
     assert get_dataset("drosophila-vnc-3d").card.extra["segmentation_masks"] is True
+
+
+@pytest.mark.parametrize("name", ["drosophila-vnc-3d", "drosophila-vnc-3d-nosm"])
+def test_prepare_before_fetch_names_this_datasets_fetch_command(name, workdir, capsys):
+    """Each variant reads its own raw folder, so the one-line error names its own fetch, not drosophila-vnc's."""
+    from segrepro.cli import main
+
+    assert main(["datasets", "prepare", name]) == 2
+    last = capsys.readouterr().err.strip().split("\r")[-1]  # after the progress bar
+    assert last.startswith("segrepro: error: ") and "\n" not in last
+    assert last.endswith(f"missing; run `segrepro datasets fetch {name}` first")
