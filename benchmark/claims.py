@@ -324,15 +324,24 @@ def judge(claims: Sequence[Claim], scores: pd.DataFrame, alpha: float = 0.05) ->
                 )
                 verdicts.append({**base, "tier": "", "verdict": NOT_TESTABLE, "n_pairs": 0, "detail": detail})
                 continue
+            classes_here = set(scores.loc[scores["dataset"] == dataset, "class"])
+            absent = [c for c in claim.classes if c not in classes_here]
+            if len(absent) == len(claim.classes):  # a transfer to data without the claim's classes
+                detail = f"{dataset} has none of the claim's classes ({', '.join(claim.classes)}): nothing to pair"
+                verdicts.append({**base, "tier": "", "verdict": NOT_TESTABLE, "n_pairs": 0, "detail": detail})
+                continue
             for tier in sorted(here["tier"].unique()):
                 found = []
-                for metric, cls, b in claim.comparisons():
+                for metric, cls, b in (c for c in claim.comparisons() if c[1] not in absent):
                     a_values, b_values = _paired(series, (dataset, tier, metric, cls), claim.a, b)
                     outcome = compare(a_values, b_values, claim.direction, alpha)
                     row = {**base, "tier": tier, "metric": metric, "class": cls, "a": claim.a, "b": b}
                     found.append({**row, "outcome": outcome.outcome, "n_pairs": outcome.n, **_numbers(outcome)})
                 comparisons.extend(found)
-                verdicts.append({**base, "tier": tier, **_verdict_row(claim, tier, found, alpha)})
+                row = _verdict_row(claim, tier, found, alpha)
+                if absent:
+                    row["detail"] += f"; left out, not classes of {dataset}: {', '.join(absent)}"
+                verdicts.append({**base, "tier": tier, **row})
     table = pd.DataFrame(verdicts, columns=VERDICT_COLUMNS)
     table["test"] = np.where(table["verdict"] == NOT_TESTABLE, "", f"{TEST}, alpha {alpha:g}")
     table["needed"] = min_pairs(alpha)

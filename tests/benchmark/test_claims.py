@@ -246,3 +246,40 @@ def test_paper_003_claims_are_shipped_and_a_no_gain_verdict_says_why(tmp_path):
     verdicts, _ = C.judge([one_class], scores_of([one_class], (tmp_path / "runs", records)))
     row = verdicts[verdicts["dataset"] == "fib-sem-hela"].iloc[0]
     assert row["verdict"] == C.DOES_NOT_HOLD and "significantly ahead" in row["detail"]
+
+
+def test_a_transfer_compares_only_the_claims_classes_the_dataset_has(tmp_path):
+    """Paper 003's grain-filter claim names three FIB-SEM classes; drosophila-vnc has one of them
+    (mitochondria) and synthetic-2d none (its runs are scored for another claim judged alongside): the
+    transfer pairs that one and says which were left out, and where none is present it is not testable (not
+    "run more folds")."""
+    grain = {c.id: c for c in load(Path(__file__).resolve().parents[2] / "baselines")}["grain-filter-no-gain-unet"]
+    mixed = np.array([0.1, -0.1, 0.05, -0.05, 0.02])  # no significant gain: the no-gain claim holds
+    records = []
+    for fold, d in enumerate(mixed):
+        for baseline, value in (("meyer2021-unet-f", 0.7 + d), ("meyer2021-unet", 0.7)):
+            common = dict(counts_per_class=(9000, 600), convention="meyer2021")
+            records.append(
+                make_record(
+                    "drosophila-vnc", baseline, "003", "quick", fold, 0,
+                    {"membrane": {"dice": 0.9}, "mitochondria": {"dice": value}},
+                    classes=("membrane", "mitochondria"), **common,
+                )
+            )  # fmt: skip
+            records.append(
+                make_record(
+                    "synthetic-2d", baseline, "003", "quick", fold, 0,
+                    {"background": {"dice": 0.9}, "granule": {"dice": value}},
+                    classes=("background", "granule"), **common,
+                )
+            )  # fmt: skip
+    granule = C.Claim(**{**vars(grain), "id": "granule-claim", "classes": ("granule",)})  # judged alongside
+    scores = scores_of([grain, granule], (tmp_path / "runs", records))
+    verdicts, comparisons = C.judge([grain], scores)
+    got = {r["dataset"]: r for r in verdicts.to_dict("records")}
+    vnc = got["drosophila-vnc"]
+    assert vnc["transfer"] and vnc["verdict"] == C.HOLDS and vnc["n_pairs"] == 5
+    assert "left out, not classes of drosophila-vnc: cell membrane, endoplasmic reticulum" in vnc["detail"]
+    assert set(comparisons.loc[comparisons["dataset"] == "drosophila-vnc", "class"]) == {"mitochondria"}
+    other = got["synthetic-2d"]
+    assert other["verdict"] == C.NOT_TESTABLE and "has none of the claim's classes" in other["detail"]
