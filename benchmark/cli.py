@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -882,6 +883,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("segrepro: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (``segrepro compare ... | head``): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 0
     except OSError as exc:  # a full disk where no writer named the folder (see segrepro.io)
         from segrepro.io import NO_SPACE, no_space_error
 

@@ -108,11 +108,14 @@ def _percent(value: float, spread: float | None = None) -> str:
 
 def to_markdown(table: pd.DataFrame) -> str:
     """One row per (method, class, metric): the published value ± the paper's std, the mean ± std over runs
-    (folds x seeds), their number, the delta and the verdict, in percent. The metric and the dataset the
-    runs are on get their own columns where the table holds more than one metric or a stand-in."""
+    (folds x seeds), their number, the delta and the verdict, in percent. The published table, the metric
+    and the dataset the runs are on get their own columns where the rows come from more than one table
+    (paper 003's FS-1 and FS-2), hold more than one metric, or are on a stand-in."""
+    tables = table["table"].nunique() > 1
     metrics = table["metric"].nunique() > 1
     stand_in = bool((table["run_dataset"] != table["dataset"]).any())
-    columns = ["method", "class", *(["metric"] * metrics), "published", "reproduced", *(["on"] * stand_in)]
+    columns = ["method", *(["table"] * tables), "class", *(["metric"] * metrics), "published", "reproduced"]
+    columns += ["on"] * stand_in
     columns += ["runs", "delta", "verdict"]
     rule = {"published": "---:", "reproduced": "---:", "runs": "---:", "delta": "---:"}
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(rule.get(c, "---") for c in columns) + "|"]
@@ -120,6 +123,7 @@ def to_markdown(table: pd.DataFrame) -> str:
         name = str(row["class"])
         cells = (
             str(row["method"]),
+            *([str(row["table"])] * tables),
             f"**{name}**" if name == "mean" else name,
             *([str(row["metric"])] * metrics),
             _percent(row["published"], row["published_std"]),

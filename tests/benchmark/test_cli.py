@@ -87,3 +87,12 @@ def test_smoke_run_is_schema_valid_and_reproducible(prepared_2d, workdir):
     rec2 = json.loads(path.read_text())
     assert rec1["metrics"] == rec2["metrics"]
     assert 0 <= rec1["metrics"]["canonical"]["mean"]["dice"] <= 1
+
+
+def test_a_reader_that_goes_away_is_not_a_traceback(monkeypatch):
+    """``segrepro ... | head -1``: a closed pipe ends the command quietly, with exit 0 (not a BrokenPipeError)."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first line
+    with open(write, "w", buffering=1) as closed_pipe:  # line-buffered: the first print meets the closed pipe
+        monkeypatch.setattr(sys, "stdout", closed_pipe)
+        assert main(["baselines", "list"]) == 0
