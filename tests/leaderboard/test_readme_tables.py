@@ -1,0 +1,52 @@
+"""The README's reproduction tables are ``segrepro compare`` over the committed reference records: in each
+"## Reproduction: paper ..." section, every ``segrepro compare`` command, run on ``results/reference/runs``,
+prints exactly the first table that follows it."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from segrepro.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE = REPO / "results" / "reference" / "runs"
+
+
+def sections() -> dict[str, str]:
+    """``{paper: section text}`` of the README's reproduction sections."""
+    readme = (REPO / "README.md").read_text()
+    out = {}
+    for match in re.finditer(r"^## Reproduction: paper (\d{3})", readme, flags=re.M):
+        end = readme.find("\n## ", match.end())
+        out[match.group(1)] = readme[match.start() : end if end >= 0 else None]
+    return out
+
+
+def compare_commands() -> list[tuple[str, str]]:
+    return [
+        (paper, line.strip())
+        for paper, text in sections().items()
+        for line in text.splitlines()
+        if line.strip().startswith("segrepro compare ")
+    ]
+
+
+def test_each_paper_with_reference_runs_has_its_tables():
+    """Papers 001, 003 and 004: one table each on drosophila-vnc (001, 003), two for 004 (synthetic-3d and
+    drosophila-vnc-3d)."""
+    count = {p: sum(paper == p for paper, _ in compare_commands()) for p in sections()}
+    assert count == {"001": 1, "003": 1, "004": 2}
+
+
+@pytest.mark.parametrize(("paper", "command"), compare_commands())
+def test_each_table_is_its_commands_output_on_the_committed_records(paper, command, capsys):
+    assert main([*shlex.split(command, comments=True)[1:], "--runs", str(REFERENCE)]) == 0
+    text = sections()[paper]
+    lines = text[text.index(command) :].splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    end = next((i for i in range(first, len(lines)) if not lines[i].startswith("|")), len(lines))
+    assert "\n".join(lines[first:end]) == capsys.readouterr().out.strip()
