@@ -255,24 +255,16 @@ def test_a_transfer_compares_only_the_claims_classes_the_dataset_has(tmp_path):
     "run more folds")."""
     grain = {c.id: c for c in load(Path(__file__).resolve().parents[2] / "baselines")}["grain-filter-no-gain-unet"]
     mixed = np.array([0.1, -0.1, 0.05, -0.05, 0.02])  # no significant gain: the no-gain claim holds
-    records = []
-    for fold, d in enumerate(mixed):
-        for baseline, value in (("meyer2021-unet-f", 0.7 + d), ("meyer2021-unet", 0.7)):
-            common = dict(counts_per_class=(9000, 600), convention="meyer2021")
-            records.append(
-                make_record(
-                    "drosophila-vnc", baseline, "003", "quick", fold, 0,
-                    {"membrane": {"dice": 0.9}, "mitochondria": {"dice": value}},
-                    classes=("membrane", "mitochondria"), **common,
-                )
-            )  # fmt: skip
-            records.append(
-                make_record(
-                    "synthetic-2d", baseline, "003", "quick", fold, 0,
-                    {"background": {"dice": 0.9}, "granule": {"dice": value}},
-                    classes=("background", "granule"), **common,
-                )
-            )  # fmt: skip
+    classes = {"drosophila-vnc": ("membrane", "mitochondria"), "synthetic-2d": ("background", "granule")}
+    records = [
+        make_record(
+            dataset, baseline, "003", "quick", fold, 0, {bg: {"dice": 0.9}, fg: {"dice": value}},
+            classes=(bg, fg), counts_per_class=(9000, 600), convention="meyer2021",
+        )
+        for dataset, (bg, fg) in classes.items()
+        for fold, d in enumerate(mixed)
+        for baseline, value in (("meyer2021-unet-f", 0.7 + d), ("meyer2021-unet", 0.7))
+    ]  # fmt: skip
     granule = C.Claim(**{**vars(grain), "id": "granule-claim", "classes": ("granule",)})  # judged alongside
     scores = scores_of([grain, granule], (tmp_path / "runs", records))
     verdicts, comparisons = C.judge([grain], scores)
