@@ -205,6 +205,7 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    from segrepro.baselines import get_baseline
     from segrepro.checkpoint import checkpoint_path
     from segrepro.predict import predict_folder, predict_split
     from segrepro.runspec import check_seed
@@ -216,8 +217,12 @@ def _predict(args: argparse.Namespace) -> int:
             raise UserError("--images needs --checkpoint FILE (or --dataset/--baseline... naming a fitted run)")
         if args.checkpoint is None:
             check_seed(args.seed)
-        ckpt = args.checkpoint or checkpoint_path(_spec(args).run_id)
-        written = predict_folder(ckpt, args.images, args.out, args.probabilities, args.force, not args.quiet)
+        if args.checkpoint is None:
+            spec = _spec(args)
+            ckpt, entry = checkpoint_path(spec.fit_spec().run_id), get_baseline(spec.baseline)
+        else:
+            ckpt, entry = args.checkpoint, None
+        written = predict_folder(ckpt, args.images, args.out, args.probabilities, args.force, not args.quiet, entry)
     else:
         if args.dataset is None or args.baseline is None:
             raise UserError("give --dataset and --baseline (a fitted run), or --images DIR --out DIR --checkpoint FILE")

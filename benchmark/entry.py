@@ -165,7 +165,9 @@ class BaselineEntry:
     augmentation), ``inference`` (sliding-window settings) and ``postprocess`` (probabilities → the scored
     prediction, default the decision rule below). ``after_step`` (optional) constrains the weights after every
     optimiser step (paper 004's zero-mean kernels); ``warm_start`` names the entry whose trained weights, all
-    but the last layer, initialise this one (paper 004's transfer learning).
+    but the last layer, initialise this one (paper 004's transfer learning); ``shares_fit_with`` names the
+    entry whose fit stage this one reuses: the same network trained the same way, so one checkpoint serves
+    both and only the post-processing differs (paper 002's MAP and WT rows of one loss).
     ``method`` (not a network: paper 003's forest) fits and predicts in place of ``model`` and ``loss``
     (both None then), with a ``MethodRecipe`` per tier (see ``segrepro.method``). ``seed_selection`` states a
     tier's "train N seeds, report the best K by validation" (paper 003; see ``segrepro.selection``).
@@ -195,6 +197,7 @@ class BaselineEntry:
     postprocess: Postprocess = field(default_factory=Decide)
     after_step: Callable[[nn.Module], None] | None = None
     warm_start: str | None = None
+    shares_fit_with: str | None = None
     method: Method | None = None
     seed_selection: dict[str, SeedSelection] = field(default_factory=dict)
 
@@ -291,6 +294,7 @@ class BaselineEntry:
                 "after_step": getattr(self.after_step, "__name__", None),
             },
             "warm_start": self.warm_start,
+            "shares_fit_with": self.shares_fit_with,
             "method": None if self.method is None else self.method.name,
             "seed_selection": {tier: s.to_dict() for tier, s in self.seed_selection.items()},
             "recipes": {tier: r.to_dict() for tier, r in self.recipes.items()},

@@ -69,6 +69,34 @@ def card_problems(entry: BaselineEntry) -> list[str]:
     return problems
 
 
+FIT_FIELDS = (
+    "model", "loss", "recipes", "output", "spatial_dims", "preprocess", "target_transform", "sampling",
+    "after_step", "warm_start", "method", "seed_selection",
+)  # fmt: skip
+"""What trains the network: an entry that shares another's fit stage must agree with it on each."""
+
+
+def shared_fit_problems(entry: BaselineEntry) -> list[str]:
+    """An entry with ``shares_fit_with`` names a registered entry that is trained exactly as it is."""
+    if not entry.shares_fit_with:
+        return []
+    from segrepro.baselines import get_baseline
+    from segrepro.errors import UserError
+
+    try:
+        source = get_baseline(entry.shares_fit_with)
+    except UserError as exc:
+        return [f"shares_fit_with: {exc}"]
+    if source.shares_fit_with:
+        return [f"shares_fit_with: {source.id} shares its own fit; name {source.shares_fit_with} instead"]
+    return [
+        f"shares_fit_with: {name} differs from {source.id}'s ({getattr(entry, name)!r} vs {getattr(source, name)!r}); "
+        "only the post-processing may differ"
+        for name in FIT_FIELDS
+        if repr(getattr(entry, name)) != repr(getattr(source, name))
+    ]
+
+
 def build_problems(entry: BaselineEntry) -> list[str]:
     """At every tier and dimension the entry claims, the model builds and gives one score per class on one
     patch of the tier's size (a deep network needs it: a smaller one may shrink to nothing)."""
@@ -178,6 +206,7 @@ def static_checks(entry: BaselineEntry) -> list[tuple[str, Callable[[], list[str
     """``(name, check)`` of every check that needs no data, in the order ``segrepro submit`` runs them."""
     checks: list[tuple[str, Callable[[], list[str]]]] = [
         ("card", lambda: card_problems(entry)),
+        ("shared fit", lambda: shared_fit_problems(entry)),
         ("builds", lambda: build_problems(entry)),
     ]
     for dims in entry.spatial_dims if "smoke" in entry.recipes else ():

@@ -94,7 +94,10 @@ class FitOutcome:
 
 def fit(spec: RunSpec, force: bool = False, progress: bool = True) -> FitOutcome:
     """Train ``spec`` into its checkpoint. A finished checkpoint is kept (``exists``) unless ``force``;
-    an unfinished one is resumed (``force`` starts over). Holds the run's lock throughout."""
+    an unfinished one is resumed (``force`` starts over). Holds the run's lock throughout. An entry that
+    shares its fit stage (``shares_fit_with``) fits its source entry's run: one checkpoint serves both."""
+    if spec.fit_spec() != spec:
+        return fit(spec.fit_spec(), force, progress)
     entry, data = check_spec(spec)
     path = checkpoint_path(spec.run_id)
     check_writable(path.parent)

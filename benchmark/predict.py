@@ -56,9 +56,10 @@ def case_counts(
 
 
 class Predictor:
-    """A finished checkpoint's model with its best weights, ready to predict."""
+    """A finished checkpoint's model with its best weights, ready to predict. ``entry`` (default: the one
+    the checkpoint was fitted for) may be an entry that shares that fit; its post-processing then applies."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, entry: BaselineEntry | None = None) -> None:
         ckpt = load_checkpoint(path)
         if not ckpt["finished"]:
             raise UserError(
@@ -67,7 +68,9 @@ class Predictor:
             )
         self.about: dict[str, Any] = {k: v for k, v in ckpt.items() if k != "state"}
         self.training = {k: ckpt["state"][k] for k in ("best_iteration", "train_loss", "val_score")}
-        self.entry = get_baseline(ckpt["entry"])
+        if entry is not None and ckpt["entry"] not in (entry.id, entry.shares_fit_with):
+            raise UserError(f"{path} was fitted for {ckpt['entry']}, not for {entry.id} or an entry it shares it with")
+        self.entry = entry or get_baseline(ckpt["entry"])
         recipe = self.entry.recipe(ckpt["tier"])
         if recipe.hash() != ckpt["recipe_hash"]:
             raise UserError(
@@ -126,11 +129,11 @@ def predict_split(spec: RunSpec, split: str = "test", probabilities: bool = Fals
     """Predict every volume of ``split`` of the run's fold into ``results/predictions/<run_id>/<split>/``."""
     if split not in SPLITS:
         raise UserError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
-    _, data = check_spec(spec)
+    entry, data = check_spec(spec)
     out = predictions_dir(spec.run_id) / split
     check_writable(out)
     with run_lock(spec.run_id):
-        predictor = Predictor(checkpoint_path(spec.run_id))
+        predictor = Predictor(checkpoint_path(spec.fit_spec().run_id), entry)
         if predictor.about["data_hash"] != data.data_hash:
             raise UserError(
                 f"{spec.dataset} was prepared again since {spec.run_id} was fitted; fit it again with --force"
@@ -186,8 +189,10 @@ def predict_folder(
     probabilities: bool = False,
     force: bool = False,
     progress: bool = True,
+    entry: BaselineEntry | None = None,
 ) -> list[Path]:
-    """Predict every TIFF/PNG/NIfTI image directly in ``in_dir`` into ``out_dir`` (see the module doc)."""
+    """Predict every TIFF/PNG/NIfTI image directly in ``in_dir`` into ``out_dir`` (see the module doc);
+    ``entry`` as for ``Predictor``."""
     files = image_files(in_dir)
     if not files:
         raise UserError(f"{in_dir}: no TIFF, PNG or NIfTI images in this folder")
@@ -199,7 +204,7 @@ def predict_folder(
     if existing and not force:
         raise UserError(f"{existing[0]} exists ({len(existing)} outputs exist); give --force to replace them")
     check_writable(out_dir)
-    predictor = Predictor(checkpoint)
+    predictor = Predictor(checkpoint, entry)
     written = []
     for source, target, probs_path in tqdm(targets, desc="predict", unit="img", disable=not progress, leave=False):
         prediction = predictor(read_image(source, predictor.spatial_dims))

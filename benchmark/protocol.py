@@ -46,7 +46,7 @@ def _recorded(spec: RunSpec, work: Work, force: bool, save_predictions: int) -> 
         raise UserError(f"--save-predictions must be 0 or more, not {save_predictions}")
     entry, data = check_spec(spec)
     out = record_path(spec)
-    for folder in (out.parent, checkpoint_path(spec.run_id).parent, predictions_dir(spec.run_id)):
+    for folder in (out.parent, checkpoint_path(spec.fit_spec().run_id).parent, predictions_dir(spec.run_id)):
         check_writable(folder)
     with run_lock(spec.run_id):
         if out.exists() and not force:

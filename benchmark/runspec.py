@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from segrepro import paths
 from segrepro.baselines import get_baseline
@@ -25,6 +25,12 @@ class RunSpec:
     @property
     def run_id(self) -> str:
         return f"{self.dataset}__{self.baseline}__{self.tier}__f{self.fold}__s{self.seed}"
+
+    def fit_spec(self) -> RunSpec:
+        """The run whose fit stage (checkpoint) this one predicts from: itself, or the same run of the entry
+        its baseline shares the fit with (``BaselineEntry.shares_fit_with``)."""
+        source = get_baseline(self.baseline).shares_fit_with
+        return replace(self, baseline=source) if source else self
 
 
 def check_seed(seed: int) -> None:

@@ -74,8 +74,8 @@ def score_record(
     """Fill ``record`` from the checkpoint and the test predictions (with probabilities, for the AUC; with
     instance labels, where the entry makes them and the dataset has them, for P05, RQ, SQ and PQ);
     the first ``save_predictions`` test images also get overlay PNGs in ``results/runs/<run_id>/``."""
-    ckpt = checkpoint_path(spec.run_id)
-    predictor = Predictor(ckpt)
+    ckpt = checkpoint_path(spec.fit_spec().run_id)
+    predictor = Predictor(ckpt, entry)
     evaluation = RunEvaluation(data.n_classes, get_convention(entry.convention))
     instances = InstanceEvaluation() if data.has_instances else None
     folder = predictions_dir(spec.run_id) / "test"

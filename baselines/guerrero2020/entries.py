@@ -2,6 +2,7 @@
 
 Table 1 crosses four losses with two post-processings: JC over three (J3) or four (J4) classes with MAP,
 and BWM, DSC and W3 (trained on the three classes background / cell / touching) with MAP or watershed (WT).
+A loss's WT row shares the fit stage of its MAP row: one trained network, two post-processings.
 Every entry uses the same U-Net (MONAI ``BasicUNet``: 2-D, or 3-D with the same topology), normal
 initialisation, Adam at lr 1e-4 and the paper's augmentations (rotation, mirroring, gamma, warping) as
 MONAI transforms. They need instance labels (``synthetic-cells-2d``, ``drosophila-vnc-cells``, ``ctc``...).
@@ -119,6 +120,7 @@ def make_entry(loss: str, post: str) -> BaselineEntry:
         target_transform=TouchingGapTarget(n_classes=n_classes),
         sampling=AUGMENT,
         postprocess=post_cls(),
+        shares_fit_with=None if post == "map" else f"guerrero2020-{loss}-map",
     )
 
 

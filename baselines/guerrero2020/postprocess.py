@@ -27,8 +27,9 @@ if TYPE_CHECKING:  # listing entries imports no torch
 
 
 def background_score(z: np.ndarray) -> np.ndarray:
-    """b = z_bg + z_gap (gap merged into background; J3 has no gap channel)."""
-    return z[BACKGROUND] + (z[GAP] if z.shape[0] > GAP else 0.0)
+    """b = z_bg + z_gap (gap merged into background; J3 has no gap channel), at most 1: float32 softmax
+    outputs may sum to a hair above 1, and b and 1 - b are the scored probabilities."""
+    return np.minimum(z[BACKGROUND] + (z[GAP] if z.shape[0] > GAP else 0.0), 1.0)
 
 
 def grow_into(instances: np.ndarray, allowed: np.ndarray) -> np.ndarray:

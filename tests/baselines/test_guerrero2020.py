@@ -1,5 +1,6 @@
 """Paper 002: the touching/gap target on hand-made cases (2-D and 3-D), the JC loss against its formula
 written out, BWM and W3 weights, MAP and watershed instances, smoke runs on synthetic-cells-2d, the
+one checkpoint for a loss's MAP and WT rows, the
 published tables and the refusal to run on a dataset without instance labels."""
 
 import csv
@@ -18,7 +19,9 @@ from segrepro.baselines.guerrero2020.postprocess import MAPInstances, WatershedI
 from segrepro.baselines.guerrero2020.targets import BACKGROUND, CELL, GAP, TOUCHING, TouchingGapTarget
 from segrepro.datasets import get_dataset, load_prepared
 from segrepro.errors import UserError
+from segrepro.fit import fit
 from segrepro.leaderboard.data import Problem, read_csv_rows
+from segrepro.predict import Predictor
 from segrepro.protocol import RunSpec, check_spec, execute
 
 PKG = Path(__file__).resolve().parents[2] / "baselines" / "guerrero2020"
@@ -191,6 +194,14 @@ def test_map_separates_touching_cells_and_merges_gap_into_background():
     np.testing.assert_allclose(pred.scores.sum(0), 1, atol=1e-6)
 
 
+def test_scores_stay_probabilities_when_softmax_rounds_above_one():
+    z = torch.softmax(torch.randn(4, 64, 64, generator=torch.Generator().manual_seed(0)) * 30, dim=0)
+    assert (z[BACKGROUND] + z[GAP]).max() > 1.0  # float32 rounding: what a quick run met
+    for post in (MAPInstances(), WatershedInstances()):
+        [pred] = post(z[None], z.argmax(0)[None])
+        assert pred.scores.min() >= 0.0 and pred.scores.max() <= 1.0
+
+
 def test_watershed_splits_two_blobs_by_their_markers():
     inst = two_squares(gap=0)
     y = TouchingGapTarget(n_classes=3)(inst > 0, inst)
@@ -242,6 +253,22 @@ def test_smoke_run_records_instance_metrics(cells_2d, entry_id):
         len(np.unique(load_prepared("synthetic-cells-2d").load_instances(v))) - 1 for v in test_ids
     )
     assert set(record["metrics"]["canonical"]["per_class"]) == {"background", "cell"}
+
+
+def test_a_wt_row_predicts_from_the_checkpoint_of_its_map_row(cells_2d):
+    wt = execute(RunSpec("synthetic-cells-2d", "guerrero2020-w3-wt"), progress=False).record
+    source = RunSpec("synthetic-cells-2d", "guerrero2020-w3-map")
+    assert wt["status"] == "ok", wt.get("reason")
+    assert wt["checkpoint"] == f"models/{source.run_id}/checkpoint.pt"
+    assert fit(source, progress=False).action == "exists"  # the MAP row's fit was done by the WT row's run
+    mp = execute(source, progress=False).record
+    shared = ("checkpoint", "curves", "train_seconds")
+    assert [mp[k] for k in shared] == [wt[k] for k in shared]
+    path = paths.results_dir() / wt["checkpoint"]
+    assert isinstance(Predictor(path, get_baseline("guerrero2020-w3-wt")).entry.postprocess, WatershedInstances)
+    assert isinstance(Predictor(path).entry.postprocess, MAPInstances)
+    with pytest.raises(UserError, match="was fitted for guerrero2020-w3-map, not for guerrero2020-j4-map"):
+        Predictor(path, get_baseline("guerrero2020-j4-map"))
 
 
 def test_instance_entry_on_a_dataset_without_instances_says_which_have_them(prepared_2d):

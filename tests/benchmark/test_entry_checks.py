@@ -14,6 +14,7 @@ from segrepro.entry_checks import (
     card_problems,
     mask_problems,
     seed_problems,
+    shared_fit_problems,
     static_checks,
     training_step_problems,
 )
@@ -97,3 +98,17 @@ def test_a_model_with_its_own_randomness_fails_the_seed_check():
 
     (problem,) = seed_problems(broken(model=noisy), 2)
     assert problem.startswith("2-D: the same seed gives different outputs")
+
+
+def test_an_entry_sharing_a_fit_must_be_trained_exactly_as_its_source():
+    wt = get_baseline("guerrero2020-w3-wt")
+    assert shared_fit_problems(wt) == []
+    [unknown] = shared_fit_problems(dataclasses.replace(wt, shares_fit_with="no-such-entry"))
+    assert unknown.startswith("shares_fit_with: unknown baseline 'no-such-entry'. Known: ")
+    other_lr = {t: dataclasses.replace(r, lr=r.lr * 10) for t, r in wt.recipes.items()}
+    [problem] = shared_fit_problems(dataclasses.replace(wt, recipes=other_lr))
+    assert problem.startswith("shares_fit_with: recipes differs from guerrero2020-w3-map's")
+    assert problem.endswith("only the post-processing may differ")
+    assert shared_fit_problems(dataclasses.replace(wt, shares_fit_with="guerrero2020-bwm-wt")) == [
+        "shares_fit_with: guerrero2020-bwm-wt shares its own fit; name guerrero2020-bwm-map instead"
+    ]
