@@ -188,7 +188,7 @@ class DrosophilaVNCAdapter(DatasetAdapter):
     def volumes(self, raw_dir: Path) -> Iterable[Volume]:
         per_side = SECTION // CROP
         for s in range(N_SECTIONS):
-            image, label = read_section(raw_dir, s)
+            image, label = read_section(raw_dir, s, self.card.name)  # -cells reads its own raw folder
             for r in range(per_side):
                 for c in range(per_side):
                     sl = (slice(r * CROP, (r + 1) * CROP), slice(c * CROP, (c + 1) * CROP))

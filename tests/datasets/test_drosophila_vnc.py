@@ -147,3 +147,13 @@ def test_drosophila_vnc_cells_are_derived_from_the_mirror_labels_with_the_same_c
         assert vol.instances.max() >= 5  # many profiles per crop, and most of them touch a neighbour
         t = TouchingGapTarget(n_classes=4)(vol.label, vol.instances)
         assert 0.05 < (t == TOUCHING).mean() < 0.4
+
+
+def test_cells_variant_prepared_before_fetch_names_its_own_fetch_command(workdir, capsys):
+    """drosophila-vnc-cells reads data/raw/drosophila-vnc-cells: the error names that dataset's fetch."""
+    from segrepro.cli import main
+
+    assert main(["datasets", "prepare", "drosophila-vnc-cells"]) == 2
+    last = capsys.readouterr().err.strip().split("\r")[-1]  # after the progress bar
+    assert last.startswith("segrepro: error: ") and "\n" not in last
+    assert last.endswith("missing; run `segrepro datasets fetch drosophila-vnc-cells` first")
