@@ -453,7 +453,8 @@ def _compare(args: argparse.Namespace) -> int:
     from segrepro.leaderboard.report import comparison, to_markdown
 
     classes = dict(_class_pair(text) for text in args.classes or ())
-    table = comparison(_record_folders(args), args.paper, args.dataset, args.tier, args.on or (), classes)
+    folders = _record_folders(args)
+    table = comparison(folders, args.paper, args.dataset, args.tier, args.on or (), classes, args.metric or ())
     if table.empty:
         raise UserError(f"no run matches a published number of paper {args.paper} yet; run one with `segrepro run`")
     print(to_markdown(table))
@@ -869,6 +870,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the published class PUBLISHED from the runs' class RUN, repeatable; the published mean is "
         "then the mean over these classes",
     )
+    co.add_argument("--metric", action="append", help="only the published numbers of this metric, repeatable")
     co.set_defaults(func=_compare)
 
     # issue 16: the matrix as a plan, and its executors (local processes, Ray, SLURM)

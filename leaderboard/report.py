@@ -31,13 +31,14 @@ def comparison(
     tier: str | None = None,
     stand_ins: Sequence[str] = (),
     classes: Mapping[str, str] | None = None,
+    metrics: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The published numbers of ``paper`` (on ``dataset``, when given) that have runs (of ``tier``, when
     given) in the record folders ``runs``, beside their reproduction, in the published table's order;
     reproduced on ``stand_ins`` instead of the published dataset when given, with the published class
-    ``p`` read from the runs' class ``classes[p]``. Stale runs (made by an older recipe than their
-    entry's) and the seeds an entry's seed selection leaves out (the registered entries' selections) are
-    left out, as on the page."""
+    ``p`` read from the runs' class ``classes[p]``; only the numbers of ``metrics``, when given. Stale runs
+    (made by an older recipe than their entry's) and the seeds an entry's seed selection leaves out (the
+    registered entries' selections) are left out, as on the page."""
     folders = data.Folders(
         runs=tuple((data.SOURCE_REFERENCE, folder) for folder in runs), published=data.published_root(), stress=()
     )
@@ -52,6 +53,10 @@ def comparison(
         published = published[published["dataset"] == dataset]
         if published.empty:
             raise UserError(f"paper {paper} publishes no numbers on {dataset!r}")
+    unknown = sorted(set(metrics) - set(published["metric"]))
+    if unknown:
+        have = ", ".join(sorted(published["metric"].unique()))
+        raise UserError(f"paper {paper} publishes no {', '.join(unknown)} here; its metrics: {have}")
     loaded = views.without_stale(data.load_results(folders))
     results = views.seed_selected(replace(loaded, recipes=selections_table(registered_selections())))
     if classes:
@@ -63,6 +68,8 @@ def comparison(
     table = table[table["verdict"] != views.VERDICT_OPEN]
     if tier is not None:
         table = table[table["tier"] == tier]
+    if metrics:
+        table = table[table["metric"].isin(metrics)]
     keys = zip(published["method"], published["class"], published["metric"], strict=True)
     order = {key: i for i, key in enumerate(keys)}
     position = [order[key] for key in zip(table["method"], table["class"], table["metric"], strict=True)]

@@ -112,3 +112,12 @@ def test_cli_compare_on_a_stand_in_and_its_bad_input(stand_in, capsys):
     ):
         assert main([*args, *bad]) == 2
         assert capsys.readouterr().err.strip().startswith(f"segrepro: error: {message}")
+
+
+def test_metric_keeps_only_that_metrics_numbers_and_an_unknown_one_is_named(stand_in, capsys):
+    table = comparison([stand_in], "q", "real", "quick", ("s1",), {"M": "m", "E": "e"}, ("recall",))
+    assert list(zip(table["method"], table["class"], table["metric"], strict=True)) == [("P", "M", "recall")]
+    args = ["compare", "--paper", "q", "--runs", str(stand_in), "--dataset", "real", "--on", "s1", "--class", "M=m"]
+    assert main([*args, "--metric", "auc"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "segrepro: error: paper q publishes no auc here; its metrics: dice, recall"
