@@ -36,10 +36,10 @@ def compare_commands() -> list[tuple[str, str]]:
 
 
 def test_each_paper_with_reference_runs_has_its_tables():
-    """Papers 001, 003 and 004: one table each on drosophila-vnc (001, 003), two for 004 (synthetic-3d and
-    drosophila-vnc-3d)."""
+    """Papers 001, 003 and 004: one table each on drosophila-vnc (001, 003), two for 002 (synthetic-cells-2d
+    and drosophila-vnc-cells) and for 004 (synthetic-3d and drosophila-vnc-3d)."""
     count = {p: sum(paper == p for paper, _ in compare_commands()) for p in sections()}
-    assert count == {"001": 1, "003": 1, "004": 2}
+    assert count == {"001": 1, "002": 2, "003": 1, "004": 2}
 
 
 @pytest.mark.parametrize(("paper", "command"), compare_commands())
