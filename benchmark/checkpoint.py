@@ -8,15 +8,10 @@ from typing import Any
 
 import torch
 
-from segrepro import paths
 from segrepro.errors import UserError
 from segrepro.io import write_with_atomic
 
 CHECKPOINT_FORMAT = 1
-
-
-def checkpoint_path(run_id: str) -> Path:
-    return paths.run_folder("models", run_id) / "checkpoint.pt"
 
 
 def save_checkpoint(path: Path, ckpt: dict[str, Any]) -> None:

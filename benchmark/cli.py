@@ -206,7 +206,6 @@ def _fit(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     from segrepro.baselines import get_baseline
-    from segrepro.checkpoint import checkpoint_path
     from segrepro.predict import predict_folder, predict_split
     from segrepro.runspec import check_seed
 
@@ -219,7 +218,7 @@ def _predict(args: argparse.Namespace) -> int:
             check_seed(args.seed)
         if args.checkpoint is None:
             spec = _spec(args)
-            ckpt, entry = checkpoint_path(spec.fit_spec().run_id), get_baseline(spec.baseline)
+            ckpt, entry = spec.checkpoint, get_baseline(spec.baseline)
         else:
             ckpt, entry = args.checkpoint, None
         written = predict_folder(ckpt, args.images, args.out, args.probabilities, args.force, not args.quiet, entry)

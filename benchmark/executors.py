@@ -52,7 +52,6 @@ def run_one(fields: dict[str, Any], threads: int, dirs: dict[str, str]) -> dict[
     import torch
 
     from segrepro.baselines import get_baseline
-    from segrepro.checkpoint import checkpoint_path
     from segrepro.protocol import execute
 
     torch.set_num_threads(max(1, threads))
@@ -63,7 +62,7 @@ def run_one(fields: dict[str, Any], threads: int, dirs: dict[str, str]) -> dict[
         if state == DONE:
             return asdict(RunResult(spec.run_id, "skipped"))
         force = state in (FAILED, STALE)
-        resumed = not force and checkpoint_path(spec.fit_spec().run_id).exists()
+        resumed = not force and spec.checkpoint.exists()
         record = execute(spec, progress=False, force=force).record
     except UserError as exc:
         return asdict(RunResult(spec.run_id, FAILED, str(exc), seconds=time.perf_counter() - t0))

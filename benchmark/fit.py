@@ -16,8 +16,9 @@ from pathlib import Path
 
 import torch
 
+from segrepro import paths
 from segrepro.cases import Case, load_cases, train_volumes
-from segrepro.checkpoint import CHECKPOINT_FORMAT, checkpoint_path, load_checkpoint, save_checkpoint
+from segrepro.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
 from segrepro.entry import BaselineEntry, Recipe
 from segrepro.errors import UserError
 from segrepro.io import check_writable
@@ -96,10 +97,11 @@ def fit(spec: RunSpec, force: bool = False, progress: bool = True) -> FitOutcome
     """Train ``spec`` into its checkpoint. A finished checkpoint is kept (``exists``) unless ``force``;
     an unfinished one is resumed (``force`` starts over). Holds the run's lock throughout. An entry that
     shares its fit stage (``shares_fit_with``) fits its source entry's run: one checkpoint serves both."""
-    if spec.fit_spec() != spec:
-        return fit(spec.fit_spec(), force, progress)
+    source = spec.fit_spec()
+    if source != spec:
+        return fit(source, force, progress)
     entry, data = check_spec(spec)
-    path = checkpoint_path(spec.run_id)
+    path = paths.checkpoint_path(spec.run_id)
     check_writable(path.parent)
     recipe = entry.recipe(spec.tier)
     about = {

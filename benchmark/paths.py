@@ -57,6 +57,11 @@ def run_folder(kind: str, run_id: str) -> Path:
     return results_dir() / kind / check_slug(run_id, "run id")
 
 
+def checkpoint_path(run_id: str) -> Path:
+    """``results/models/<run_id>/checkpoint.pt``: the fit stage's output."""
+    return run_folder("models", run_id) / "checkpoint.pt"
+
+
 def stress_dir(dataset: str) -> Path:
     return results_dir() / "stress" / check_slug(dataset, "dataset")
 

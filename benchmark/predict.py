@@ -20,7 +20,7 @@ from tqdm import tqdm
 from segrepro import paths
 from segrepro.baselines import get_baseline
 from segrepro.cases import Case
-from segrepro.checkpoint import checkpoint_path, load_checkpoint
+from segrepro.checkpoint import load_checkpoint
 from segrepro.datasets.readers import image_files, read_array, read_slice, stem
 from segrepro.entry import BaselineEntry, count_parameters
 from segrepro.errors import UserError
@@ -133,7 +133,7 @@ def predict_split(spec: RunSpec, split: str = "test", probabilities: bool = Fals
     out = predictions_dir(spec.run_id) / split
     check_writable(out)
     with run_lock(spec.run_id):
-        predictor = Predictor(checkpoint_path(spec.fit_spec().run_id), entry)
+        predictor = Predictor(spec.checkpoint, entry)
         if predictor.about["data_hash"] != data.data_hash:
             raise UserError(
                 f"{spec.dataset} was prepared again since {spec.run_id} was fitted; fit it again with --force"

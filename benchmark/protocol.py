@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from segrepro.checkpoint import checkpoint_path
 from segrepro.datasets import PreparedDataset
 from segrepro.entry import BaselineEntry
 from segrepro.errors import UserError
@@ -46,7 +45,7 @@ def _recorded(spec: RunSpec, work: Work, force: bool, save_predictions: int) -> 
         raise UserError(f"--save-predictions must be 0 or more, not {save_predictions}")
     entry, data = check_spec(spec)
     out = record_path(spec)
-    for folder in (out.parent, checkpoint_path(spec.fit_spec().run_id).parent, predictions_dir(spec.run_id)):
+    for folder in (out.parent, spec.checkpoint.parent, predictions_dir(spec.run_id)):
         check_writable(folder)
     with run_lock(spec.run_id):
         if out.exists() and not force:

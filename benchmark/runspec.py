@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from segrepro import paths
 from segrepro.baselines import get_baseline
@@ -31,6 +32,11 @@ class RunSpec:
         its baseline shares the fit with (``BaselineEntry.shares_fit_with``)."""
         source = get_baseline(self.baseline).shares_fit_with
         return replace(self, baseline=source) if source else self
+
+    @property
+    def checkpoint(self) -> Path:
+        """The checkpoint this run predicts from: its fit run's (``fit_spec``)."""
+        return paths.checkpoint_path(self.fit_spec().run_id)
 
 
 def check_seed(seed: int) -> None:

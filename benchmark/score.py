@@ -16,7 +16,6 @@ import torch
 from tqdm import tqdm
 
 from segrepro import paths
-from segrepro.checkpoint import checkpoint_path
 from segrepro.datasets import PreparedDataset
 from segrepro.entry import BaselineEntry
 from segrepro.errors import UserError
@@ -74,7 +73,7 @@ def score_record(
     """Fill ``record`` from the checkpoint and the test predictions (with probabilities, for the AUC; with
     instance labels, where the entry makes them and the dataset has them, for P05, RQ, SQ and PQ);
     the first ``save_predictions`` test images also get overlay PNGs in ``results/runs/<run_id>/``."""
-    ckpt = checkpoint_path(spec.fit_spec().run_id)
+    ckpt = spec.checkpoint
     predictor = Predictor(ckpt, entry)
     evaluation = RunEvaluation(data.n_classes, get_convention(entry.convention))
     instances = InstanceEvaluation() if data.has_instances else None

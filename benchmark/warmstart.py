@@ -18,7 +18,7 @@ from typing import Any
 from torch import nn
 
 from segrepro import paths
-from segrepro.checkpoint import checkpoint_path, load_checkpoint
+from segrepro.checkpoint import load_checkpoint
 from segrepro.datasets import PreparedDataset
 from segrepro.entry import BaselineEntry
 from segrepro.errors import UserError
@@ -58,7 +58,7 @@ def load_warm_start(spec: RunSpec, entry: BaselineEntry, data: PreparedDataset) 
     from segrepro.baselines.zerovnik2020.transfer import transfer_all_but_last  # on use: a paper's package
 
     source = RunSpec(spec.dataset, entry.warm_start, spec.fold, spec.seed, spec.tier)  # same data, fold, seed, tier
-    path = checkpoint_path(source.run_id)
+    path = paths.checkpoint_path(source.run_id)
     first = f"baseline {entry.id} starts from the trained weights of {entry.warm_start}"
     if not path.is_file():
         raise UserError(f"{first}: train it first with `{train_command(source)}`")

@@ -12,7 +12,7 @@ from segrepro import paths
 from segrepro.baselines import get_baseline
 from segrepro.baselines.meyer2021.features import SIGMAS, feature_chunks, feature_names, features
 from segrepro.baselines.meyer2021.forest import IlastikForest
-from segrepro.checkpoint import checkpoint_path, load_checkpoint
+from segrepro.checkpoint import load_checkpoint
 from segrepro.datasets import get_dataset
 from segrepro.protocol import RunSpec, execute
 
@@ -123,5 +123,5 @@ def test_forest_smoke_run(workdir, dataset):
     assert record["status"] == "ok", record.get("reason")
     assert record["metrics"]["paper_convention"] == "meyer2021"
     assert record["n_parameters"] > 0 and record["best_iteration"] is None
-    ckpt = load_checkpoint(checkpoint_path(spec.run_id))
+    ckpt = load_checkpoint(paths.checkpoint_path(spec.run_id))
     assert ckpt["finished"] and ckpt["entry"] == "meyer2021-ilastik" and isinstance(ckpt["state"]["fitted"], bytes)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from segrepro import paths
-from segrepro.checkpoint import checkpoint_path, load_checkpoint
+from segrepro.checkpoint import load_checkpoint
 from segrepro.cli import main
 from segrepro.datasets import get_dataset
 from segrepro.plan import Selection, format_plan, plan_lines
@@ -66,7 +66,7 @@ def kill_mid_fit(spec: RunSpec) -> None:
     args = ["fit", "--dataset", spec.dataset, "--baseline", spec.baseline, "--tier", spec.tier, "--quiet"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     child = subprocess.Popen([sys.executable, "-m", "segrepro.cli", *args], env=env)
-    ckpt = checkpoint_path(spec.run_id)
+    ckpt = paths.checkpoint_path(spec.run_id)
     deadline = time.monotonic() + 300
     while not ckpt.exists() and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -99,7 +99,7 @@ def test_ray_runs_one_task_per_run_a_failure_and_a_killed_run_resumed(plan_good_
         ray.shutdown()
     found = assert_good_done_bad_failed(workdir, plan_good_and_bad, capsys.readouterr().out.strip().splitlines()[-1])
     assert found[GOOD.run_id]["resumed"] is True
-    assert load_checkpoint(checkpoint_path(GOOD.run_id))["finished"] is True
+    assert load_checkpoint(paths.checkpoint_path(GOOD.run_id))["finished"] is True
 
 
 @pytest.mark.slow

@@ -9,7 +9,8 @@ import textwrap
 import pytest
 import torch
 
-from segrepro.checkpoint import checkpoint_path, load_checkpoint
+from segrepro import paths
+from segrepro.checkpoint import load_checkpoint
 from segrepro.cli import main
 from segrepro.errors import UserError
 from segrepro.fit import fit
@@ -62,7 +63,7 @@ def test_fit_killed_with_sigkill_resumes_to_the_same_record(prepared_2d, workdir
 
 
 def test_checkpoint_holds_what_resuming_and_predicting_need(fitted, workdir):
-    ckpt = load_checkpoint(checkpoint_path(fitted.run_id))
+    ckpt = load_checkpoint(paths.checkpoint_path(fitted.run_id))
     assert ckpt["finished"] and ckpt["entry"] == "unet-dicece" and ckpt["in_channels"] == 1
     assert ckpt["n_classes"] == 4 and ckpt["spatial_dims"] == 2 and len(ckpt["recipe_hash"]) == 16
     state = ckpt["state"]
@@ -73,7 +74,7 @@ def test_checkpoint_holds_what_resuming_and_predicting_need(fitted, workdir):
 
 
 def test_finished_checkpoint_is_kept_unless_forced(fitted, workdir, capsys, monkeypatch):
-    path = checkpoint_path(fitted.run_id)
+    path = paths.checkpoint_path(fitted.run_id)
     before = path.read_bytes()
     assert main(["fit", *RUN]) == 0
     assert "a finished checkpoint exists" in capsys.readouterr().out and path.read_bytes() == before
@@ -83,7 +84,7 @@ def test_finished_checkpoint_is_kept_unless_forced(fitted, workdir, capsys, monk
 
 
 def test_checkpoint_of_another_recipe_is_not_resumed(fitted, workdir):
-    path = checkpoint_path(fitted.run_id)
+    path = paths.checkpoint_path(fitted.run_id)
     ckpt = load_checkpoint(path)
     torch.save({**ckpt, "finished": False, "recipe_hash": "0" * 16}, path)
     with pytest.raises(UserError, match="made with another recipe_hash; give --force"):
@@ -91,7 +92,7 @@ def test_checkpoint_of_another_recipe_is_not_resumed(fitted, workdir):
 
 
 def test_truncated_checkpoint_is_a_one_line_error(fitted, workdir, capsys):
-    path = checkpoint_path(fitted.run_id)
+    path = paths.checkpoint_path(fitted.run_id)
     path.write_bytes(path.read_bytes()[:100])
     assert main(["fit", *RUN]) == 2
     err = capsys.readouterr().err

@@ -7,7 +7,7 @@ import pytest
 import tifffile
 from PIL import Image
 
-from segrepro.checkpoint import checkpoint_path
+from segrepro import paths
 from segrepro.cli import main
 from segrepro.datasets import load_prepared
 from segrepro.errors import UserError
@@ -39,7 +39,15 @@ def test_folder_of_tiffs_png_and_nifti_is_predicted_in_its_own_format(fitted, wo
     Image.fromarray(raw.astype(np.uint16)).save(own / "b.png")
     nib.save(nib.Nifti1Image(np.ascontiguousarray(raw.T.astype(np.float32)), np.diag([2, 2, 1, 1])), own / "c.nii.gz")
     out = workdir / "out"
-    args = ["predict", "--checkpoint", str(checkpoint_path(fitted.run_id)), "--images", str(own), "--out", str(out)]
+    args = [
+        "predict",
+        "--checkpoint",
+        str(paths.checkpoint_path(fitted.run_id)),
+        "--images",
+        str(own),
+        "--out",
+        str(out),
+    ]
     assert main([*args, "--quiet", "--probabilities"]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
         "a.probs.npz", "a.tif", "b.png", "b.probs.npz", "c.nii.gz", "c.probs.npz",
@@ -54,7 +62,7 @@ def test_folder_of_tiffs_png_and_nifti_is_predicted_in_its_own_format(fitted, wo
 
 
 def test_folder_refusals(fitted, workdir):
-    ckpt = checkpoint_path(fitted.run_id)
+    ckpt = paths.checkpoint_path(fitted.run_id)
     own = workdir / "mine"
     own.mkdir()
     with pytest.raises(UserError, match="no TIFF, PNG or NIfTI images"):

@@ -14,7 +14,7 @@ import torch
 from segrepro import paths
 from segrepro.baselines import get_baseline
 from segrepro.baselines.zerovnik2020.transfer import last_layer
-from segrepro.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
+from segrepro.checkpoint import load_checkpoint, save_checkpoint
 from segrepro.datasets import get_dataset, load_prepared
 from segrepro.errors import UserError
 from segrepro.protocol import RunSpec, execute
@@ -32,7 +32,7 @@ def test_a_tran_run_starts_from_its_source_checkpoint_and_records_it(prepared_3d
     source = execute(RunSpec("synthetic-3d", SOURCE), progress=False).record
     assert source["status"] == "ok", source.get("reason")
     assert source["provenance"]["warm_start"] is None
-    source_ckpt = checkpoint_path(source["run_id"])
+    source_ckpt = paths.checkpoint_path(source["run_id"])
     spec = RunSpec("synthetic-3d", TRAN)
     entry, data = get_baseline(TRAN), load_prepared("synthetic-3d")
 
@@ -53,7 +53,7 @@ def test_a_tran_run_starts_from_its_source_checkpoint_and_records_it(prepared_3d
     assert started["checkpoint"] == source["checkpoint"]
     assert started["sha256"] == file_sha256(source_ckpt)
     assert started["recipe_hash"] == source["recipe_hash"]
-    assert load_checkpoint(checkpoint_path(spec.run_id))["warm_start"] == started
+    assert load_checkpoint(paths.checkpoint_path(spec.run_id))["warm_start"] == started
 
 
 def test_a_tran_entry_without_its_source_names_the_command_in_one_line(prepared_3d):
@@ -62,7 +62,7 @@ def test_a_tran_entry_without_its_source_names_the_command_in_one_line(prepared_
     message = str(err.value)
     assert "\n" not in message
     assert f"`segrepro run --dataset synthetic-3d --baseline {SOURCE} --fold 1 --seed 3 --tier smoke`" in message
-    assert not checkpoint_path(RunSpec("synthetic-3d", TRAN, fold=1, seed=3).run_id).exists()
+    assert not paths.checkpoint_path(RunSpec("synthetic-3d", TRAN, fold=1, seed=3).run_id).exists()
 
 
 def test_the_cli_says_it_in_one_line_and_exits_non_zero(prepared_3d, workdir):
@@ -82,7 +82,7 @@ def test_the_cli_says_it_in_one_line_and_exits_non_zero(prepared_3d, workdir):
 def test_a_source_unfinished_or_trained_on_other_data_is_refused(prepared_3d, monkeypatch):
     execute(RunSpec("synthetic-3d", SOURCE), progress=False)
     data = load_prepared("synthetic-3d")
-    path = checkpoint_path(RunSpec("synthetic-3d", SOURCE).run_id)
+    path = paths.checkpoint_path(RunSpec("synthetic-3d", SOURCE).run_id)
     finished = load_checkpoint(path)
     save_checkpoint(path, {**finished, "finished": False})
     with pytest.raises(UserError, match=r"is unfinished: finish it with `segrepro run .*--baseline " + SOURCE):
