@@ -17,7 +17,10 @@ when, with enough pairs for the test to ever reach ``p < alpha``, ``a`` is not s
 (the same one-sided test, read the other way; absence of a significant gain, not proof of equality).
 
 It runs on the paper's datasets and, marked as a transfer, on every other dataset where ``a`` and one of
-``b`` have runs. The scores come from the results layer as the leaderboard reads them
+``b`` have runs. A transfer reads each claim class under the dataset's own name where the claims file maps
+it (``transfer_classes``: paper 003's *cell membrane* is ``drosophila-vnc``'s *membrane*).
+
+The scores come from the results layer as the leaderboard reads them
 (``leaderboard.views.claim_scores``), for the page and for ``segrepro claims`` alike.
 """
 
@@ -27,7 +30,7 @@ import difflib
 import json
 import math
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -107,15 +110,27 @@ class Claim:
     scale: float = 1.0
     effect_note: str = ""
     convention: str = "paper"
+    transfer_classes: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per transfer dataset, the dataset's name of a claim class (``{dataset: {paper class: its class}}``)."""
 
     @property
     def published_effect(self) -> float | None:
         """The printed effect ``a - b`` as a fraction (printed value / ``scale``), if the paper prints one."""
         return None if self.effect is None else self.effect / self.scale
 
-    def comparisons(self) -> list[tuple[str, str, str]]:
-        """``(metric, class, b)`` for every comparison the claim makes."""
-        return [(m, c, b) for m in self.metrics for c in self.classes for b in self.b]
+    def comparisons(self, dataset: str = "") -> list[tuple[str, str, str]]:
+        """``(metric, class, b)`` for every comparison the claim makes, each class under its name on ``dataset``."""
+        names = self.classes_on(dataset)
+        return [(m, names[c], b) for m in self.metrics for c in self.classes for b in self.b]
+
+    def classes_on(self, dataset: str) -> dict[str, str]:
+        """Each claim class and the name it is read under on ``dataset`` (its own unless mapped there)."""
+        mapped = self.transfer_classes.get(dataset, {})
+        return {c: mapped.get(c, c) for c in self.classes}
+
+    def class_names(self) -> set[str]:
+        """Every name a claim class is read under, on any dataset."""
+        return {*self.classes, *(n for m in self.transfer_classes.values() for n in m.values())}
 
     def entries(self) -> tuple[str, ...]:
         return (self.a, *self.b)
@@ -140,33 +155,41 @@ def _names(value: str | list[str]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-def _unknown(path: Path, claim: str, field: str, names: Iterable[str], known: Collection[str] | None) -> None:
+def _unknown(path: Path, where: str, field: str, names: Iterable[str], known: Collection[str] | None) -> None:
     if known is None:
         return
     for name in names:
         if name not in known:
             close = difflib.get_close_matches(name, sorted(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise UserError(f"{path}: claim {claim!r}: unknown {field} {name!r}{hint}")
+            raise UserError(f"{path}: {where}: unknown {field} {name!r}{hint}")
 
 
 def load_claims(
     path: Path, entries: Collection[str] | None = None, datasets: Collection[str] | None = None
 ) -> list[Claim]:
     """The claims of one file, checked: schema, unique ids, and (where ``entries`` / ``datasets`` are
-    given) every entry, dataset and metric known. Any problem is a one-line ``UserError`` naming the
-    file, the claim and the field."""
+    given) every entry, dataset and metric known, and each ``transfer_classes`` dataset and class. Any
+    problem is a one-line ``UserError`` naming the file, the claim and the field."""
     doc = read_yaml(path)
     error = jsonschema.exceptions.best_match(_validator().iter_errors(doc))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "top level"
         raise UserError(f"{path}: {where}: {error.message[:200]}")
     claims, seen = [], set()
+    transfer_classes = doc.get("transfer_classes", {})
+    _unknown(path, "transfer_classes", "dataset", transfer_classes, datasets)
+    named = {c for raw in doc["claims"] for c in _names(raw["class"])}
+    for dataset, mapping in transfer_classes.items():
+        if dataset in {d for raw in doc["claims"] for d in raw["datasets"]}:
+            raise UserError(f"{path}: transfer_classes: {dataset!r} is a paper dataset; map only other datasets")
+        _unknown(path, "transfer_classes", "claim class", mapping, named)
     for raw in doc["claims"]:
         cid = raw["id"]
         if cid in seen:
             raise UserError(f"{path}: claim id {cid!r} is used twice")
         seen.add(cid)
+        classes = _names(raw["class"])
         claim = Claim(
             paper=str(doc["paper"]),
             id=cid,
@@ -174,7 +197,7 @@ def load_claims(
             source=raw["source"],
             datasets=tuple(raw["datasets"]),
             metrics=_names(raw["metric"]),
-            classes=_names(raw["class"]),
+            classes=classes,
             a=raw["a"],
             b=_names(raw["b"]),
             direction=raw["direction"],
@@ -182,12 +205,13 @@ def load_claims(
             scale=float(raw.get("scale", 1.0)),
             effect_note=raw.get("effect_note", ""),
             convention=raw.get("convention", "paper"),
+            transfer_classes={d: {c: n for c, n in m.items() if c in classes} for d, m in transfer_classes.items()},
         )
         if claim.a in claim.b:
             raise UserError(f"{path}: claim {cid!r}: entry {claim.a!r} is compared with itself")
-        _unknown(path, cid, "entry", claim.entries(), entries)
-        _unknown(path, cid, "dataset", claim.datasets, datasets)
-        _unknown(path, cid, "metric", claim.metrics, KNOWN_METRICS)
+        _unknown(path, f"claim {cid!r}", "entry", claim.entries(), entries)
+        _unknown(path, f"claim {cid!r}", "dataset", claim.datasets, datasets)
+        _unknown(path, f"claim {cid!r}", "metric", claim.metrics, KNOWN_METRICS)
         claims.append(claim)
     return claims
 
@@ -242,7 +266,7 @@ def _series(scores: pd.DataFrame, claim: Claim) -> dict[tuple, dict[tuple, float
     keep = (
         (scores["block"] == claim.convention)
         & scores["metric"].isin(claim.metrics)
-        & scores["class"].isin(claim.classes)
+        & scores["class"].isin(claim.class_names())
         & scores["baseline"].isin(claim.entries())
     )
     out: dict[tuple, dict[tuple, float]] = {}
@@ -325,20 +349,25 @@ def judge(claims: Sequence[Claim], scores: pd.DataFrame, alpha: float = 0.05) ->
                 verdicts.append({**base, "tier": "", "verdict": NOT_TESTABLE, "n_pairs": 0, "detail": detail})
                 continue
             classes_here = set(scores.loc[scores["dataset"] == dataset, "class"])
-            absent = [c for c in claim.classes if c not in classes_here]
+            names = claim.classes_on(dataset)
+            absent = [c for c, name in names.items() if name not in classes_here]
+            absent_names = {names[c] for c in absent}
             if len(absent) == len(claim.classes):  # a transfer to data without the claim's classes
                 detail = f"{dataset} has none of the claim's classes ({', '.join(claim.classes)}): nothing to pair"
                 verdicts.append({**base, "tier": "", "verdict": NOT_TESTABLE, "n_pairs": 0, "detail": detail})
                 continue
+            read_as = [f"{c} as {n}" for c, n in names.items() if c != n and c not in absent]
             for tier in sorted(here["tier"].unique()):
                 found = []
-                for metric, cls, b in (c for c in claim.comparisons() if c[1] not in absent):
+                for metric, cls, b in (c for c in claim.comparisons(dataset) if c[1] not in absent_names):
                     a_values, b_values = _paired(series, (dataset, tier, metric, cls), claim.a, b)
                     outcome = compare(a_values, b_values, claim.direction, alpha)
                     row = {**base, "tier": tier, "metric": metric, "class": cls, "a": claim.a, "b": b}
                     found.append({**row, "outcome": outcome.outcome, "n_pairs": outcome.n, **_numbers(outcome)})
                 comparisons.extend(found)
                 row = _verdict_row(claim, tier, found, alpha)
+                if read_as:
+                    row["detail"] += f"; read on {dataset}: {', '.join(read_as)}"
                 if absent:
                     row["detail"] += f"; left out, not classes of {dataset}: {', '.join(absent)}"
                 verdicts.append({**base, "tier": tier, **row})

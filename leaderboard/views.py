@@ -439,7 +439,7 @@ def claim_scores(results: Results, claims: Sequence[Claim]) -> pd.DataFrame:
     s = s[
         s["key"].isin(ok["key"])
         & s["metric"].isin({m for c in claims for m in c.metrics})
-        & s["class"].isin({k for c in claims for k in c.classes})
+        & s["class"].isin({k for c in claims for k in c.class_names()})
     ]
     merged = s.merge(ok[cols].rename(columns={"convention": "own"}), on="key")
     if merged.empty:

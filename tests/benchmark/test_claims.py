@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "leaderboard"))
 from fixture_data import make_record, write_record
 
 A, B, B2 = "fujii2021-xnet-sce-and-iou", "fujii2021-unet-sce-iou", "fujii2021-double-unet-sce-iou"
+TOP = 'paper: "001"\n'
 CLAIMS = f"""
 paper: "001"
 claims:
@@ -167,6 +168,13 @@ def test_one_sided_test_needs_five_pairs_at_five_percent():
         ("id: a-beats-both", "id: a-beats-b", "claim id 'a-beats-b' is used twice"),
         (f"b: {B}", f"b: {A}", "compared with itself"),
         ("quote: A is better than B.", "quote: [unclosed", "not valid YAML at line"),
+        (TOP, f"{TOP}transfer_classes:\n  drosophila-vnx: {{synapse: granule}}\n", "unknown dataset 'drosophila-vnx'"),
+        (TOP, f"{TOP}transfer_classes:\n  synthetic-2d: {{synapsee: granule}}\n", "unknown claim class 'synapsee'"),
+        (
+            TOP,
+            f"{TOP}transfer_classes:\n  drosophila-vnc: {{synapse: granule}}\n",
+            "'drosophila-vnc' is a paper dataset",
+        ),
     ],
 )
 def test_a_bad_claims_file_is_a_one_line_error(tmp_path, monkeypatch, capsys, old, new, message):
@@ -249,10 +257,10 @@ def test_paper_003_claims_are_shipped_and_a_no_gain_verdict_says_why(tmp_path):
 
 
 def test_a_transfer_compares_only_the_claims_classes_the_dataset_has(tmp_path):
-    """Paper 003's grain-filter claim names three FIB-SEM classes; drosophila-vnc has one of them
-    (mitochondria) and synthetic-2d none (its runs are scored for another claim judged alongside): the
-    transfer pairs that one and says which were left out, and where none is present it is not testable (not
-    "run more folds")."""
+    """Paper 003's grain-filter claim names three FIB-SEM classes; drosophila-vnc has two of them
+    (mitochondria, and cell membrane under its own name, membrane, as the claims file maps it) and
+    synthetic-2d none (its runs are scored for another claim judged alongside): the transfer pairs those two
+    and says which was left out, and where none is present it is not testable (not "run more folds")."""
     grain = {c.id: c for c in load(Path(__file__).resolve().parents[2] / "baselines")}["grain-filter-no-gain-unet"]
     mixed = np.array([0.1, -0.1, 0.05, -0.05, 0.02])  # no significant gain: the no-gain claim holds
     classes = {"drosophila-vnc": ("membrane", "mitochondria"), "synthetic-2d": ("background", "granule")}
@@ -271,7 +279,8 @@ def test_a_transfer_compares_only_the_claims_classes_the_dataset_has(tmp_path):
     got = {r["dataset"]: r for r in verdicts.to_dict("records")}
     vnc = got["drosophila-vnc"]
     assert vnc["transfer"] and vnc["verdict"] == C.HOLDS and vnc["n_pairs"] == 5
-    assert "left out, not classes of drosophila-vnc: cell membrane, endoplasmic reticulum" in vnc["detail"]
-    assert set(comparisons.loc[comparisons["dataset"] == "drosophila-vnc", "class"]) == {"mitochondria"}
+    assert "read on drosophila-vnc: cell membrane as membrane" in vnc["detail"]
+    assert "left out, not classes of drosophila-vnc: endoplasmic reticulum" in vnc["detail"]
+    assert set(comparisons.loc[comparisons["dataset"] == "drosophila-vnc", "class"]) == {"mitochondria", "membrane"}
     other = got["synthetic-2d"]
     assert other["verdict"] == C.NOT_TESTABLE and "has none of the claim's classes" in other["detail"]
