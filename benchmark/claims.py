@@ -180,8 +180,9 @@ def load_claims(
     transfer_classes = doc.get("transfer_classes", {})
     _unknown(path, "transfer_classes", "dataset", transfer_classes, datasets)
     named = {c for raw in doc["claims"] for c in _names(raw["class"])}
+    paper_datasets = {d for raw in doc["claims"] for d in raw["datasets"]}
     for dataset, mapping in transfer_classes.items():
-        if dataset in {d for raw in doc["claims"] for d in raw["datasets"]}:
+        if dataset in paper_datasets:
             raise UserError(f"{path}: transfer_classes: {dataset!r} is a paper dataset; map only other datasets")
         _unknown(path, "transfer_classes", "claim class", mapping, named)
     for raw in doc["claims"]:
@@ -351,7 +352,6 @@ def judge(claims: Sequence[Claim], scores: pd.DataFrame, alpha: float = 0.05) ->
             classes_here = set(scores.loc[scores["dataset"] == dataset, "class"])
             names = claim.classes_on(dataset)
             absent = [c for c, name in names.items() if name not in classes_here]
-            absent_names = {names[c] for c in absent}
             if len(absent) == len(claim.classes):  # a transfer to data without the claim's classes
                 detail = f"{dataset} has none of the claim's classes ({', '.join(claim.classes)}): nothing to pair"
                 verdicts.append({**base, "tier": "", "verdict": NOT_TESTABLE, "n_pairs": 0, "detail": detail})
@@ -359,7 +359,7 @@ def judge(claims: Sequence[Claim], scores: pd.DataFrame, alpha: float = 0.05) ->
             read_as = [f"{c} as {n}" for c, n in names.items() if c != n and c not in absent]
             for tier in sorted(here["tier"].unique()):
                 found = []
-                for metric, cls, b in (c for c in claim.comparisons(dataset) if c[1] not in absent_names):
+                for metric, cls, b in (c for c in claim.comparisons(dataset) if c[1] in classes_here):
                     a_values, b_values = _paired(series, (dataset, tier, metric, cls), claim.a, b)
                     outcome = compare(a_values, b_values, claim.direction, alpha)
                     row = {**base, "tier": tier, "metric": metric, "class": cls, "a": claim.a, "b": b}

@@ -39,15 +39,8 @@ def test_folder_of_tiffs_png_and_nifti_is_predicted_in_its_own_format(fitted, wo
     Image.fromarray(raw.astype(np.uint16)).save(own / "b.png")
     nib.save(nib.Nifti1Image(np.ascontiguousarray(raw.T.astype(np.float32)), np.diag([2, 2, 1, 1])), own / "c.nii.gz")
     out = workdir / "out"
-    args = [
-        "predict",
-        "--checkpoint",
-        str(paths.checkpoint_path(fitted.run_id)),
-        "--images",
-        str(own),
-        "--out",
-        str(out),
-    ]
+    ckpt = paths.checkpoint_path(fitted.run_id)
+    args = ["predict", "--checkpoint", str(ckpt), "--images", str(own), "--out", str(out)]
     assert main([*args, "--quiet", "--probabilities"]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
         "a.probs.npz", "a.tif", "b.png", "b.probs.npz", "c.nii.gz", "c.probs.npz",
