@@ -245,7 +245,7 @@ def _stress(args: argparse.Namespace) -> int:
     if args.dry_run:
         print("\n".join(Sweep(config).plan()))
         return 0
-    out = run_stress(config, args.out, progress=not args.quiet)
+    out = run_stress(config, args.out, progress=not args.quiet, resume=args.resume)
     print(f"wrote {out / 'stress.csv'} and {out / 'stress.png'}")
     return 0
 
@@ -694,6 +694,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     st.add_argument("--out", type=Path, help="output folder (default results/stress/DATASET[-CLASS])")
     st.add_argument("--dry-run", action="store_true", help="print the ratio each training set achieves; train nothing")
+    st.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run of the same sweep in the output folder: keep the models it finished, "
+        "train the rest (the failed ones again)",
+    )
     st.add_argument("--quiet", action="store_true", help="no progress bars")
     st.set_defaults(func=_stress)
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import sys
 import time
@@ -351,12 +352,14 @@ def train_point(
     return [(seed, *row) for row in rows]
 
 
-def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool = True) -> Path:
+def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool = True, resume: bool = False) -> Path:
     """Run the sweep once per seed into ``out_dir`` (default ``results/stress/<dataset>``): ``stress.csv``
     (a ``seed`` column, then one row per score) is rewritten after every model (only finished models in
     it), ``stress.png`` at the end, ``failures.csv`` (seed, ratio, baseline, reason) when a model failed,
     and ``stress.json``: what was run and its provenance (commit, versions, device, command, wall time), so
-    every number traces back.
+    every number traces back. ``stress.json`` is written first, with ``finished: null`` until the sweep ends,
+    so that ``resume`` can continue an interrupted sweep: the models it finished are kept (their rows, and
+    its provenance under ``earlier``) and only the others are trained.
     Returns ``out_dir``."""
     sweep = Sweep(config)
     out_dir = out_dir or paths.stress_dir(config.name)
@@ -367,15 +370,22 @@ def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool
         "data_hash": sweep.data.data_hash,
         "recipes": {e.id: e.recipe(config.tier).to_dict() for e in sweep.entries},
         "provenance": provenance(device),
+        "earlier": [],
     }
     rows: list[tuple] = []
+    if resume:
+        rows, about["earlier"] = finished_models(out_dir, about)
+    done = {(seed, ratio, baseline) for seed, ratio, _, baseline, *_ in rows}
+    write_json_atomic(out_dir / "stress.json", about)
     failures: list[tuple] = []
     (out_dir / "failures.csv").unlink(missing_ok=True)
     total = len(config.seeds) * len(sweep.targets) * len(sweep.entries)
-    bar = tqdm(total=total, desc="stress", unit="model", disable=not progress)
+    bar = tqdm(total=total, initial=len(done), desc="stress", unit="model", disable=not progress)
     for seed in config.seeds:
         for target in sweep.targets:
             for entry in sweep.entries:
+                if (seed, float(f"{target.ratio:.6g}"), entry.id) in done:
+                    continue
                 bar.set_postfix(seed=seed, ratio=target.text, baseline=entry.id)
                 rows += train_point(sweep, seed, target, entry, failures, out_dir)
                 write_table(out_dir / "stress.csv", rows)
@@ -385,6 +395,40 @@ def run_stress(config: StressConfig, out_dir: Path | None = None, progress: bool
     finish_provenance(about["provenance"], time.perf_counter() - started, device)
     write_json_atomic(out_dir / "stress.json", about)
     return out_dir
+
+
+def finished_models(out_dir: Path, about: dict) -> tuple[list[tuple], list[dict]]:
+    """The rows of the models that an earlier run of the same sweep finished in ``out_dir`` (a model that
+    failed there is trained again) and the provenance of that run and of those it continued."""
+    path = out_dir / "stress.json"
+    if not path.is_file():
+        raise UserError(f"nothing to resume in {out_dir}: it has no stress.json; run the sweep without --resume")
+    try:
+        before = json.loads(path.read_text())
+    except ValueError as exc:
+        raise UserError(f"cannot resume from {path}: it is not valid JSON ({exc})") from None
+    for key in ("config", "data_hash", "recipes"):
+        if before.get(key) != json.loads(json.dumps(about[key])):  # as read back: tuples become lists
+            raise UserError(
+                f"--resume continues the same sweep, but the {key} of the one in {out_dir} differs from this "
+                "command's; rerun its own command (in its stress.json) or give another --out"
+            )
+    failed = set()
+    if (out_dir / "failures.csv").is_file():
+        with open(out_dir / "failures.csv", newline="") as f:
+            failed = {(int(r["seed"]), float(r["ratio"]), r["baseline"]) for r in csv.DictReader(f)}
+    rows = []
+    if (out_dir / "stress.csv").is_file():
+        with open(out_dir / "stress.csv", newline="") as f:
+            for r in csv.DictReader(f):
+                row = (int(r["seed"]), float(r["ratio"]), _number(r["achieved_ratio"]), r["baseline"])
+                if row[0:2] + row[3:] not in failed:
+                    rows.append((*row, r["class"], r["metric"], _number(r["value"])))
+    return rows, [*before.get("earlier", []), before["provenance"]]
+
+
+def _number(cell: str) -> float | None:
+    return float(cell) if cell else None
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

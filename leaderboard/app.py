@@ -450,7 +450,8 @@ def _stress(tables: data.Tables, f: dict) -> None:
         else:
             commit = (sweep.get("git_commit") or "unknown")[:12] + (" (dirty)" if sweep.get("git_dirty") else "")
             made = f"made by {sweep['command']} at commit {commit} on {sweep['device']}, started {sweep['started']}"
-            st.caption(f"`{source}` sweep {views.plain(made)}, {sweep['wall_time_s']:.0f} s.")
+            took = f"{sweep['wall_time_s']:.0f} s" if sweep.get("finished") else "not finished (interrupted or running)"
+            st.caption(f"`{source}` sweep {views.plain(made)}, {took}.")
     _table(curve, "stress-table", column_config=STAT_COLUMNS)
     _export(curve, f"stress_{dataset}_{metric}_{cls}", "export-stress")
 

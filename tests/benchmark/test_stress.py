@@ -194,6 +194,88 @@ def test_each_seed_is_a_whole_sweep_kept_apart_by_the_seed_column(synthetic_data
     assert json.loads((tmp_path / "stress.json").read_text())["config"]["seeds"] == [3, 5]
 
 
+class Interrupted(BaseException):
+    """What a killed session looks like to the sweep: not an error it records and goes past."""
+
+
+def test_resume_keeps_the_finished_models_and_trains_the_rest(synthetic_data, tmp_path, monkeypatch, capsys):
+    """A sweep stopped after its third model (the first failed) and resumed trains the failed one and the
+    untrained three, and ends with the table of an uninterrupted sweep."""
+    import segrepro.stress as stress
+
+    trained, stop_after = [], [3]
+
+    def fake_train_one(sweep, entry, vols, val, test, seed):
+        if len(trained) == stop_after[0]:
+            raise Interrupted
+        trained.append((seed, round(fg_bg_ratio(vols), 3), entry.id))
+        if len(trained) == 1 and stop_after[0] == 3:
+            raise FloatingPointError("loss became nan")
+        k = sweep.data.n_classes
+        return {vid: counts_from_matrix(confusion_matrix(lab, lab, k, msk)) for vid, _, lab, msk in test}
+
+    monkeypatch.setenv("SEGREPRO_DATA_DIR", str(synthetic_data))
+    monkeypatch.setattr(stress, "train_one", fake_train_one)
+    argv = ["stress", "--dataset", "synthetic-2d", "--ratios", "1:1,1:10", "--baseline", "unet-ce", "--seeds", "0", "1"]
+    argv += ["--tier", "smoke", "--quiet", "--out", str(tmp_path / "sweep")]
+    with pytest.raises(Interrupted):
+        main(argv)
+    stopped = json.loads((tmp_path / "sweep" / "stress.json").read_text())
+    assert stopped["provenance"]["finished"] is None and stopped["earlier"] == []
+    assert trained == [(0, 1.0, "unet-ce"), (0, 0.1, "unet-ce"), (1, 1.0, "unet-ce")]
+
+    stop_after[0] = 99
+    assert main([*argv, "--resume"]) == 0
+    assert trained[3:] == [(0, 1.0, "unet-ce"), (1, 0.1, "unet-ce")]  # the failed model, then the untrained one
+    about = json.loads((tmp_path / "sweep" / "stress.json").read_text())
+    assert about["provenance"]["finished"] and about["earlier"] == [stopped["provenance"]]
+    assert not (tmp_path / "sweep" / "failures.csv").exists()
+
+    trained.clear()
+    assert main([*argv[:-1], str(tmp_path / "whole")]) == 0
+    assert len(trained) == 4
+
+    def scores(folder: str) -> list[tuple]:
+        rows = read_table(tmp_path / folder / "stress.csv")
+        return sorted(tuple(r.values()) for r in rows if r["metric"] != "train_seconds")
+
+    assert scores("sweep") == scores("whole")
+    assert "wrote" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"--ratios": "1:1,1:100"}, "the config of the one in"),
+        ({"--out": "elsewhere"}, "nothing to resume in"),
+    ],
+)
+def test_resume_of_another_sweep_is_one_line_and_keeps_its_table(
+    synthetic_data, tmp_path, monkeypatch, capsys, change, words
+):
+    import segrepro.stress as stress
+
+    def fake_train_one(sweep, entry, vols, val, test, seed):
+        k = sweep.data.n_classes
+        return {vid: counts_from_matrix(confusion_matrix(lab, lab, k, msk)) for vid, _, lab, msk in test}
+
+    monkeypatch.setenv("SEGREPRO_DATA_DIR", str(synthetic_data))
+    monkeypatch.setattr(stress, "train_one", fake_train_one)
+    options = {"--ratios": "1:1,1:10", "--out": "sweep"}
+    argv = ["stress", "--dataset", "synthetic-2d", "--baseline", "unet-ce", "--tier", "smoke", "--quiet"]
+
+    def command(opts: dict) -> list[str]:
+        return [*argv, "--ratios", opts["--ratios"], "--out", str(tmp_path / opts["--out"])]
+
+    assert main(command(options)) == 0
+    table = (tmp_path / "sweep" / "stress.csv").read_text()
+    capsys.readouterr()
+    assert main([*command(options | change), "--resume"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and len(err.splitlines()) == 1
+    assert (tmp_path / "sweep" / "stress.csv").read_text() == table
+
+
 @pytest.mark.slow
 def test_one_sweep_over_two_seeds_gives_the_rows_of_two_single_seed_sweeps(synthetic_data, tmp_path, monkeypatch):
     """Seeds share one Sweep (dataset and cases loaded once); each seed's models are still its own."""

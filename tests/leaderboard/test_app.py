@@ -138,6 +138,19 @@ def test_stress_curves(fixture_tree):
     assert set(curve["baseline"]) == {"xnet-sce-iou", "unet-sce"} and curve["ratio"].min() == 0.001
 
 
+@pytest.mark.parametrize(("finished", "words"), [("2026-01-02T03:04:05+00:00", ", 1234 s."), (None, ", not finished")])
+def test_stress_caption_says_whether_the_sweep_finished(fixture_tree, finished, words):
+    """``segrepro stress`` writes its stress.json first with ``finished: null``: an interrupted sweep's table
+    (kept for ``--resume``) must not read as a whole one."""
+    prov = make_record("synthetic-2d", "unet-ce", "x", "quick", 0, 0)["provenance"]
+    prov |= {"command": "segrepro stress --dataset synthetic-2d", "finished": finished, "wall_time_s": 1234.0}
+    folder = fixture_tree["results"] / "stress" / "synthetic-2d"
+    (folder / "stress.json").write_text(json.dumps({"config": {}, "provenance": prov}))
+    captions = [shown(c.value) for c in run_app({"view": "stress"}).tabs[TABS.index("stress")].caption]
+    (made,) = [c for c in captions if "segrepro stress --dataset synthetic-2d" in c]
+    assert words in made
+
+
 def stress_spec(at: AppTest) -> dict:
     return json.loads(next(c for c in at.get("plotly_chart") if c.key == "stress-chart").proto.spec)
 
