@@ -87,6 +87,19 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def cpu_description() -> str:
+    """The processor a wall time was measured on: its model name, logical CPUs and the vector instructions torch
+    uses (``AVX2``, ``AVX512``), which bound how fast a CPU run can go."""
+    import torch
+
+    model = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        lines = cpuinfo.read_text().splitlines()
+        model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), model)
+    return f"{model}, {os.cpu_count()} logical CPUs, {torch.backends.cpu.get_cpu_capability()}"
+
+
 def peak_memory_mb() -> float:
     """Peak resident memory of this process (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -108,9 +121,9 @@ def finish_provenance(prov: dict[str, Any], wall_time_s: float, device: torch.de
 
 
 def provenance(device: torch.device) -> dict[str, Any]:
-    """Where a result comes from: commit, package versions, device, the command, start time, threads and the
-    machine's 1-minute load average (a wall time means little without it); ``finished``, ``wall_time_s``,
-    ``peak_memory_mb`` and the load at the end are filled in at the end."""
+    """Where a result comes from: commit, package versions, device, the command, start time, threads, the
+    processor and the machine's 1-minute load average (a wall time means little without them); ``finished``,
+    ``wall_time_s``, ``peak_memory_mb`` and the load at the end are filled in at the end."""
     import torch
 
     commit, dirty = git_state()
@@ -126,5 +139,6 @@ def provenance(device: torch.device) -> dict[str, Any]:
         "peak_memory_mb": None,
         "deterministic": True,
         "threads": torch.get_num_threads(),
+        "cpu": cpu_description(),
         "load_average": {"start": round(os.getloadavg()[0], 2), "end": None},
     }

@@ -493,6 +493,7 @@ def provenance(record: Mapping[str, Any]) -> pd.DataFrame:
         ("command", prov.get("command")),
         ("device", prov.get("device")),
         ("threads", prov.get("threads")),
+        ("cpu", prov.get("cpu")),
         ("deterministic", prov.get("deterministic")),
         ("started", prov.get("started")),
         ("finished", prov.get("finished")),

@@ -4,6 +4,7 @@ kept unless --force, failures recorded but never over an ok record."""
 import json
 
 import pytest
+import torch
 
 from segrepro import protocol
 from segrepro.cli import main
@@ -90,3 +91,4 @@ def test_record_says_the_load_the_wall_time_was_measured_under(fitted, workdir):
     record = json.loads((workdir / "results" / "runs" / f"{fitted.run_id}.json").read_text())
     load = record["provenance"]["load_average"]
     assert set(load) == {"start", "end"} and all(isinstance(v, float) and v >= 0 for v in load.values())
+    assert record["provenance"]["cpu"].endswith(f"logical CPUs, {torch.backends.cpu.get_cpu_capability()}")

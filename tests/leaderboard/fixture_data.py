@@ -83,6 +83,7 @@ def make_record(
             "peak_memory_mb": 512.0,
             "deterministic": True,
             "threads": 2,
+            "cpu": "AMD EPYC, 2 logical CPUs, AVX2",
         },
         **(extra or {}),
     }

@@ -230,6 +230,7 @@ def test_run_provenance_and_curves():
     prov = views.provenance(record).set_index("field")["value"]
     assert prov["git commit"] == record["provenance"]["git_commit"] and prov["seed"] == "7"
     assert prov["data hash"] == "abc123" and prov["version: torch"] == "2.13.0" and prov["tier"] == "quick"
+    assert prov["cpu"] == "AMD EPYC, 2 logical CPUs, AVX2"
     curves = views.curves(record)
     assert curves.groupby("curve").size().to_dict() == {"train_loss": 3, "val_score": 2}
 
