@@ -159,7 +159,7 @@ def tiles(volume: TrainVolume, patch: tuple[int, ...], n_classes: int) -> list[T
     out = []
     for origin in np.array(np.meshgrid(*starts, indexing="ij")).reshape(len(patch), -1).T:
         sl = tuple(slice(o, o + p) for o, p in zip(origin, patch, strict=True))
-        out.append(make_train_volume(volume.image[sl], volume.label[sl], volume.mask[sl], n_classes))
+        out.append(make_train_volume(volume.image[(slice(None), *sl)], volume.label[sl], volume.mask[sl], n_classes))
     return out
 
 

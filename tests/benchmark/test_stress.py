@@ -26,6 +26,7 @@ from segrepro.stress import (
     pixel_shares,
     resampled_training_set,
     synthetic_training_set,
+    tiles,
 )
 
 MIRROR = mirror_path("drosophila-vnc")
@@ -74,6 +75,18 @@ def test_synthetic_training_set_is_exact_up_to_whole_pixels(target):
 
 def volume(label: np.ndarray):
     return make_train_volume(np.zeros(label.shape, np.float32), label, np.ones(label.shape), 3)
+
+
+def test_tiles_cut_every_channel_of_the_image_with_its_labels():
+    """The image has a channel axis in front that the labels do not: a tile must not cut it (it did, and every
+    model of a real-data sweep failed on tiles without channels)."""
+    label = np.arange(32 * 48).reshape(32, 48) % 3
+    vol = make_train_volume(np.stack([10.0 * label, -1.0 * label]), label, np.ones(label.shape), 3)
+    cut = tiles(vol, (16, 16), 3)
+    assert len(cut) == 2 * 3
+    for t in cut:
+        assert t.image.shape == (2, 16, 16) and t.label.shape == t.mask.shape == (16, 16)
+        assert np.array_equal(t.image[0], 10.0 * t.label) and np.array_equal(t.image[1], -1.0 * t.label)
 
 
 def test_resampling_adds_background_tiles_to_lower_the_ratio():
@@ -349,6 +362,13 @@ def test_real_data_dry_run_and_vectors(tmp_path, monkeypatch, capsys):
         assert "pixel shares rest " in line
     assert main([*base, "--ratios", "1:1", "--foreground", "membrane"]) == 2
     assert "class 0 (its background)" in capsys.readouterr().err
+    # and trains on the tiles: one smoke-tier model per ratio, none failed
+    out = tmp_path / "sweep"
+    argv = ["--ratios", "1:10,1:100", "--foreground", "mitochondria", "--tier", "smoke", "--quiet", "--out", str(out)]
+    assert main([*base, *argv]) == 0
+    assert not (out / "failures.csv").exists()
+    dice = [r for r in read_table(out / "stress.csv") if r["class"] == "mitochondria" and r["metric"] == "dice"]
+    assert [r["ratio"] for r in dice] == ["0.1", "0.01"] and all(r["value"] for r in dice)
 
 
 @pytest.mark.slow
