@@ -231,7 +231,7 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _stress(args: argparse.Namespace) -> int:
-    from segrepro.stress import StressConfig, Sweep, run_stress
+    from segrepro.stress import StressConfig, Sweep, run_stress, summary_table
 
     config = StressConfig(
         dataset=args.dataset,
@@ -247,6 +247,8 @@ def _stress(args: argparse.Namespace) -> int:
         return 0
     out = run_stress(config, args.out, progress=not args.quiet, resume=args.resume)
     print(f"wrote {out / 'stress.csv'} and {out / 'stress.png'}")
+    print("mean accuracy / F1 over the foreground classes (mean ± std over seeds):")
+    print(summary_table(out / "stress.csv"))
     return 0
 
 

@@ -448,6 +448,45 @@ def write_table(path: Path, rows: Sequence[tuple]) -> None:
     write_csv(path, COLUMNS, [(str(s), num(r), num(a), b, c, m, num(v)) for s, r, a, b, c, m, v in rows])
 
 
+def ratio_label(ratio: float) -> str:
+    """``0.01`` -> ``1:100``, ``2.0`` -> ``2:1``."""
+    return f"{ratio:.4g}:1" if ratio >= 1 else f"1:{1 / ratio:.4g}"
+
+
+def summary_table(table: Path) -> str:
+    """The sweep at a glance, in Markdown: per baseline (rows) and target ratio (columns, in the sweep's order)
+    the mean accuracy / F1 of the mean over foreground classes, mean ± std over seeds where there are several;
+    ``failed`` where no seed's model trained, ``n/a`` where a score is undefined."""
+    import pandas as pd
+
+    df = pd.read_csv(table)
+    df = df[(df["class"] == "mean") & df["metric"].isin(("balanced_accuracy", "dice"))]
+    ratios = list(dict.fromkeys(df["ratio"]))
+    lines = [
+        "| baseline | " + " | ".join(ratio_label(r) for r in ratios) + " |",
+        "|---|" + "---:|" * len(ratios),
+    ]
+
+    def stat(values: pd.Series) -> str:
+        values = values.dropna()
+        if values.empty:
+            return "n/a"
+        return f"{values.mean():.3f}" + (f" ± {values.std():.3f}" if len(values) > 1 else "")
+
+    for baseline, sub in df.groupby("baseline", sort=False):
+        cells = []
+        for r in ratios:
+            point = sub[sub["ratio"] == r]
+            if point["value"].isna().all():
+                cells.append("failed" if len(point) else "")
+                continue
+            cells.append(
+                " / ".join(stat(point.loc[point["metric"] == m, "value"]) for m in ("balanced_accuracy", "dice"))
+            )
+        lines.append(f"| `{baseline}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def plot(table: Path, out: Path, title: str = "") -> None:
     """The paper's figure 4: mean accuracy (TPR + TNR) / 2 and F1 (mean over classes) against the
     training set's achieved foreground/background ratio, log x axis, one line per baseline: the mean over

@@ -3,6 +3,7 @@ data, best effort on real data, the achieved ratio recorded), the table, and the
 
 import csv
 import json
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,7 +25,9 @@ from segrepro.stress import (
     fg_bg_ratio,
     parse_ratios,
     pixel_shares,
+    ratio_label,
     resampled_training_set,
+    summary_table,
     synthetic_training_set,
     tiles,
 )
@@ -425,3 +428,47 @@ def test_card_dataset_works_in_stress_as_in_run(workdir, capsys):
     capsys.readouterr()
     assert main(["stress", "--dataset", "my-slices", "--baseline", "unet-ce", "--ratios", "1:1", "--dry-run"]) == 0
     assert capsys.readouterr().out.startswith("target 1:1 (1): achieved")
+
+
+def test_ratio_labels():
+    assert [ratio_label(r) for r in (1.0, 0.1, 1 / 30, 0.00333333, 0.001, 2.0)] == [
+        "1:1",
+        "1:10",
+        "1:30",
+        "1:300",
+        "1:1000",
+        "2:1",
+    ]
+
+
+def test_summary_table_marks_single_seeds_failures_and_undefined_scores(tmp_path):
+    rows = [
+        (s, r, r, "a", "mean", m, v)
+        for s in (0, 1)
+        for r in (1.0, 0.01)
+        for m, v in (("balanced_accuracy", 0.5 + s / 10), ("dice", 0.1))
+    ]
+    rows += [(0, 1.0, 1.0, "b", "mean", m, "") for m in ("balanced_accuracy", "dice")]  # failed
+    rows += [(0, 0.01, 0.01, "b", "mean", "balanced_accuracy", 0.7), (0, 0.01, 0.01, "b", "mean", "dice", "")]
+    with open(tmp_path / "stress.csv", "w", newline="") as f:
+        csv.writer(f).writerows([COLUMNS, *rows])
+    assert summary_table(tmp_path / "stress.csv").splitlines() == [
+        "| baseline | 1:1 | 1:100 |",
+        "|---|---:|---:|",
+        "| `a` | 0.550 ± 0.071 / 0.100 ± 0.000 | 0.550 ± 0.071 / 0.100 ± 0.000 |",
+        "| `b` | failed | 0.700 / n/a |",
+    ]
+
+
+def test_readme_stress_tables_are_the_summaries_of_the_committed_sweeps():
+    """Below each committed sweep's figure in the README, the first table is ``summary_table`` of its stress.csv
+    (what ``segrepro stress`` prints at the end)."""
+    repo = Path(__file__).resolve().parents[2]
+    readme = (repo / "README.md").read_text()
+    figures = list(re.finditer(r"\]\((results/reference/stress/[^/]+)/stress\.png\)", readme))
+    assert figures
+    for fig in figures:
+        after = readme[fig.end() :].splitlines()
+        first = next(i for i, line in enumerate(after) if line.startswith("|"))
+        end = next((i for i in range(first, len(after)) if not after[i].startswith("|")), len(after))
+        assert "\n".join(after[first:end]) == summary_table(repo / fig.group(1) / "stress.csv"), fig.group(1)
