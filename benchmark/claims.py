@@ -9,8 +9,9 @@ asks whether ``a - b`` lies in the claimed direction: a one-sided Wilcoxon signe
 - *holds*: every comparison of the claim is significant in the claimed direction (an intersection-union
   test: requiring all of them keeps the claim's error rate at ``alpha`` with no correction);
 - *does not hold*: a comparison with enough pairs is not (the detail says whether the other side is ahead);
-- *undetermined*: fewer pairs than the test needs to ever reach ``p < alpha`` (the detail says how many more);
-- *not testable here*: no run of either side on that dataset (its data is missing here, or nothing ran).
+- *undetermined*: fewer pairs than the test needs to ever reach ``p < alpha`` (the detail says how many more),
+  none included: the dataset has runs here, at a tier where the claim's entries have not all run;
+- *not testable here*: nothing ran on that dataset here (its data is missing, or it was never run).
 
 A claim of *no significant gain* (paper 003's grain filter) has direction ``not higher``: a comparison holds
 when, with enough pairs for the test to ever reach ``p < alpha``, ``a`` is not significantly above ``b``
@@ -340,12 +341,12 @@ def judge(claims: Sequence[Claim], scores: pd.DataFrame, alpha: float = 0.05) ->
     for claim in claims:
         series = _series(scores, claim)
         for dataset, transfer in _datasets(claim, runs):
-            here = runs[(runs["dataset"] == dataset) & runs["baseline"].isin(claim.entries())]
+            here = runs[runs["dataset"] == dataset]
             base = {"paper": claim.paper, "claim": claim.id, "dataset": dataset, "transfer": transfer}
             if here.empty:
                 detail = (
-                    f"no run of {' or '.join(claim.entries())} on {dataset} here (its data is missing or nothing "
-                    f"ran): segrepro run --dataset {dataset} --baseline {claim.a} ..., and the same for each of b"
+                    f"nothing ran on {dataset} here (its data is missing, or it was never run): segrepro datasets "
+                    f"fetch {dataset}, then segrepro run --dataset {dataset} --baseline {claim.a} ..., and each of b"
                 )
                 verdicts.append({**base, "tier": "", "verdict": NOT_TESTABLE, "n_pairs": 0, "detail": detail})
                 continue

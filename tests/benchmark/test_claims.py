@@ -123,6 +123,26 @@ def test_every_verdict_from_fixture_records(tmp_path):
     assert set(verdicts["verdict"]) == set(C.VERDICTS)
 
 
+def test_data_that_is_here_makes_a_claim_without_runs_undetermined_not_untestable(tmp_path):
+    """Only B ran on drosophila-vnc: its data is here, so a claim of A vs B there needs runs (undetermined: 0
+    pairs, run 5); arabidopsis-cells has no run at all, so it is not testable here."""
+    claims = load(write_claims(tmp_path / "pub").parents[1])
+    records = [record("drosophila-vnc", B, "quick", fold, 0, 0.7, 0.4) for fold in range(2)]
+    verdicts, _ = C.judge(claims, scores_of(claims, (tmp_path / "runs", records)))
+    got = {(r["claim"], r["dataset"], r["tier"]): r for r in verdicts.to_dict("records")}
+    assert set(got) == {
+        ("a-beats-b", "drosophila-vnc", "quick"),
+        ("a-beats-b", "arabidopsis-cells", ""),
+        ("a-beats-both", "drosophila-vnc", "quick"),
+    }
+    for claim in ("a-beats-b", "a-beats-both"):
+        short = got[(claim, "drosophila-vnc", "quick")]
+        assert short["verdict"] == C.UNDETERMINED and short["n_pairs"] == 0
+        assert "run 5 more fold(s) or seed(s) of both at tier quick" in short["detail"]
+    missing = got[("a-beats-b", "arabidopsis-cells", "")]
+    assert missing["verdict"] == C.NOT_TESTABLE and missing["detail"].startswith("nothing ran on arabidopsis-cells")
+
+
 def test_later_records_win_and_failed_runs_are_left_out(tmp_path):
     claims = load(write_claims(tmp_path / "pub").parents[1])
     first = record("drosophila-vnc", A, "quick", 0, 0, 0.1, 0.1)
