@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 # this takes a CPU build from local disk instead of a multi-GB CUDA build. Override elsewhere,
 # e.g. `make benchmark TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu126"`.
 TORCH_SPEC ?= torch==2.13.0
-PYTEST_ARGS ?=
+# --durations: the slowest tests are listed at the end of every run, CI's included, to keep the suite fast
+PYTEST_ARGS ?= --durations=15
 
 .PHONY: benchmark test lint install
 
