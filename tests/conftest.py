@@ -1,10 +1,10 @@
-"""Shared fixtures: isolated data/results folders and a small prepared synthetic dataset."""
+"""Shared fixtures: isolated data/results folders, a small prepared synthetic dataset, the real-data mirror."""
 
 from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,21 @@ from segrepro.datasets import get_dataset
 sys.path.insert(0, str(Path(__file__).parent))  # the plain helper modules beside this file (mirrors, disks)
 from disks import small_tmpfs
 from example_method import ENTRY, EXAMPLE, env_with, install, segrepro
+from mirrors import mirror_folder
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs real data (it uses ``mirror``, directly or through a fixture) as ``mirror``."""
+    for item in items:
+        if "mirror" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.mirror)
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Callable[[str], Path]:
+    """``mirror(name)``: the local mirror folder of dataset ``name``, the only way tests reach real data; the
+    test skips, naming the folder, where it is absent."""
+    return mirror_folder
 
 
 @pytest.fixture

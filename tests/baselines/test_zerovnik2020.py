@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from mirrors import mirror_path, needs_mirror
 
 from segrepro import fit, paths
 from segrepro.baselines import BASELINES, get_baseline
@@ -208,14 +207,10 @@ def prepared_3d(workdir):
     return get_dataset("synthetic-3d").prepare(paths.raw_dir("synthetic-3d"), paths.prepared_dir("synthetic-3d"))
 
 
-VNC_MIRROR = mirror_path("drosophila-vnc")
-needs_vnc_mirror = needs_mirror("drosophila-vnc")
-
-
 @pytest.fixture
-def prepare_vnc_3d(workdir):
+def prepare_vnc_3d(workdir, mirror):
     adapter = get_dataset("drosophila-vnc-3d")
-    adapter.fetch(paths.raw_dir("drosophila-vnc-3d"), mirror=VNC_MIRROR)
+    adapter.fetch(paths.raw_dir("drosophila-vnc-3d"), mirror=mirror("drosophila-vnc"))
     return adapter.prepare(paths.raw_dir("drosophila-vnc-3d"), paths.prepared_dir("drosophila-vnc-3d"))
 
 
@@ -277,7 +272,6 @@ def test_smoke_run_on_synthetic_3d(entry, prepared_3d):
     assert np.isfinite([loss for _, loss in record["curves"]["train_loss"]]).all()
 
 
-@needs_vnc_mirror
 @pytest.mark.slow
 def test_smoke_run_on_real_3d_data(workdir, prepare_vnc_3d):
     """The 3-D pipeline on real anisotropic data: the proposed configuration (without TRAN) on drosophila-vnc-3d."""

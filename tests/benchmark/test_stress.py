@@ -9,7 +9,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from mirrors import mirror_path, needs_mirror
 
 from segrepro.cli import main
 from segrepro.datasets import get_dataset
@@ -31,8 +30,6 @@ from segrepro.stress import (
     synthetic_training_set,
     tiles,
 )
-
-MIRROR = mirror_path("drosophila-vnc")
 
 
 def test_parse_ratios_forms():
@@ -117,13 +114,14 @@ def test_resampling_drops_poor_tiles_to_raise_the_ratio_and_drops_instances_with
     assert len(out_of_reach) == 1 and fg_bg_ratio(out_of_reach) == pytest.approx(1 / 7)
 
 
-@needs_mirror("drosophila-vnc")
-def test_what_resampling_achieves_on_drosophila_vnc():
+def test_what_resampling_achieves_on_drosophila_vnc(mirror):
     """Documents the real case: every pixel is labelled and class 0 (membrane, ~17%) is the
     background, so no tile is background-only. Higher ratios are reached by dropping membrane-rich
     tiles; the paper's low ratios are out of reach (the README's table shows the same)."""
     adapter = get_dataset("drosophila-vnc")
-    vols = [make_train_volume(v.image, v.label, v.mask, 5) for v in list(adapter.volumes(MIRROR))[:40]]
+    vols = [
+        make_train_volume(v.image, v.label, v.mask, 5) for v in list(adapter.volumes(mirror("drosophila-vnc")))[:40]
+    ]
     whole = fg_bg_ratio(vols)
     assert 3 < whole < 8
     assert fg_bg_ratio(resampled_training_set(vols, (128, 128), 10.0, 5)) == pytest.approx(10.0, rel=0.02)
@@ -343,10 +341,9 @@ def test_unprepared_dataset_is_one_line(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.slow
-@needs_mirror("drosophila-vnc")
-def test_real_data_dry_run_and_vectors(tmp_path, monkeypatch, capsys):
+def test_real_data_dry_run_and_vectors(tmp_path, monkeypatch, capsys, mirror):
     monkeypatch.setenv("SEGREPRO_DATA_DIR", str(tmp_path))
-    assert main(["datasets", "fetch", "drosophila-vnc", "--mirror", str(MIRROR)]) == 0
+    assert main(["datasets", "fetch", "drosophila-vnc", "--mirror", str(mirror("drosophila-vnc"))]) == 0
     assert main(["datasets", "prepare", "drosophila-vnc"]) == 0
     capsys.readouterr()
     base = ["stress", "--dataset", "drosophila-vnc", "--baseline", "yudistira2020-dl"]

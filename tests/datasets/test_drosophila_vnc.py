@@ -7,7 +7,6 @@ import shutil
 
 import numpy as np
 import pytest
-from mirrors import mirror_path, needs_mirror
 from PIL import Image
 from scipy import ndimage
 
@@ -16,7 +15,6 @@ from segrepro.cli import main
 from segrepro.datasets import get_dataset
 from segrepro.datasets.drosophila_vnc import cells_from_membrane, crop_id
 
-MIRROR = mirror_path("drosophila-vnc")
 # Raw label values of each class, written out here rather than read from the card.
 VALUES = {
     "membrane": (0, 32, 64, 96, 128),
@@ -37,11 +35,10 @@ def test_card_pins_every_source_at_the_upstream_commit():
 
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory, prepare_from_mirror):
-    return prepare_from_mirror(tmp_path_factory.mktemp("data"), "drosophila-vnc", MIRROR)
+def prepared(tmp_path_factory, prepare_from_mirror, mirror):
+    return prepare_from_mirror(tmp_path_factory.mktemp("data"), "drosophila-vnc", mirror("drosophila-vnc"))
 
 
-@needs_mirror("drosophila-vnc")
 @pytest.mark.slow
 def test_prepare_gives_paper_crops_and_folds(prepared):
     ids = prepared.meta["volumes"]
@@ -57,12 +54,10 @@ def test_prepare_gives_paper_crops_and_folds(prepared):
     assert sorted(tested) == sorted(ids)
 
 
-@needs_mirror("drosophila-vnc")
 @pytest.mark.slow
-def test_class_frequencies_match_the_label_pngs(prepared):
-    pixels = np.concatenate(
-        [np.asarray(Image.open(p)).ravel() for p in sorted((MIRROR / "stack1" / "labels").glob("labels*.png"))]
-    )
+def test_class_frequencies_match_the_label_pngs(prepared, mirror):
+    labels = mirror("drosophila-vnc") / "stack1" / "labels"
+    pixels = np.concatenate([np.asarray(Image.open(p)).ravel() for p in sorted(labels.glob("labels*.png"))])
     assert pixels.size == 20 * 1024 * 1024
     counts = {name: int(np.isin(pixels, values).sum()) for name, values in VALUES.items()}
     assert sum(counts.values()) == pixels.size
@@ -71,21 +66,20 @@ def test_class_frequencies_match_the_label_pngs(prepared):
         assert prepared.meta["class_frequencies"][name] == pytest.approx(n / pixels.size)
     # The crop at section 3, row 1, column 2 is exactly that region of the PNG.
     _, lab, _ = prepared.load("s03_y1_x2")
-    region = np.asarray(Image.open(MIRROR / "stack1" / "labels" / "labels00000003.png"))[256:512, 512:768]
+    region = np.asarray(Image.open(labels / "labels00000003.png"))[256:512, 512:768]
     np.testing.assert_array_equal(lab == 2, region == 223)
 
 
-@needs_mirror("drosophila-vnc")
-def test_corrupted_mirror_file_fails_fetch_and_leaves_no_prepared_data(tmp_path, monkeypatch, capsys):
-    mirror = tmp_path / "mirror"
+def test_corrupted_mirror_file_fails_fetch_and_leaves_no_prepared_data(tmp_path, monkeypatch, capsys, mirror):
+    vnc, copy = mirror("drosophila-vnc"), tmp_path / "mirror"
     for sub in ("raw", "labels"):
-        shutil.copytree(MIRROR / "stack1" / sub, mirror / "stack1" / sub)
-    victim = mirror / "stack1" / "labels" / "labels00000005.png"
+        shutil.copytree(vnc / "stack1" / sub, copy / "stack1" / sub)
+    victim = copy / "stack1" / "labels" / "labels00000005.png"
     blob = bytearray(victim.read_bytes())
     blob[len(blob) // 2] ^= 0xFF
     victim.write_bytes(bytes(blob))
     monkeypatch.setenv("SEGREPRO_DATA_DIR", str(tmp_path / "data"))
-    assert main(["datasets", "fetch", "drosophila-vnc", "--mirror", str(mirror)]) == 2
+    assert main(["datasets", "fetch", "drosophila-vnc", "--mirror", str(copy)]) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("segrepro: error:")]
     assert len(errors) == 1 and "stack1/labels/labels00000005.png: checksum mismatch" in errors[0]
     pinned = {s.path: s.sha256 for s in get_dataset("drosophila-vnc").card.sources}
@@ -98,7 +92,6 @@ def test_corrupted_mirror_file_fails_fetch_and_leaves_no_prepared_data(tmp_path,
     assert not prepared.exists() or not any(prepared.iterdir())
 
 
-@needs_mirror("drosophila-vnc")
 @pytest.mark.slow
 def test_smoke_run_on_the_real_data(prepared, tmp_path, monkeypatch):
     """The standard protocol runs on the prepared real dataset and scores its five classes."""
@@ -130,14 +123,14 @@ def test_cells_from_membrane_grow_profiles_until_neighbours_touch():
     assert cells_from_membrane(speck, min_size=30).max() == 0
 
 
-@needs_mirror("drosophila-vnc")
-def test_drosophila_vnc_cells_are_derived_from_the_mirror_labels_with_the_same_crops_and_folds():
+def test_drosophila_vnc_cells_are_derived_from_the_mirror_labels_with_the_same_crops_and_folds(mirror):
+    vnc = mirror("drosophila-vnc")
     cells, plain = get_dataset("drosophila-vnc-cells"), get_dataset("drosophila-vnc")
     assert cells.card.instances and cells.card.licence == plain.card.licence
     assert cells.card.sources == plain.card.sources and cells.card.splits == plain.card.splits
     ids = [crop_id(s, r, c) for s in range(20) for r in range(4) for c in range(4)]
     assert cells.folds(ids) == plain.folds(ids)
-    for vol, base in zip(cells.volumes(MIRROR), plain.volumes(MIRROR), strict=False):
+    for vol, base in zip(cells.volumes(vnc), plain.volumes(vnc), strict=False):
         if vol.id == "s00_y1_x0":
             break
         assert vol.id == base.id

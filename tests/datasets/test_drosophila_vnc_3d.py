@@ -3,14 +3,10 @@ and paper 004's segmentation masks as the validity mask."""
 
 import numpy as np
 import pytest
-from mirrors import mirror_path, needs_mirror
 from PIL import Image
 
 from segrepro.datasets import get_dataset
 from segrepro.datasets.drosophila_vnc_3d import DrosophilaVNC3DAdapter, column_id
-
-MIRROR = mirror_path("drosophila-vnc")
-needs_mirror = needs_mirror("drosophila-vnc")
 
 
 def test_card_is_3d_and_anisotropic():
@@ -30,25 +26,24 @@ def test_folds_leave_columns_out():
 
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory, prepare_from_mirror):
-    return prepare_from_mirror(tmp_path_factory.mktemp("data"), "drosophila-vnc-3d", MIRROR)
+def prepared(tmp_path_factory, prepare_from_mirror, mirror):
+    return prepare_from_mirror(tmp_path_factory.mktemp("data"), "drosophila-vnc-3d", mirror("drosophila-vnc"))
 
 
-@needs_mirror
-def test_prepare_gives_sixteen_columns_of_the_stack(prepared):
+def test_prepare_gives_sixteen_columns_of_the_stack(prepared, mirror):
+    stack = mirror("drosophila-vnc") / "stack1"
     assert prepared.meta["volumes"] == sorted(column_id(r, c) for r in range(4) for c in range(4))
     img, lab, msk = prepared.load("c_y1_x2")
     assert img.shape == lab.shape == msk.shape == (20, 256, 256)
     section = 3
-    raw = np.asarray(Image.open(MIRROR / "stack1" / "raw" / f"{section:02d}.tif"))[256:512, 512:768]
+    raw = np.asarray(Image.open(stack / "raw" / f"{section:02d}.tif"))[256:512, 512:768]
     np.testing.assert_array_equal(img[section], raw.astype(np.float32))
-    png = np.asarray(Image.open(MIRROR / "stack1" / "labels" / f"labels{section:08d}.png"))[256:512, 512:768]
+    png = np.asarray(Image.open(stack / "labels" / f"labels{section:08d}.png"))[256:512, 512:768]
     np.testing.assert_array_equal(lab[section] == 1, png == 191)
     np.testing.assert_array_equal(lab[section] == 2, png == 223)
     assert len(prepared.folds) == 4
 
 
-@needs_mirror
 def test_masks_cover_the_borders_of_the_rare_classes_only(prepared):
     _, lab, msk = prepared.load("c_y0_x0")
     rare = np.isin(lab, (1, 2))

@@ -7,15 +7,12 @@ from http.server import SimpleHTTPRequestHandler
 
 import pytest
 from disks import fill, only_filler_left
-from mirrors import mirror_path, needs_mirror
 
 from segrepro.cli import main
 from segrepro.datasets import ClassSpec, DatasetCard, SourceFile, urocell
 from segrepro.datasets.fetch import PINNED, fetch_sources, read_pinned, sha256_of
 from segrepro.datasets.urocell import LABEL_SHA256, VOLUMES, UroCellAdapter
 from segrepro.errors import UserError
-
-REAL_LABELS = mirror_path("urocell-labels")
 
 
 def card(*sources: SourceFile) -> DatasetCard:
@@ -32,13 +29,13 @@ def upstream(tmp_path, urocell_layout):
     return root
 
 
-@needs_mirror("urocell-labels")
-def test_real_labels_match_the_card_and_fetch_from_the_mirror(tmp_path, urocell_layout):
+def test_real_labels_match_the_card_and_fetch_from_the_mirror(tmp_path, urocell_layout, mirror):
+    real_labels = mirror("urocell-labels")
     root = tmp_path / "upstream"
     urocell_layout(root, pin=False)  # raw volumes (not mirrored) are generated; the labels are the real ones
     for rel, digest in LABEL_SHA256.items():
-        assert sha256_of(REAL_LABELS / rel) == digest
-        shutil.copyfile(REAL_LABELS / rel, root / rel)
+        assert sha256_of(real_labels / rel) == digest
+        shutil.copyfile(real_labels / rel, root / rel)
     raw = tmp_path / "raw"
     UroCellAdapter().fetch(raw, mirror=root)
     assert all(sha256_of(raw / rel) == digest for rel, digest in LABEL_SHA256.items())

@@ -2,15 +2,12 @@
 
 import numpy as np
 import pytest
-from mirrors import mirror_path, needs_mirror
 
 from segrepro.datasets import load_prepared
 from segrepro.datasets.masks import border_mask
 from segrepro.datasets.urocell import VOLUMES as UROCELL_IDS
 from segrepro.datasets.urocell import UroCellAdapter, read_label
 from segrepro.errors import UserError
-
-UROCELL_LABELS = mirror_path("urocell-labels")
 
 
 @pytest.mark.parametrize("label_dtype", [np.float32, np.uint8, np.int16])
@@ -75,11 +72,10 @@ def test_missing_file_says_how_to_fetch(tmp_path, urocell_layout):
         UroCellAdapter().prepare(raw, tmp_path / "prep")
 
 
-@needs_mirror("urocell-labels")
 @pytest.mark.parametrize(("vid", "mito", "lyso"), [("fib1-0-0-0", 0.0302, 0.0294), ("fib1-3-3-0", 0.0636, 0.0007)])
-def test_real_label_volume_matches_readme_fractions(vid, mito, lyso):
+def test_real_label_volume_matches_readme_fractions(vid, mito, lyso, mirror):
     """Foreground fractions of the mirrored real labels, against the numbers in its README."""
-    label = read_label(UROCELL_LABELS, vid)
+    label = read_label(mirror("urocell-labels"), vid)
     assert label.shape == (256, 256, 256)
     assert np.mean(label == 1) == pytest.approx(mito, abs=5e-5)
     assert np.mean(label == 2) == pytest.approx(lyso, abs=5e-5)
