@@ -323,6 +323,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         folders = [f"--{name}" for name, path in [("pred", args.pred), *optional] if path.is_dir()]
         if folders:
             raise UserError(f"--target is a file, so {folders[0]} must be one too (or give folders for all)")
+        if args.only_predicted:
+            raise UserError("--only-predicted chooses files of a --target folder; --target is a file")
         result = summarize([score(args.target, args.pred, args.mask, args.probs)], n_classes, convention, background)
         if args.target_instances is not None:
             result["instances"] = _matched_instances(args)
@@ -334,7 +336,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     for name, path in others:
         if not path.is_dir():
             raise UserError(f"--target is a folder, so --{name} must be one too: {path} is not a folder")
-    pairs = files.paired_folders(args.target, others)
+    pairs = files.paired_folders(args.target, others, "pred" if args.only_predicted else None)
     images, parts = {}, []
     for name, target, found in tqdm(pairs, desc="evaluate", unit="pair", disable=args.quiet, file=sys.stderr):
         part = score(target, found["pred"], found.get("mask"), found.get("probs"))
@@ -747,7 +749,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser(
         "evaluate",
         help="score your own predictions against a ground truth (one pair, or folders of pairs); prints JSON",
-        description="Reads .npy, .tif/.tiff, .png or .nii/.nii.gz files and prints {per_class: {id: {metric: value}}, "
+        description="Reads .npy, .tif/.tiff, .png or .nii/.nii.gz files, and the .npz files of segrepro predict "
+        "('classes' as --pred, 'probabilities' as --probs), and prints {per_class: {id: {metric: value}}, "
         "mean: {metric: value}}; mean is over foreground classes (1..K-1) unless --include-background "
         "(or a convention that includes class 0, such as fujii2021). Given folders, files are paired by name "
         "without suffix and it prints {images: {name: <scores>}, pooled: <scores>}, pooled as the convention says "
@@ -793,6 +796,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--pred-instances", type=Path, help="predicted instance labels (0 = none), same shape")
     ev.add_argument("--hd95", action="store_true", help="add MONAI's 95th-percentile Hausdorff distance (voxels)")
     ev.add_argument("--include-background", action="store_true", help="include class 0 in the mean")
+    ev.add_argument(
+        "--only-predicted",
+        action="store_true",
+        help="with folders: score only the target files that --pred has (a run's results/predictions/RUN/test "
+        "against a prepared dataset's labels/ and masks/); by default every target file needs a prediction",
+    )
     ev.add_argument("--quiet", action="store_true", help="no progress bar over folders of pairs")
     ev.set_defaults(func=_evaluate)
     sub.add_parser(

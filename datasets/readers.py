@@ -33,8 +33,9 @@ def image_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
-def read_array(path: Path, squeeze: bool = True, labels: bool = False) -> np.ndarray:
-    """Read one TIFF, PNG, NIfTI or NumPy ``.npy`` file as stored (NIfTI in its ``(x, y, z)`` array order).
+def read_array(path: Path, squeeze: bool = True, labels: bool = False, key: str = "classes") -> np.ndarray:
+    """Read one TIFF, PNG, NIfTI or NumPy ``.npy`` file as stored (NIfTI in its ``(x, y, z)`` array order),
+    or the ``key`` array of a ``.npz`` file (what ``segrepro predict`` writes: ``classes``, ``probabilities``).
 
     Singleton axes are dropped unless ``squeeze`` is False (``segrepro evaluate`` compares the
     shapes as stored); a PNG with colour channels is converted to grey levels, a palette PNG gives
@@ -48,6 +49,11 @@ def read_array(path: Path, squeeze: bool = True, labels: bool = False) -> np.nda
     try:
         if name.endswith(".npy"):
             arr = np.load(path, allow_pickle=False)
+        elif name.endswith(".npz"):
+            with np.load(path, allow_pickle=False) as stored:
+                if key not in stored.files:
+                    raise UserError(f"{path}: no {key!r} array in it (it holds: {', '.join(stored.files) or 'none'})")
+                arr = stored[key]
         elif name.endswith((".nii", ".nii.gz")):
             import nibabel as nib
 
@@ -65,7 +71,7 @@ def read_array(path: Path, squeeze: bool = True, labels: bool = False) -> np.nda
                 else:
                     arr = np.asarray(im.convert("L") if im.mode in ("RGB", "RGBA", "LA") else im)
         else:
-            raise UserError(f"{path}: unsupported file type (use TIFF, PNG, NIfTI or .npy)")
+            raise UserError(f"{path}: unsupported file type (use TIFF, PNG, NIfTI, .npy or .npz)")
     except UserError:
         raise
     except Exception as exc:  # any library's reading failure: name the file, one line

@@ -1,7 +1,7 @@
 """Read users' label, mask and probability files (``.npy``, ``.tif``/``.tiff``, ``.png``, ``.nii``/``.nii.gz``,
-through the one reader of ``segrepro.datasets.readers``) and check that they fit, with one-line ``UserError``
-messages that name the file and the problem; map raw label values through a dataset card; pair folders of
-files by name."""
+and the ``.npz`` files of ``segrepro predict``, through the one reader of ``segrepro.datasets.readers``) and
+check that they fit, with one-line ``UserError`` messages that name the file and the problem; map raw label
+values through a dataset card; pair folders of files by name."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from segrepro.datasets import readers
 from segrepro.datasets.card import ClassSpec
 from segrepro.errors import UserError
 
-SUFFIXES = (*readers.IMAGE_SUFFIXES, ".npy")
+SUFFIXES = (*readers.IMAGE_SUFFIXES, ".npy", ".npz")
 
 
 @dataclass(frozen=True)
@@ -91,16 +91,23 @@ def label_files(folder: Path) -> dict[str, Path]:
     return by_name
 
 
-def paired_folders(target: Path, others: Sequence[tuple[str, Path]]) -> list[tuple[str, Path, dict[str, Path]]]:
+def paired_folders(
+    target: Path, others: Sequence[tuple[str, Path]], subset: str | None = None
+) -> list[tuple[str, Path, dict[str, Path]]]:
     """``(name, target file, {option: file})`` for every file of the ``target`` folder, matched by name
-    without suffix in each of the ``(option, folder)`` pairs; a file without its partner is an error."""
-    targets = label_files(target)
-    if not targets:
+    without suffix in each of the ``(option, folder)`` pairs; a file without its partner is an error.
+    With ``subset`` (an option's name) only the target files that its folder has are paired: a run's
+    test split scored against a dataset's whole labels folder."""
+    every = label_files(target)
+    if not every:
         raise UserError(f"{target}: no label files ({', '.join(SUFFIXES)})")
     found = {option: label_files(folder) for option, folder in others}
+    targets = every if subset is None else {n: p for n, p in every.items() if n in found[subset]}
+    if not targets:
+        raise UserError(f"{dict(others)[subset]}: no file named as a file of {target} (matched by name without suffix)")
     for option, files in found.items():
         missing = [n for n in targets if n not in files]
-        extra = [n for n in files if n not in targets]
+        extra = [n for n in files if n not in every]
         if missing or extra:
             folder = dict(others)[option]
             what = f"no {option} file for {missing[0]!r}" if missing else f"{files[extra[0]]} has no target file"
@@ -130,7 +137,7 @@ def read_labels(path: Path, n_classes: int, shape: tuple[int, ...] | None = None
 
 def read_instances(path: Path, shape: tuple[int, ...]) -> np.ndarray:
     """Instance labels of ``shape``: non-negative integers, 0 = no instance, each other id one object."""
-    arr = readers.read_array(Path(path), squeeze=False)
+    arr = readers.read_array(Path(path), squeeze=False, key="instances")
     if arr.shape != shape:
         raise UserError(f"{path}: instance labels shape {arr.shape} does not match the target's {shape}")
     if not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool):
@@ -152,7 +159,7 @@ def read_mask(path: Path, shape: tuple[int, ...]) -> np.ndarray:
 
 def read_probs(path: Path, n_classes: int, shape: tuple[int, ...]) -> np.ndarray:
     """Channel-first class scores ``(K, *shape)``, finite."""
-    arr = readers.read_array(Path(path), squeeze=False)
+    arr = readers.read_array(Path(path), squeeze=False, key="probabilities")
     if arr.shape != (n_classes, *shape):
         raise UserError(
             f"{path}: probabilities have shape {arr.shape}, expected {(n_classes, *shape)} "

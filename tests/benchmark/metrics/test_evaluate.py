@@ -379,3 +379,35 @@ def test_dataset_prepared_from_a_card_maps_through_that_card(workdir, capsys):
     card.unlink()
     err = one_line_error(capsys, *args, "--dataset", "isbi-style")
     assert "its card file is gone; give it with --card" in err
+
+
+def test_a_runs_prediction_files_score_against_the_part_of_a_dataset_folder_they_cover(tmp_path, capsys):
+    from segrepro.postprocess import Prediction
+    from segrepro.predict import save_prediction
+
+    folders = {n: tmp_path / n for n in ("labels", "masks", "test")}
+    for f in folders.values():
+        f.mkdir()
+    vols = [volume(s, shape=(2, 10, 10)) for s in range(3)]
+    for i, (t, p, pr, m) in enumerate(vols):
+        save(folders["labels"] / f"img{i}.npy", t)
+        save(folders["masks"] / f"img{i}.npy", m.astype(np.uint8))
+        if i != 1:  # the "test split": what segrepro predict writes for two of the three volumes
+            save_prediction(folders["test"] / f"img{i}.npz", Prediction(p, pr), probabilities=i == 0)
+    args = ["--target", str(folders["labels"]), "--pred", str(folders["test"]), "--n-classes", "3", "--quiet"]
+    assert "no pred file for 'img1'" in one_line_error(capsys, *args)
+    code, out, _ = run(capsys, *args, "--mask", str(folders["masks"]), "--only-predicted")
+    assert code == 0
+    result = json.loads(out)
+    assert list(result["images"]) == ["img0", "img2"]
+    for i in (0, 2):
+        t, p, _, m = vols[i]
+        assert result["images"][f"img{i}"] == json.loads(json.dumps(evaluate_arrays(t, p, 3, None, m)))
+    t, p, pr, _ = vols[0]
+    pair = ["--target", str(folders["labels"] / "img0.npy"), "--pred", str(folders["test"] / "img0.npz")]
+    code, out, _ = run(capsys, *pair, "--probs", str(folders["test"] / "img0.npz"), "--n-classes", "3")
+    assert json.loads(out) == json.loads(json.dumps(evaluate_arrays(t, p, 3, pr)))
+    without = ["--target", str(folders["labels"] / "img2.npy"), "--pred", str(folders["test"] / "img2.npz")]
+    err = one_line_error(capsys, *without, "--probs", str(folders["test"] / "img2.npz"), "--n-classes", "3")
+    assert "no 'probabilities' array in it (it holds: classes)" in err
+    assert "--target is a file" in one_line_error(capsys, *pair, "--n-classes", "3", "--only-predicted")
