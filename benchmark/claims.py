@@ -19,7 +19,10 @@ when, with enough pairs for the test to ever reach ``p < alpha``, ``a`` is not s
 
 It runs on the paper's datasets and, marked as a transfer, on every other dataset where ``a`` and one of
 ``b`` have runs. A transfer reads each claim class under the dataset's own name where the claims file maps
-it (``transfer_classes``: paper 003's *cell membrane* is ``drosophila-vnc``'s *membrane*).
+it (``transfer_classes``: paper 003's *cell membrane* is ``drosophila-vnc``'s *membrane*). A claim on class
+``mean`` reads the convention's mean over the run's foreground classes, unless it names the classes the
+paper averages (``mean_of``: paper 004's mean DSC is over mitochondria and endolysosomes); then it is the
+mean of those, each read under its name on the dataset, so a stand-in's extra classes do not enter it.
 
 The scores come from the results layer as the leaderboard reads them
 (``leaderboard.views.claim_scores``), for the page and for ``segrepro claims`` alike.
@@ -113,6 +116,8 @@ class Claim:
     convention: str = "paper"
     transfer_classes: dict[str, dict[str, str]] = field(default_factory=dict)
     """Per transfer dataset, the dataset's name of a claim class (``{dataset: {paper class: its class}}``)."""
+    mean_of: tuple[str, ...] = ()
+    """The classes whose mean class ``mean`` is (empty: the convention's mean over every foreground class)."""
 
     @property
     def published_effect(self) -> float | None:
@@ -124,14 +129,15 @@ class Claim:
         names = self.classes_on(dataset)
         return [(m, names[c], b) for m in self.metrics for c in self.classes for b in self.b]
 
-    def classes_on(self, dataset: str) -> dict[str, str]:
-        """Each claim class and the name it is read under on ``dataset`` (its own unless mapped there)."""
+    def classes_on(self, dataset: str, classes: Sequence[str] | None = None) -> dict[str, str]:
+        """Each claim class (or each of ``classes``) and the name it is read under on ``dataset`` (its own
+        unless mapped there)."""
         mapped = self.transfer_classes.get(dataset, {})
-        return {c: mapped.get(c, c) for c in self.classes}
+        return {c: mapped.get(c, c) for c in (self.classes if classes is None else classes)}
 
     def class_names(self) -> set[str]:
-        """Every name a claim class is read under, on any dataset."""
-        return {*self.classes, *(n for m in self.transfer_classes.values() for n in m.values())}
+        """Every name a claim class (or a class of ``mean_of``) is read under, on any dataset."""
+        return {*self.classes, *self.mean_of, *(n for m in self.transfer_classes.values() for n in m.values())}
 
     def entries(self) -> tuple[str, ...]:
         return (self.a, *self.b)
@@ -180,7 +186,7 @@ def load_claims(
     claims, seen = [], set()
     transfer_classes = doc.get("transfer_classes", {})
     _unknown(path, "transfer_classes", "dataset", transfer_classes, datasets)
-    named = {c for raw in doc["claims"] for c in _names(raw["class"])}
+    named = {c for raw in doc["claims"] for c in (*_names(raw["class"]), *raw.get("mean_of", ()))}
     paper_datasets = {d for raw in doc["claims"] for d in raw["datasets"]}
     for dataset, mapping in transfer_classes.items():
         if dataset in paper_datasets:
@@ -192,6 +198,9 @@ def load_claims(
             raise UserError(f"{path}: claim id {cid!r} is used twice")
         seen.add(cid)
         classes = _names(raw["class"])
+        mean_of = tuple(raw.get("mean_of", ()))
+        if mean_of and "mean" not in classes:
+            raise UserError(f"{path}: claim {cid!r}: mean_of is given, but class 'mean' is not compared")
         claim = Claim(
             paper=str(doc["paper"]),
             id=cid,
@@ -207,7 +216,10 @@ def load_claims(
             scale=float(raw.get("scale", 1.0)),
             effect_note=raw.get("effect_note", ""),
             convention=raw.get("convention", "paper"),
-            transfer_classes={d: {c: n for c, n in m.items() if c in classes} for d, m in transfer_classes.items()},
+            transfer_classes={
+                d: {c: n for c, n in m.items() if c in classes or c in mean_of} for d, m in transfer_classes.items()
+            },
+            mean_of=mean_of,
         )
         if claim.a in claim.b:
             raise UserError(f"{path}: claim {cid!r}: entry {claim.a!r} is compared with itself")
@@ -275,7 +287,20 @@ def _series(scores: pd.DataFrame, claim: Claim) -> dict[tuple, dict[tuple, float
     cols = ["dataset", "tier", "baseline", "metric", "class", "fold", "seed", "value"]
     for *key, fold, seed, value in scores.loc[keep, cols].itertuples(index=False):
         out.setdefault(tuple(key), {})[(fold, seed)] = value
+    if claim.mean_of:
+        _mean_of(out, claim)
     return out
+
+
+def _mean_of(series: dict[tuple, dict[tuple, float]], claim: Claim) -> None:
+    """Replace each ``mean`` series by the mean of the claim's ``mean_of`` classes (under their names on its
+    dataset) on the runs that have all of them; where a class is missing there is no mean."""
+    for key in [k for k in series if k[4] == "mean"]:
+        dataset, tier, baseline, metric, _ = key
+        names = claim.classes_on(dataset, claim.mean_of).values()
+        parts = [series.get((dataset, tier, baseline, metric, n), {}) for n in names]
+        runs = set.intersection(*(set(p) for p in parts))
+        series[key] = {run: float(np.mean([p[run] for p in parts])) for run in runs}
 
 
 def _paired(series: dict[tuple, dict[tuple, float]], key: tuple, a: str, b: str) -> tuple[np.ndarray, np.ndarray]:
@@ -369,6 +394,8 @@ def judge(claims: Sequence[Claim], scores: pd.DataFrame, alpha: float = 0.05) ->
                 row = _verdict_row(claim, tier, found, alpha)
                 if read_as:
                     row["detail"] += f"; read on {dataset}: {', '.join(read_as)}"
+                if claim.mean_of and "mean" in claim.classes:
+                    row["detail"] += f"; mean of {', '.join(claim.classes_on(dataset, claim.mean_of).values())}"
                 if absent:
                     row["detail"] += f"; left out, not classes of {dataset}: {', '.join(absent)}"
                 verdicts.append({**base, "tier": tier, **row})

@@ -195,6 +195,7 @@ def test_one_sided_test_needs_five_pairs_at_five_percent():
             f"{TOP}transfer_classes:\n  drosophila-vnc: {{synapse: granule}}\n",
             "'drosophila-vnc' is a paper dataset",
         ),
+        ("class: synapse", "class: synapse\n    mean_of: [synapse, membrane]", "mean_of is given, but class 'mean'"),
     ],
 )
 def test_a_bad_claims_file_is_a_one_line_error(tmp_path, monkeypatch, capsys, old, new, message):
@@ -304,3 +305,37 @@ def test_a_transfer_compares_only_the_claims_classes_the_dataset_has(tmp_path):
     assert set(comparisons.loc[comparisons["dataset"] == "drosophila-vnc", "class"]) == {"mitochondria", "membrane"}
     other = got["synthetic-2d"]
     assert other["verdict"] == C.NOT_TESTABLE and "has none of the claim's classes" in other["detail"]
+
+
+def test_a_mean_claim_with_mean_of_averages_those_classes_only(tmp_path):
+    """Paper 004's mean DSC is over mitochondria and endolysosomes. On a stand-in with more classes (here
+    membrane, which the merged binary heads never predict) the claim reads the mean of the two, under their
+    names there (endolysosomes as synapse): the merge is ahead on both, so the claim holds, where the mean
+    over every foreground class, dragged down by membrane, has it behind."""
+    merged, plain = "zerovnik2020-highres3dnet-merged", "zerovnik2020-highres3dnet"
+    base = C.Claim(
+        paper="004", id="merged-improves-mean-dsc", quote="q", source="s", datasets=("urocell",),
+        metrics=("dice",), classes=("mean",), a=merged, b=(plain,), direction="higher",
+        transfer_classes={"drosophila-vnc": {"endolysosomes": "synapse"}}, mean_of=("mitochondria", "endolysosomes"),
+    )  # fmt: skip
+    records = [
+        make_record(
+            "drosophila-vnc", baseline, "004", "quick", fold, 0,
+            {"background": {"dice": 0.9}, "membrane": {"dice": membrane},
+             "mitochondria": {"dice": 0.5 + gain + 0.01 * fold}, "synapse": {"dice": 0.2 + gain}},
+            classes=("background", "membrane", "mitochondria", "synapse"), convention="zerovnik2020",
+        )
+        for fold in range(5)
+        for baseline, membrane, gain in ((merged, 0.0, 0.05 + 0.01 * fold), (plain, 0.8, 0.0))
+    ]  # fmt: skip
+
+    def verdict(claim: C.Claim, folder: Path) -> dict:
+        rows = C.judge([claim], scores_of([claim], (folder, records)))[0]
+        return rows[rows["dataset"] == "drosophila-vnc"].iloc[0].to_dict()
+
+    paper_mean = verdict(base, tmp_path / "paper-mean")
+    assert paper_mean["verdict"] == C.HOLDS and paper_mean["n_pairs"] == 5
+    assert paper_mean["mean_difference"] == pytest.approx(np.mean([0.05 + 0.01 * f for f in range(5)]))
+    assert "mean of mitochondria, synapse" in paper_mean["detail"]
+    every_class = verdict(C.Claim(**{**vars(base), "mean_of": ()}), tmp_path / "every-class")
+    assert every_class["verdict"] == C.DOES_NOT_HOLD and every_class["mean_difference"] < 0
