@@ -4,6 +4,7 @@ prints exactly the first table that follows it."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -50,3 +51,37 @@ def test_each_table_is_its_commands_output_on_the_committed_records(paper, comma
     first = next(i for i, line in enumerate(lines) if line.startswith("|"))
     end = next((i for i in range(first, len(lines)) if not lines[i].startswith("|")), len(lines))
     assert "\n".join(lines[first:end]) == capsys.readouterr().out.strip()
+
+
+VNC3D_ROWS = {  # the per-fold table of paper 004 on drosophila-vnc-3d: its row names and their entries
+    "HighRes3DNet": "highres3dnet",
+    "CON": "highres3dnet-con",
+    "HighRes3DZMNet": "highres3dzmnet",
+    "HighRes3DZMNet with CON": "highres3dzmnet-con",
+    "HighRes3DZMNet with CON and SM": "highres3dzmnet-con-sm",
+    "TRAN": "highres3dnet-tran",
+    "merged binary classifiers": "highres3dnet-merged",
+    "proposed pipeline": "pipeline",
+    "U-Net": "unet",
+    "V-Net": "vnet",
+    "DeepMedic": "deepmedic",
+}
+
+
+def test_paper_004_per_fold_table_is_the_records_mean_of_mitochondria_and_synapses():
+    """Each cell: the mean DSC of mitochondria and synapses (paper convention, percent) of that entry's record
+    on that fold; an empty cell, no record."""
+    text = sections()["004"]
+    start = text.index("| entry | fold 0 | fold 1 | fold 2 |")
+    rows = [line.strip("|").split("|") for line in text[start:].splitlines()[2:] if line.startswith("|")]
+    rows = rows[: next((i for i, r in enumerate(rows) if r[0].strip() not in VNC3D_ROWS), len(rows))]
+    assert {r[0].strip() for r in rows} == set(VNC3D_ROWS)
+    for name, *cells in rows:
+        for fold, cell in enumerate(cells):
+            path = REFERENCE / f"drosophila-vnc-3d__zerovnik2020-{VNC3D_ROWS[name.strip()]}__quick__f{fold}__s0.json"
+            if not cell.strip():
+                assert not path.exists(), f"{name} fold {fold} has a record but no number"
+                continue
+            per_class = json.loads(path.read_text())["metrics"]["paper"]["per_class"]
+            mean = 50 * (per_class["mitochondria"]["dice"] + per_class["synapse"]["dice"])
+            assert float(cell) == pytest.approx(mean, abs=0.051), f"{name} fold {fold}"
