@@ -69,7 +69,7 @@ def execute(spec: RunSpec, progress: bool = True, save_predictions: int = 0, for
     writes overlay PNGs of the first N test images into ``results/runs/<run_id>/``."""
 
     def work(record: dict[str, Any], entry: BaselineEntry, data: PreparedDataset) -> None:
-        fit(spec, force=force, progress=progress)
+        record["provenance"]["training"] = fit(spec, force=force, progress=progress).action
         predict_split(spec, "test", probabilities=True, progress=progress)
         score_record(record, spec, entry, data, save_predictions, progress)
 
@@ -80,6 +80,7 @@ def rescore(spec: RunSpec, progress: bool = True, save_predictions: int = 0, for
     """``score``: the record from the existing checkpoint and test predictions (no training)."""
 
     def work(record: dict[str, Any], entry: BaselineEntry, data: PreparedDataset) -> None:
+        record["provenance"]["training"] = "exists"
         score_record(record, spec, entry, data, save_predictions, progress)
 
     return _recorded(spec, work, force, save_predictions)

@@ -58,8 +58,16 @@ def test_fit_killed_with_sigkill_resumes_to_the_same_record(prepared_2d, workdir
     again = cli("fit", *RUN, env=killed)
     assert again.returncode == 0 and again.stdout.startswith("resumed"), again.stderr
     assert cli("run", *RUN, env=killed).returncode == 0
-    a, b = (json.loads((workdir / d / "runs" / f"{run_id}.json").read_text()) for d in ("plain", "killed"))
+    # killed, then resumed by `run` itself: the record says so (its wall time covers the resumed part only)
+    run_resumed = {**base, "SEGREPRO_RESULTS_DIR": str(workdir / "run-resumed")}
+    assert cli("fit", *RUN, env=run_resumed, code=KILLED_FIT).returncode == -9
+    assert cli("run", *RUN, env=run_resumed).returncode == 0
+    a, b, c = (
+        json.loads((workdir / d / "runs" / f"{run_id}.json").read_text()) for d in ("plain", "killed", "run-resumed")
+    )
     assert a["metrics"] == b["metrics"] and a["curves"] == b["curves"] and a["best_iteration"] == b["best_iteration"]
+    assert c["metrics"] == a["metrics"]
+    assert [r["provenance"]["training"] for r in (a, b, c)] == ["trained", "exists", "resumed"]
 
 
 def test_checkpoint_holds_what_resuming_and_predicting_need(fitted, workdir):

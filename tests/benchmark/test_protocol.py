@@ -9,6 +9,7 @@ import torch
 from segrepro import protocol
 from segrepro.cli import main
 from segrepro.errors import UserError
+from segrepro.fit import FitOutcome
 from segrepro.protocol import RunSpec, execute
 
 
@@ -61,10 +62,13 @@ def test_existing_record_is_kept_unless_forced(fitted, workdir, monkeypatch, cap
     assert main(args) == 0
     assert "a record exists" in capsys.readouterr().out and path.read_text() == before
     calls = []
-    monkeypatch.setattr(protocol, "fit", lambda spec, force, progress: calls.append(force))
+    monkeypatch.setattr(
+        protocol, "fit", lambda spec, force, progress: calls.append(force) or FitOutcome(spec.checkpoint, "exists")
+    )
     assert main([*args, "--force"]) == 0  # the checkpoint is reused by the stub; predict and score run again
     assert calls == [True] and json.loads(path.read_text())["status"] == "ok"
     assert json.loads(path.read_text())["provenance"]["started"] >= json.loads(before)["provenance"]["started"]
+    assert json.loads(path.read_text())["provenance"]["training"] == "exists"
 
 
 def test_ok_record_is_never_replaced_by_a_failure(fitted, workdir, monkeypatch, capsys):
