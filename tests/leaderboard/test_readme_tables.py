@@ -73,8 +73,9 @@ def test_paper_004_per_fold_table_is_the_records_mean_of_mitochondria_and_synaps
     on that fold; an empty cell, no record."""
     text = sections()["004"]
     start = text.index("| entry | fold 0 | fold 1 | fold 2 |")
-    rows = [line.strip("|").split("|") for line in text[start:].splitlines()[2:] if line.startswith("|")]
-    rows = rows[: next((i for i, r in enumerate(rows) if r[0].strip() not in VNC3D_ROWS), len(rows))]
+    lines = text[start:].splitlines()
+    table = lines[: next((i for i, line in enumerate(lines) if not line.startswith("|")), len(lines))]
+    rows = [line.strip("|").split("|") for line in table[2:]]
     assert {r[0].strip() for r in rows} == set(VNC3D_ROWS)
     for name, *cells in rows:
         for fold, cell in enumerate(cells):
